@@ -1,0 +1,41 @@
+package dev.culvert.protocol;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Counters written by the one thread that runs the engine and read by any (metrics, {@code show}).
+ * Increments are a plain read plus an ordered store: cheap on the hot path, never torn for readers.
+ */
+public final class Counters {
+    /** What a peer counts besides drops. */
+    public enum Kind { RX_BYTES, RX_PACKETS, TX_BYTES, TX_PACKETS, HANDSHAKES_COMPLETED, HANDSHAKES_FAILED, HANDSHAKES_SENT }
+
+    private final AtomicLongArray kinds = new AtomicLongArray(Kind.values().length);
+    private final AtomicLongArray drops = new AtomicLongArray(DropReason.values().length);
+
+    void add(Kind kind, long delta) {
+        int i = kind.ordinal();
+        kinds.lazySet(i, kinds.get(i) + delta);
+    }
+
+    void drop(DropReason reason) {
+        int i = reason.ordinal();
+        drops.lazySet(i, drops.get(i) + 1);
+    }
+
+    public long get(Kind kind) {
+        return kinds.get(kind.ordinal());
+    }
+
+    public long drops(DropReason reason) {
+        return drops.get(reason.ordinal());
+    }
+
+    public long totalDrops() {
+        long sum = 0;
+        for (int i = 0; i < drops.length(); i++) {
+            sum += drops.get(i);
+        }
+        return sum;
+    }
+}

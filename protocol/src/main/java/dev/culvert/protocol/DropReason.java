@@ -1,0 +1,42 @@
+package dev.culvert.protocol;
+
+/** Why the engine dropped a packet. Every drop is counted under exactly one of these. */
+public enum DropReason {
+    /** A handshake message whose mac1 is not ours: not for us, or forged. */
+    BAD_MAC("bad_mac"),
+    /** A transport counter seen before or older than the replay window; or a replayed initiation timestamp. */
+    REPLAY("replay"),
+    /** AEAD authentication failed. */
+    DECRYPT_FAILED("decrypt_failed"),
+    /** A decrypted packet whose inner source is outside the peer's allowed IPs. */
+    NOT_ALLOWED_SOURCE("not_allowed_source"),
+    /** A packet bigger than the device MTU. */
+    TOO_BIG("too_big"),
+    /** Wrong length, unknown type, not an IP packet. */
+    MALFORMED("malformed"),
+    /** A handshake refused by the under-load limits (cookie demanded, per-source rate, initiation flood). */
+    RATE_LIMITED("rate_limited"),
+    /** A handshake from a public key that is not one of our peers. */
+    UNKNOWN_PEER("unknown_peer"),
+    /** A message naming a receiver index we do not have (stale or forged). */
+    UNKNOWN_INDEX("unknown_index"),
+    /** A keypair past REJECT_AFTER_TIME or its message limit. */
+    EXPIRED_KEY("expired_key"),
+    /** An outbound packet for an inner destination no peer's allowed IPs cover. */
+    NO_ROUTE("no_route"),
+    /** An outbound packet for a peer whose endpoint is not known yet. */
+    NO_ENDPOINT("no_endpoint"),
+    /** An outbound packet pushed out of the queue held while the handshake completes. */
+    STAGED_OVERFLOW("staged_overflow");
+
+    private final String tag;
+
+    DropReason(String tag) {
+        this.tag = tag;
+    }
+
+    /** The lower-case name used as a metric tag. */
+    public String tag() {
+        return tag;
+    }
+}

@@ -1,0 +1,14 @@
+package dev.culvert.protocol;
+
+import io.netty.buffer.ByteBuf;
+
+import java.net.InetSocketAddress;
+
+/** Where the engine's datagrams go: implemented by the transport adapter (UDP channel, TCP framer, test twin). */
+public interface Outbound {
+    /**
+     * Queues one datagram for {@code to}; ownership of the buffer passes to the callee. The adapter
+     * flushes at the end of each batch, not per datagram.
+     */
+    void send(ByteBuf datagram, InetSocketAddress to);
+}

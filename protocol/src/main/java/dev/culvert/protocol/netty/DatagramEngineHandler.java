@@ -1,0 +1,74 @@
+package dev.culvert.protocol.netty;
+
+import dev.culvert.protocol.Engine;
+import dev.culvert.protocol.Limits;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Adapts a datagram channel to the {@link Engine}: every received datagram goes to
+ * {@link Engine#receive} (which owns and releases it), the engine's timers tick on the channel's
+ * event loop, and what the engine queued is flushed after each read burst and each tick.
+ * The engine must only ever be touched from this channel's event loop.
+ */
+public final class DatagramEngineHandler extends ChannelInboundHandlerAdapter {
+    private static final System.Logger LOG = System.getLogger(DatagramEngineHandler.class.getName());
+
+    private final Engine engine;
+    private final ChannelOutbound outbound;
+    private ScheduledFuture<?> ticker;
+    private long socketErrors;
+
+    public DatagramEngineHandler(Engine engine, ChannelOutbound outbound) {
+        this.engine = engine;
+        this.outbound = outbound;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        outbound.attach(ctx.channel());
+        ticker = ctx.executor().scheduleAtFixedRate(() -> {
+            engine.tick();
+            outbound.flush();
+        }, Limits.TICK_NANOS, Limits.TICK_NANOS, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        if (ticker != null) {
+            ticker.cancel(false);
+        }
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof DatagramPacket packet) {
+            engine.receive(packet.content(), packet.sender());
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        ctx.flush();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        // ICMP errors (port unreachable, no route) surface here on a connected or sending socket:
+        // a peer that is away is normal, so count and keep going; never close the shared socket.
+        socketErrors++;
+        LOG.log(System.Logger.Level.DEBUG, "socket error: {0}", cause.toString());
+    }
+
+    /** Errors the socket reported (unreachable peers and the like). */
+    public long socketErrors() {
+        return socketErrors;
+    }
+}
