@@ -1,0 +1,25 @@
+package dev.culvert.config;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The tun or tap device of one tunnel ({@code culvert.tunnels.<name>.device}).
+ *
+ * @param name    the Linux interface name, 1..15 characters
+ * @param mode    tun or tap
+ * @param mtu     576..65000
+ * @param address the interface address with its prefix, host bits allowed; empty if the device gets none
+ * @param routes  prefixes routed into the device, host bits cleared
+ */
+public record DeviceConfig(String name, DeviceMode mode, int mtu, Optional<Cidr> address, List<Cidr> routes) {
+
+    /** Null-checks and takes an unmodifiable copy of the routes. */
+    public DeviceConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(address, "address");
+        routes = List.copyOf(routes);
+    }
+}

@@ -1,0 +1,99 @@
+package dev.culvert.config;
+
+import com.typesafe.config.ConfigObject;
+import com.typesafe.config.ConfigValue;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Reads the checked, defaults-merged {@code culvert} block into a {@link CulvertConfig}, then runs the checks
+ * that span tunnels. Records every problem; returns null if there was any.
+ */
+final class ModelReader {
+
+    private final Section culvert;
+    private final Path source;
+    private final Path baseDir;
+    private final Problems problems;
+
+    ModelReader(Section culvert, Path source, Path baseDir, Problems problems) {
+        this.culvert = culvert;
+        this.source = source;
+        this.baseDir = baseDir;
+        this.problems = problems;
+    }
+
+    CulvertConfig read(ConfigObject tunnelTemplate, Locator locator) {
+        Path privateKeyFile = KeyFileSetting.required(culvert, "private-key-file", baseDir);
+        Optional<InetSocketAddress> listenUdp = culvert.child("listen").optionalParsed("udp", ListenAddress::parse);
+        boolean listening = culvert.child("listen").isSet("udp");
+
+        List<TunnelReader> readers = new ArrayList<>();
+        for (Map.Entry<String, ConfigValue> entry : tunnelsInFileOrder()) {
+            ConfigObject merged = ((ConfigObject) entry.getValue()).withFallback(tunnelTemplate);
+            Section section = new Section(merged, List.of("culvert", "tunnels", entry.getKey()), locator, problems);
+            readers.add(new TunnelReader(entry.getKey(), section, baseDir));
+        }
+        if (readers.isEmpty()) {
+            culvert.problem("tunnels", "at least one tunnel is required, as tunnels { site-b { ... } }");
+        }
+        Map<String, TunnelConfig> tunnels = new LinkedHashMap<>();
+        for (TunnelReader reader : readers) {
+            TunnelConfig tunnel = reader.read();
+            if (tunnel != null) {
+                tunnels.put(reader.name(), tunnel);
+            }
+        }
+        checkAcrossTunnels(readers, listening);
+        if (!problems.isEmpty() || privateKeyFile == null) {
+            return null;
+        }
+        return new CulvertConfig(source, privateKeyFile, listenUdp, tunnels);
+    }
+
+    private List<Map.Entry<String, ConfigValue>> tunnelsInFileOrder() {
+        ConfigObject tunnels = culvert.child("tunnels").values();
+        List<Map.Entry<String, ConfigValue>> entries = new ArrayList<>(tunnels.entrySet());
+        // ConfigObject is a hash map: the file's order is the order of the lines.
+        entries.sort(Comparator.<Map.Entry<String, ConfigValue>>comparingInt(e -> lineOf(e.getValue()))
+                .thenComparing(Map.Entry::getKey));
+        return entries;
+    }
+
+    private static int lineOf(ConfigValue value) {
+        int line = value.origin().lineNumber();
+        return line > 0 ? line : Integer.MAX_VALUE;
+    }
+
+    private void checkAcrossTunnels(List<TunnelReader> readers, boolean listening) {
+        Map<String, String> deviceOwners = new HashMap<>();
+        Map<String, String> keyOwners = new HashMap<>();
+        for (TunnelReader reader : readers) {
+            Section device = reader.section().child("device");
+            Section peer = reader.section().child("peer");
+            if (!listening && !reader.hasEndpoint()) {
+                peer.problem("endpoint", "no endpoint to dial, and culvert.listen.udp is not set so the peer "
+                        + "cannot reach us either; set peer.endpoint or culvert.listen.udp");
+            }
+            String deviceName = reader.deviceName();
+            String deviceOwner = deviceName == null ? null : deviceOwners.putIfAbsent(deviceName, reader.name());
+            if (deviceOwner != null) {
+                device.problem("name", "device name '" + deviceName + "' is also used by tunnel '" + deviceOwner
+                        + "'" + (reader.defaultDeviceName() ? " (it is the default; set device.name)" : ""));
+            }
+            String key = reader.publicKey();
+            String keyOwner = key == null ? null : keyOwners.putIfAbsent(key, reader.name());
+            if (keyOwner != null) {
+                peer.problem("public-key", "tunnel '" + keyOwner + "' has the same peer public-key; "
+                        + "a peer can belong to one tunnel only");
+            }
+        }
+    }
+}

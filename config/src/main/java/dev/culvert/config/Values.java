@@ -1,0 +1,69 @@
+package dev.culvert.config;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Base64;
+
+/** Parsers for the value kinds of the schema that are not types of their own, for use with {@link Section}. */
+final class Values {
+
+    /** Linux IFNAMSIZ is 16 bytes including the terminating NUL. */
+    static final int MAX_DEVICE_NAME_LENGTH = 15;
+
+    private Values() {
+    }
+
+    /**
+     * A Linux interface name as {@code dev_valid_name()} accepts it: 1..15 characters, not "." or "..", no
+     * '/', ':' or whitespace.
+     */
+    static String deviceName(String text) {
+        if (text.isEmpty() || text.length() > MAX_DEVICE_NAME_LENGTH) {
+            throw new IllegalArgumentException("must be 1 to " + MAX_DEVICE_NAME_LENGTH
+                    + " characters long (got " + text.length() + ": '" + text + "')");
+        }
+        boolean badChar = text.chars().anyMatch(c -> c == '/' || c == ':' || c == 0 || Character.isWhitespace(c));
+        if (badChar || text.equals(".") || text.equals("..")) {
+            throw new IllegalArgumentException("'" + text + "' is not a valid interface name "
+                    + "(no '/', ':' or whitespace, and not '.' or '..')");
+        }
+        return text;
+    }
+
+    /** A prefix to route: a CIDR with no host bits set. */
+    static Cidr network(String text) {
+        Cidr cidr = Cidr.parse(text);
+        if (cidr.hasHostBits()) {
+            Cidr host = new Cidr(cidr.address(), cidr.maxPrefixLength());
+            throw new IllegalArgumentException(text + " has host bits set; write " + cidr.network()
+                    + " for the network, or " + host + " for the single address");
+        }
+        return cidr;
+    }
+
+    /** A base64 32-byte public key, returned in canonical base64. The message never echoes the text. */
+    static String publicKey(String text) {
+        byte[] key = KeyFiles.decode(text.getBytes(StandardCharsets.US_ASCII));
+        if (key == null) {
+            throw new IllegalArgumentException("must be a " + KeyFiles.KEY_BYTES + "-byte key in base64, "
+                    + "44 characters ending in '=' (got " + text.strip().length() + " characters)");
+        }
+        String canonical = Base64.getEncoder().encodeToString(key);
+        Arrays.fill(key, (byte) 0);
+        return canonical;
+    }
+
+    /** A file path; a relative one is taken relative to {@code baseDir}. */
+    static Path path(String text, Path baseDir) {
+        if (text.isBlank()) {
+            throw new IllegalArgumentException("must be a file path (got an empty string)");
+        }
+        try {
+            return baseDir.resolve(text);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("'" + text + "' is not a valid path: " + e.getReason(), e);
+        }
+    }
+}
