@@ -6,7 +6,6 @@ import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigOrigin;
 import com.typesafe.config.ConfigParseOptions;
 import com.typesafe.config.ConfigSyntax;
-import com.typesafe.config.ConfigValue;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
@@ -89,10 +88,7 @@ public final class ConfigLoader {
         Locator locator = new Locator(resolved.root(), origin);
         ConfigObject checked = new SchemaCheck(Map.of(Schema.TUNNELS_PATH, schema.tunnelTemplate()), locator, problems)
                 .check(resolved.root(), schema.root(), List.of());
-        ConfigValue userCulvert = checked.get(Schema.ROOT_KEY);
-        ConfigObject culvert = userCulvert instanceof ConfigObject
-                ? ((ConfigObject) userCulvert).withFallback(schema.culvert()) : schema.culvert();
-        Section section = new Section(culvert, List.of(Schema.ROOT_KEY), locator, problems);
+        Section section = new Section(checked, schema.root(), List.of(), locator, problems).child(Schema.ROOT_KEY);
         CulvertConfig config = new ModelReader(section, source, baseDir, problems)
                 .read(schema.tunnelTemplate(), locator);
         problems.throwIfAny();

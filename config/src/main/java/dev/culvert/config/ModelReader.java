@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * Reads the checked, defaults-merged {@code culvert} block into a {@link CulvertConfig}, then runs the checks
+ * Reads the checked {@code culvert} block into a {@link CulvertConfig}, then runs the checks
  * that span tunnels. Records every problem; returns null if there was any.
  */
 final class ModelReader {
@@ -37,8 +37,8 @@ final class ModelReader {
 
         List<TunnelReader> readers = new ArrayList<>();
         for (Map.Entry<String, ConfigValue> entry : tunnelsInFileOrder()) {
-            ConfigObject merged = ((ConfigObject) entry.getValue()).withFallback(tunnelTemplate);
-            Section section = new Section(merged, List.of("culvert", "tunnels", entry.getKey()), locator, problems);
+            Section section = new Section((ConfigObject) entry.getValue(), tunnelTemplate,
+                    List.of(Schema.ROOT_KEY, "tunnels", entry.getKey()), locator, problems);
             readers.add(new TunnelReader(entry.getKey(), section, baseDir));
         }
         if (readers.isEmpty()) {

@@ -29,11 +29,6 @@ record Schema(ConfigObject root, ConfigObject tunnelTemplate) {
         return INSTANCE;
     }
 
-    /** The {@code culvert} object with its defaults. */
-    ConfigObject culvert() {
-        return (ConfigObject) root.get(ROOT_KEY);
-    }
-
     private static Schema load() {
         Config reference = ConfigFactory.parseResources(Schema.class.getClassLoader(), RESOURCE,
                 ConfigParseOptions.defaults().setAllowMissing(false));

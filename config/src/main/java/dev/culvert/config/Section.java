@@ -1,5 +1,6 @@
 package dev.culvert.config;
 
+import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigList;
 import com.typesafe.config.ConfigObject;
 import com.typesafe.config.ConfigValue;
@@ -12,36 +13,59 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * Typed reads of the keys of one HOCON object (defaults already merged in), reporting every problem instead
+ * Typed reads of the keys of one HOCON object, with defaults from the schema, reporting every problem instead
  * of throwing.
  *
  * <p>Each read returns the value, or — when the key is wrong — records a located {@link ConfigProblem} and
  * returns {@code null} (required keys) or {@link Optional#empty()} (optional keys). Parsers are plain
  * functions that throw {@link IllegalArgumentException} with a message naming what is wrong; adding a key to
  * the schema is one entry in {@code reference.conf} and one read here.
+ *
+ * <p>Defaults are looked up key by key rather than merged with {@code withFallback}: HOCON marks an object
+ * that replaced a plain value ({@code device = x} then {@code device { ... }}) as ignoring fallbacks.
  */
 final class Section {
 
+    private static final ConfigObject EMPTY = ConfigFactory.empty().root();
+
     private final ConfigObject values;
+    private final ConfigObject defaults;
     private final List<String> path;
     private final Locator locator;
     private final Problems problems;
 
-    Section(ConfigObject values, List<String> path, Locator locator, Problems problems) {
+    /**
+     * @param values   the operator's values, checked by {@link SchemaCheck} (no unknown keys, no nulls)
+     * @param defaults the schema's values for the same object
+     */
+    Section(ConfigObject values, ConfigObject defaults, List<String> path, Locator locator, Problems problems) {
         this.values = values;
+        this.defaults = defaults;
         this.path = List.copyOf(path);
         this.locator = locator;
         this.problems = problems;
     }
 
-    /** The values of this section, defaults included. */
+    /** The operator's values of this section, without defaults. */
     ConfigObject values() {
         return values;
     }
 
-    /** The nested section {@code key}; the schema check guarantees it is an object. */
+    /** The nested section {@code key}; the schema check guarantees that a value there is an object. */
     Section child(String key) {
-        return new Section((ConfigObject) values.get(key), pathTo(key), locator, problems);
+        ConfigValue own = values.get(key);
+        ConfigValue fallback = defaults.get(key);
+        return new Section(own instanceof ConfigObject ? (ConfigObject) own : EMPTY,
+                fallback instanceof ConfigObject ? (ConfigObject) fallback : EMPTY, pathTo(key), locator, problems);
+    }
+
+    /** The value of {@code key}: the operator's, else the default; null if neither or null. */
+    private ConfigValue value(String key) {
+        ConfigValue value = values.get(key);
+        if (value == null || value.valueType() == ConfigValueType.NULL) {
+            value = defaults.get(key);
+        }
+        return value == null || value.valueType() == ConfigValueType.NULL ? null : value;
     }
 
     /** The absolute key path of {@code key} in this section. */
@@ -53,8 +77,7 @@ final class Section {
 
     /** True if {@code key} has a non-null value (given by the operator or a default). */
     boolean isSet(String key) {
-        ConfigValue value = values.get(key);
-        return value != null && value.valueType() != ConfigValueType.NULL;
+        return value(key) != null;
     }
 
     /** Records a problem about {@code key}, located at it or its nearest written ancestor. */
@@ -73,7 +96,7 @@ final class Section {
             problem(key, "missing; this key is required");
             return null;
         }
-        return scalarText(values.get(key), Locator.render(pathTo(key)), key);
+        return scalarText(value(key), Locator.render(pathTo(key)), key);
     }
 
     /** An optional string; empty if not set, or if not a string (problem recorded). */
@@ -146,7 +169,7 @@ final class Section {
             problem(key, "missing; this key is required");
             return null;
         }
-        ConfigValue value = values.get(key);
+        ConfigValue value = value(key);
         if (value.valueType() != ConfigValueType.LIST) {
             problem(key, "must be a list, as [\"...\", \"...\"] (got " + typeName(value) + ")");
             return null;

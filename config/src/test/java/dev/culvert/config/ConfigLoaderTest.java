@@ -155,6 +155,9 @@ class ConfigLoaderTest {
 
         assertThat(config.tunnels().get("site-b").device().mtu()).isEqualTo(1420);
         assertThat(config.tunnels().get("site-b").device().name()).isEqualTo("cv-site-b");
+        // A block that replaces a plain value still gets its defaults.
+        CulvertConfig replaced = fx.parse(fx.minimal().replace("      device {", "      device = null\n      device {"));
+        assertThat(replaced.tunnels().get("site-b").device().mtu()).isEqualTo(1420);
     }
 
     @Test
