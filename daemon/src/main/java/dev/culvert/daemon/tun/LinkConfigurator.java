@@ -1,5 +1,7 @@
 package dev.culvert.daemon.tun;
 
+import dev.culvert.config.Cidr;
+import dev.culvert.config.DeviceConfig;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -9,7 +11,7 @@ import java.util.Objects;
  * Configures a device's link with {@code ip(8)}: MTU, addresses, link up, routes. Each step runs
  * {@code ip} from an argument vector (never a shell) with a timeout; a failure becomes a
  * {@link TunException} with one line such as
- * {@code cannot add address 198.18.0.1/40 to cv-x: Error: any valid prefix is expected rather than "198.18.0.1/40".}
+ * {@code cannot add address 198.18.0.1/30 to cv-x: RTNETLINK answers: Operation not permitted}
  *
  * <p>There is no removal: closing the device's fd makes the kernel delete the interface, and its
  * addresses and routes with it.
@@ -46,19 +48,27 @@ public final class LinkConfigurator {
     }
 
     /**
+     * Configures the device of a tunnel's {@code device} block: MTU, its address if it has one,
+     * link up, routes.
+     */
+    public void configure(DeviceConfig device) throws TunException {
+        configure(device.name(), device.mtu(), device.address().map(List::of).orElse(List.of()), device.routes());
+    }
+
+    /**
      * Sets the MTU, adds the addresses, brings the link up and adds the routes, in that order
      * (routes need the link up). Stops at the first failure.
      *
-     * @param addresses CIDRs such as {@code 198.18.0.1/30}, assigned to the device
-     * @param routes    CIDRs such as {@code 198.51.100.0/24}, routed through the device
+     * @param addresses interface addresses with their prefix, such as {@code 198.18.0.1/30}
+     * @param routes    prefixes routed through the device, such as {@code 198.51.100.0/24}
      */
-    public void configure(String device, int mtu, List<String> addresses, List<String> routes) throws TunException {
+    public void configure(String device, int mtu, List<Cidr> addresses, List<Cidr> routes) throws TunException {
         setMtu(device, mtu);
-        for (String address : addresses) {
+        for (Cidr address : addresses) {
             addAddress(device, address);
         }
         up(device);
-        for (String route : routes) {
+        for (Cidr route : routes) {
             addRoute(device, route);
         }
     }
@@ -80,24 +90,15 @@ public final class LinkConfigurator {
     }
 
     /** {@code ip address replace CIDR dev DEVICE} (replace: re-adding an address it has is fine). */
-    public void addAddress(String device, String cidr) throws TunException {
+    public void addAddress(String device, Cidr cidr) throws TunException {
         InterfaceNames.check(device);
-        String what = "cannot add address " + cidr + " to " + device;
-        run(what, "address", "replace", checkCidr(what, cidr), "dev", device);
+        run("cannot add address " + cidr + " to " + device, "address", "replace", cidr.toString(), "dev", device);
     }
 
     /** {@code ip route add CIDR dev DEVICE} (add: a route that exists elsewhere is an error, not taken over). */
-    public void addRoute(String device, String cidr) throws TunException {
+    public void addRoute(String device, Cidr cidr) throws TunException {
         InterfaceNames.check(device);
-        String what = "cannot add route " + cidr + " via " + device;
-        run(what, "route", "add", checkCidr(what, cidr), "dev", device);
-    }
-
-    private static String checkCidr(String what, String cidr) throws TunException {
-        if (cidr == null || cidr.isBlank() || cidr.startsWith("-") || cidr.chars().anyMatch(Character::isWhitespace)) {
-            throw new TunException(what + ": not a CIDR");
-        }
-        return cidr;
+        run("cannot add route " + cidr + " via " + device, "route", "add", cidr.toString(), "dev", device);
     }
 
     private void run(String what, String... args) throws TunException {

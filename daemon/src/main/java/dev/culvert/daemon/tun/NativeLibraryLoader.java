@@ -73,7 +73,7 @@ final class NativeLibraryLoader {
         }
     }
 
-    private static void extractAndLoad(URL resource, String fileName) throws TunException {
+    static void extractAndLoad(URL resource, String fileName) throws TunException {
         Path tmp = null;
         try {
             tmp = Files.createTempFile("culvert-", "-" + fileName,

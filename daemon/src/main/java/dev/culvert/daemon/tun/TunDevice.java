@@ -1,5 +1,6 @@
 package dev.culvert.daemon.tun;
 
+import dev.culvert.config.DeviceMode;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.EventLoop;
 

@@ -1,5 +1,7 @@
 package dev.culvert.daemon.tun;
 
+import dev.culvert.config.DeviceMode;
+
 /**
  * Turns the {@code -errno} that {@link TunNative#open} returns into a {@link TunException} whose
  * message tells an operator what went wrong and what to do.
