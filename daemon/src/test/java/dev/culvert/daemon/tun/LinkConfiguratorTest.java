@@ -1,0 +1,129 @@
+package dev.culvert.daemon.tun;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.culvert.config.Cidr;
+import dev.culvert.config.DeviceConfig;
+import dev.culvert.config.DeviceMode;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class LinkConfiguratorTest {
+
+    private final FakeRunner runner = new FakeRunner();
+    private final LinkConfigurator links = new LinkConfigurator(runner);
+
+    @Test
+    void configureRunsMtuAddressesUpThenRoutes() throws TunException {
+        links.configure("cv-x", 1420, List.of(cidr("198.18.0.1/30")),
+                List.of(cidr("198.51.100.0/24"), cidr("203.0.113.0/24")));
+
+        assertThat(runner.commands).containsExactly(
+                List.of("ip", "link", "set", "dev", "cv-x", "mtu", "1420"),
+                List.of("ip", "address", "replace", "198.18.0.1/30", "dev", "cv-x"),
+                List.of("ip", "link", "set", "dev", "cv-x", "up"),
+                List.of("ip", "route", "add", "198.51.100.0/24", "dev", "cv-x"),
+                List.of("ip", "route", "add", "203.0.113.0/24", "dev", "cv-x"));
+        assertThat(runner.timeouts).containsOnly(LinkConfigurator.DEFAULT_TIMEOUT);
+    }
+
+    @Test
+    void configuresATunnelsDeviceBlock() throws TunException {
+        links.configure(new DeviceConfig("cv-site-b", DeviceMode.TUN, 1380, Optional.of(cidr("2001:db8::1/64")),
+                List.of(cidr("198.51.100.0/24"))));
+
+        assertThat(runner.commands).containsExactly(
+                List.of("ip", "link", "set", "dev", "cv-site-b", "mtu", "1380"),
+                List.of("ip", "address", "replace", "2001:db8::1/64", "dev", "cv-site-b"),
+                List.of("ip", "link", "set", "dev", "cv-site-b", "up"),
+                List.of("ip", "route", "add", "198.51.100.0/24", "dev", "cv-site-b"));
+    }
+
+    @Test
+    void aDeviceWithoutAddressOnlyGetsMtuAndUp() throws TunException {
+        links.configure(new DeviceConfig("cv-l2", DeviceMode.TAP, 1500, Optional.empty(), List.of()));
+
+        assertThat(runner.commands).containsExactly(
+                List.of("ip", "link", "set", "dev", "cv-l2", "mtu", "1500"),
+                List.of("ip", "link", "set", "dev", "cv-l2", "up"));
+    }
+
+    @Test
+    void failureCarriesWhatFailedAndIpsFirstStderrLine() {
+        runner.result = new CommandRunner.CommandResult(2, "",
+                "\nRTNETLINK answers: Operation not permitted\nmore\n");
+
+        assertThatThrownBy(() -> links.addAddress("cv-x", cidr("198.18.0.1/30")))
+                .isInstanceOf(TunException.class)
+                .hasMessage("cannot add address 198.18.0.1/30 to cv-x: RTNETLINK answers: Operation not permitted");
+    }
+
+    @Test
+    void failureWithoutStderrNamesTheExitStatus() {
+        runner.result = new CommandRunner.CommandResult(2, "", "");
+
+        assertThatThrownBy(() -> links.addRoute("cv-x", cidr("198.51.100.0/24")))
+                .hasMessage("cannot add route 198.51.100.0/24 via cv-x: exited with status 2");
+    }
+
+    @Test
+    void configureStopsAtTheFirstFailure() {
+        runner.result = new CommandRunner.CommandResult(2, "", "RTNETLINK answers: Operation not permitted");
+
+        assertThatThrownBy(() -> links.configure("cv-x", 1420, List.of(cidr("198.18.0.1/30")), List.of()))
+                .hasMessage("cannot set MTU 1420 on cv-x: RTNETLINK answers: Operation not permitted");
+        assertThat(runner.commands).hasSize(1);
+    }
+
+    @Test
+    void aCommandThatCannotRunOrTimesOutIsReported() {
+        runner.failure = new IOException("cannot run 'ip': error=2, No such file or directory");
+
+        assertThatThrownBy(() -> links.up("cv-x"))
+                .isInstanceOf(TunException.class)
+                .hasMessage("cannot bring up cv-x: cannot run 'ip': error=2, No such file or directory");
+    }
+
+    @Test
+    void badArgumentsAreRefusedBeforeRunningAnything() {
+        assertThatThrownBy(() -> links.up("bad name")).hasMessageStartingWith("invalid device name");
+        assertThatThrownBy(() -> links.setMtu("cv-x", 20)).hasMessageContaining("must be 68..65535");
+        assertThat(runner.commands).isEmpty();
+    }
+
+    @Test
+    void usesTheConfiguredIpBinaryAndTimeout() throws TunException {
+        Duration timeout = Duration.ofSeconds(3);
+        new LinkConfigurator(runner, "/usr/sbin/ip", timeout).up("cv-x");
+
+        assertThat(runner.commands).containsExactly(List.of("/usr/sbin/ip", "link", "set", "dev", "cv-x", "up"));
+        assertThat(runner.timeouts).containsExactly(timeout);
+    }
+
+    private static Cidr cidr(String text) {
+        return Cidr.parse(text);
+    }
+
+    /** Records each argv; answers with a fixed result or failure. */
+    private static final class FakeRunner implements CommandRunner {
+        final List<List<String>> commands = new ArrayList<>();
+        final List<Duration> timeouts = new ArrayList<>();
+        CommandResult result = new CommandResult(0, "", "");
+        IOException failure;
+
+        @Override
+        public CommandResult run(List<String> argv, Duration timeout) throws IOException {
+            commands.add(List.copyOf(argv));
+            timeouts.add(timeout);
+            if (failure != null) {
+                throw failure;
+            }
+            return result;
+        }
+    }
+}

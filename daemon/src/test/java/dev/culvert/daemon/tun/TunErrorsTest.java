@@ -1,0 +1,37 @@
+package dev.culvert.daemon.tun;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.culvert.config.DeviceMode;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class TunErrorsTest {
+
+    @ParameterizedTest(name = "errno {0}")
+    @CsvSource(delimiter = '|', textBlock = """
+        2  | cannot open /dev/net/tun: no such device (load the tun module: modprobe tun)
+        19 | cannot open /dev/net/tun: no such device (load the tun module: modprobe tun)
+        6  | cannot open /dev/net/tun: no such device (load the tun module: modprobe tun)
+        1  | creating tun device 'cv-x' needs CAP_NET_ADMIN (run as root or grant CAP_NET_ADMIN)
+        13 | creating tun device 'cv-x' needs CAP_NET_ADMIN (run as root or grant CAP_NET_ADMIN)
+        16 | device name 'cv-x' is already in use
+        22 | cannot create tun device 'cv-x': invalid name, or an interface of another kind already has that name
+        24 | cannot open /dev/net/tun for device 'cv-x': too many open files (raise the open-files limit, LimitNOFILE=)
+        12 | cannot create tun device 'cv-x': out of memory
+        95 | cannot create tun device 'cv-x': errno 95
+        """)
+    void mapsErrnoToAnOperatorReadableLine(int errno, String message) {
+        TunException e = TunErrors.openFailed("cv-x", DeviceMode.TUN, errno);
+
+        assertThat(e).hasMessage(message);
+        assertThat(e.getMessage()).doesNotContain("\n");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1", "13"})
+    void namesTapDevicesAsTap(int errno) {
+        assertThat(TunErrors.openFailed("cv-l2", DeviceMode.TAP, errno))
+                .hasMessageStartingWith("creating tap device 'cv-l2' needs CAP_NET_ADMIN");
+    }
+}
