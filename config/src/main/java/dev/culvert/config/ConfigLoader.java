@@ -102,6 +102,11 @@ public final class ConfigLoader {
         if (origin != null && message.startsWith(origin.description() + ": ")) {
             message = message.substring(origin.description().length() + 2);
         }
+        boolean syntax = e instanceof com.typesafe.config.ConfigException.Parse
+                && !(e instanceof com.typesafe.config.ConfigException.UnresolvedSubstitution);
+        if (syntax) {
+            message = "syntax error: " + message;
+        }
         String file = origin != null && origin.filename() != null ? origin.filename() : defaultOrigin;
         return new ConfigProblem(file, origin != null ? origin.lineNumber() : -1, "", message);
     }

@@ -48,7 +48,8 @@ final class Values {
         byte[] key = KeyFiles.decode(text.getBytes(StandardCharsets.US_ASCII));
         if (key == null) {
             throw new IllegalArgumentException("must be a " + KeyFiles.KEY_BYTES + "-byte key in base64, "
-                    + "44 characters ending in '=' (got " + text.strip().length() + " characters)");
+                    + "44 characters ending in '=' (got " + text.strip().length()
+                    + (text.strip().length() == 1 ? " character)" : " characters)"));
         }
         String canonical = Base64.getEncoder().encodeToString(key);
         Arrays.fill(key, (byte) 0);

@@ -229,7 +229,8 @@ class ConfigErrorsTest {
         assertThat(problem.origin()).isEqualTo(ORIGIN);
         assertThat(problem.line()).isPositive();
         assertThat(problem.keyPath()).isEmpty();
-        assertThat(problem.message()).isNotBlank().doesNotContain("Exception").doesNotContain("\tat ");
+        assertThat(problem.message()).startsWith("syntax error: ").doesNotContain("Exception")
+                .doesNotContain("\tat ");
     }
 
     @Test
