@@ -1,0 +1,177 @@
+package dev.culvert.it.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.culvert.it.harness.BackgroundProcess;
+import dev.culvert.it.harness.Netns;
+import dev.culvert.it.harness.Workspace;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * One Culvert daemon in a namespace, launched from the distribution as
+ * {@code bin/culvert run --config FILE}, its stderr captured to a file that is printed if
+ * the test fails.
+ *
+ * <p>Making a node generates its key pair with {@code culvert genkey}/{@code pubkey} (the
+ * private key lands in a 0600 file), so two nodes can learn each other's public key before
+ * either starts.
+ */
+public final class CulvertNode implements TunnelNode {
+
+    /** From launch to the tun device existing: a JVM start on a busy 2-core machine. */
+    public static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+    /** From SIGTERM to exit. */
+    public static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
+
+    private final CulvertDistribution distribution;
+    private final Netns netns;
+    private final String name;
+    private final Path dir;
+    private final Path privateKeyFile;
+    private final String publicKey;
+    private LinkSpec link;
+    private BackgroundProcess process;
+
+    /** A node called {@code name} (used in file and log names) that will run in {@code netns}. */
+    public CulvertNode(CulvertDistribution distribution, Netns netns, String name) {
+        this.distribution = distribution;
+        this.netns = netns;
+        this.name = name;
+        this.dir = Workspace.newDir("culvert-" + name);
+        this.privateKeyFile = KeyFiles.writeSecret(dir.resolve(name + ".key"), distribution.genkey());
+        this.publicKey = distribution.pubkey(readKey(privateKeyFile));
+    }
+
+    @Override
+    public Netns netns() {
+        return netns;
+    }
+
+    @Override
+    public String publicKey() {
+        return publicKey;
+    }
+
+    /** The 0600 file holding this node's private key. */
+    public Path privateKeyFile() {
+        return privateKeyFile;
+    }
+
+    /** This node's folder for its key, config and logs. */
+    public Path dir() {
+        return dir;
+    }
+
+    @Override
+    public String deviceName() {
+        return requireStarted().deviceName();
+    }
+
+    @Override
+    public String tunnelIp() {
+        return requireStarted().ip();
+    }
+
+    /** Writes {@code culvert.conf} for one tunnel and returns its path. */
+    public Path writeConfig(Optional<String> listenUdp, LinkSpec link, PeerSpec peer) {
+        return writeConfig(CulvertConfig.render(privateKeyFile, listenUdp, link, peer));
+    }
+
+    /** Writes {@code culvert.conf} with the given text and returns its path. */
+    public Path writeConfig(String text) {
+        Path config = dir.resolve("culvert.conf");
+        try {
+            Files.writeString(config, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + config, e);
+        }
+        return config;
+    }
+
+    /**
+     * Writes the config, starts the daemon, and waits until its tun device exists.
+     *
+     * @param listenUdp {@code host:port} to listen on, or empty for a client
+     * @throws AssertionError if the daemon exits first or the device does not appear in time
+     */
+    public CulvertNode start(Optional<String> listenUdp, LinkSpec link, PeerSpec peer) {
+        Path config = writeConfig(listenUdp, link, peer);
+        this.link = link;
+        this.process = launch(config);
+        await("device " + link.deviceName() + " of culvert " + name + " in " + netns)
+                .atMost(START_TIMEOUT)
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    if (!process.isAlive()) {
+                        throw new AssertionError("culvert " + name + " exited with code " + process.awaitExit(Duration.ZERO)
+                                + " before its device appeared; stderr:\n" + process.stderr());
+                    }
+                    return netns.hasLink(link.deviceName());
+                });
+        return this;
+    }
+
+    /** Launches {@code culvert run --config FILE} in the namespace without waiting for anything. */
+    public BackgroundProcess launch(Path config) {
+        return netns.spawn("culvert-" + name, distribution.command("run", "--config", config.toString()).toArray(String[]::new));
+    }
+
+    /** The running daemon. */
+    public BackgroundProcess process() {
+        if (process == null) {
+            throw new IllegalStateException("culvert " + name + " was not started");
+        }
+        return process;
+    }
+
+    /** SIGTERM; asserts a clean exit (code 0) and that the tun device is gone. */
+    public void stop() {
+        stop("TERM");
+    }
+
+    /** Sends {@code signal} ({@code TERM} or {@code INT}); asserts exit code 0 and that the device is gone. */
+    public void stop(String signal) {
+        BackgroundProcess running = process();
+        running.signal(signal);
+        int exitCode = running.awaitExit(STOP_TIMEOUT);
+        assertThat(exitCode).as("exit code of culvert %s after SIG%s; stderr:%n%s", name, signal, running.stderr())
+                .isZero();
+        assertThat(netns.hasLink(link.deviceName()))
+                .as("device %s still exists in %s after culvert %s exited", link.deviceName(), netns, name)
+                .isFalse();
+    }
+
+    @Override
+    public void close() {
+        if (process != null) {
+            process.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "culvert " + name + " in " + netns;
+    }
+
+    private LinkSpec requireStarted() {
+        if (link == null) {
+            throw new IllegalStateException("culvert " + name + " was not started");
+        }
+        return link;
+    }
+
+    private static String readKey(Path file) {
+        try {
+            return Files.readString(file).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+}

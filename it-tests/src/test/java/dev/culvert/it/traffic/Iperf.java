@@ -1,0 +1,68 @@
+package dev.culvert.it.traffic;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.culvert.it.harness.BackgroundProcess;
+import dev.culvert.it.harness.ExecResult;
+import dev.culvert.it.harness.Netns;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** A short iperf3 TCP run across a tunnel: a one-shot server in one namespace, the client in another. */
+public final class Iperf {
+
+    /** iperf3's default port. */
+    public static final int PORT = 5201;
+
+    private static final Pattern RECEIVED_BYTES =
+            Pattern.compile("\"sum_received\"\\s*:\\s*\\{[^}]*?\"bytes\"\\s*:\\s*(\\d+)", Pattern.DOTALL);
+    private static final Pattern BITS_PER_SECOND =
+            Pattern.compile("\"sum_received\"\\s*:\\s*\\{[^}]*?\"bits_per_second\"\\s*:\\s*([0-9.eE+]+)", Pattern.DOTALL);
+
+    private Iperf() {
+    }
+
+    /**
+     * The outcome of one run.
+     *
+     * @param bytesReceived  bytes the server received
+     * @param bitsPerSecond  the receiver's average rate
+     */
+    public record Result(long bytesReceived, double bitsPerSecond) {
+    }
+
+    /**
+     * Runs {@code iperf3 -c serverIp -t seconds} from {@code clientNs} against a server bound to
+     * {@code serverIp} in {@code serverNs}.
+     */
+    public static Result run(Netns serverNs, String serverIp, Netns clientNs, int seconds) {
+        try (BackgroundProcess server = serverNs.spawn("iperf3-server",
+                "iperf3", "--server", "--one-off", "--bind", serverIp, "--port", Integer.toString(PORT))) {
+            await("iperf3 server listening on " + serverIp + ":" + PORT + " in " + serverNs)
+                    .atMost(Duration.ofSeconds(15))
+                    .pollInterval(Duration.ofMillis(100))
+                    .until(() -> {
+                        if (!server.isAlive()) {
+                            throw new AssertionError("iperf3 server exited early; stderr:\n" + server.stderr());
+                        }
+                        return !serverNs.exec("ss", "-Hltn", "sport = :" + PORT).stdout().isBlank();
+                    });
+            ExecResult client = clientNs.exec(Duration.ofSeconds(seconds + 30L),
+                    "iperf3", "--client", serverIp, "--port", Integer.toString(PORT),
+                    "--time", Integer.toString(seconds), "--json");
+            client.requireSuccess();
+            return parse(client.stdout());
+        }
+    }
+
+    /** Reads the receiver's totals from iperf3's JSON report. */
+    static Result parse(String json) {
+        Matcher bytes = RECEIVED_BYTES.matcher(json);
+        Matcher rate = BITS_PER_SECOND.matcher(json);
+        if (!bytes.find() || !rate.find()) {
+            throw new AssertionError("no sum_received in iperf3's report:\n" + json);
+        }
+        return new Result(Long.parseLong(bytes.group(1)), Double.parseDouble(rate.group(1)));
+    }
+}
