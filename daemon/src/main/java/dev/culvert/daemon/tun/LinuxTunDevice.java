@@ -65,15 +65,14 @@ public final class LinuxTunDevice implements TunDevice {
     private volatile boolean closed;
 
     private LinuxTunDevice(String name, DeviceMode mode, int mtu, IoEventLoop loop, ByteBufAllocator alloc,
-            FileDescriptor fd) {
+            FileDescriptor fd, WriteQueue queue) {
         this.name = name;
         this.mode = mode;
         this.mtu = mtu;
         this.loop = loop;
         this.fd = fd;
         this.closeFuture = loop.newPromise();
-        this.handle = new EpollTunHandle(this, fd, alloc, mtu + LINK_HEADROOM,
-                new WriteQueue(WriteQueue.DEFAULT_MAX_PACKETS, WriteQueue.DEFAULT_MAX_BYTES));
+        this.handle = new EpollTunHandle(this, fd, alloc, mtu + LINK_HEADROOM, queue);
     }
 
     /**
@@ -106,8 +105,18 @@ public final class LinuxTunDevice implements TunDevice {
         if (result < 0) {
             throw TunErrors.openFailed(name, mode, -result);
         }
-        FileDescriptor fd = new FileDescriptor(result);
-        LinuxTunDevice device = new LinuxTunDevice(name, mode, mtu, loop, alloc, fd);
+        return wrap(name, mode, mtu, loop, alloc, new FileDescriptor(result),
+                new WriteQueue(WriteQueue.DEFAULT_MAX_PACKETS, WriteQueue.DEFAULT_MAX_BYTES));
+    }
+
+    /**
+     * Registers an already open, non-blocking, packet-preserving fd as a device. {@link #open} uses
+     * it for tun fds; tests use it for datagram sockets, which behave alike and can be made to push back.
+     * Closes {@code fd} if the registration fails.
+     */
+    static LinuxTunDevice wrap(String name, DeviceMode mode, int mtu, IoEventLoop loop, ByteBufAllocator alloc,
+            FileDescriptor fd, WriteQueue queue) throws TunException {
+        LinuxTunDevice device = new LinuxTunDevice(name, mode, mtu, loop, alloc, fd, queue);
         try {
             device.register();
         } catch (TunException | RuntimeException e) {

@@ -92,10 +92,15 @@ final class Netns implements AutoCloseable {
 
     /** Stops every child and deletes the namespace (and with it any interface left inside). */
     @Override
-    public void close() throws IOException, InterruptedException {
+    public void close() throws IOException {
         for (ChildJvm child : children) {
             child.close();
         }
-        check(runner.run(List.of("ip", "netns", "delete", name), COMMAND_TIMEOUT), "ip netns delete");
+        try {
+            check(runner.run(List.of("ip", "netns", "delete", name), COMMAND_TIMEOUT), "ip netns delete");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while deleting namespace " + name, e);
+        }
     }
 }
