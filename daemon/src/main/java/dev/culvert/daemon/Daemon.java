@@ -1,0 +1,157 @@
+package dev.culvert.daemon;
+
+import dev.culvert.config.CulvertConfig;
+import dev.culvert.config.Endpoint;
+import dev.culvert.config.KeyFiles;
+import dev.culvert.config.TunnelConfig;
+import dev.culvert.crypto.Keys;
+import dev.culvert.crypto.Secrets;
+import dev.culvert.protocol.Engine;
+import dev.culvert.protocol.TimeSource;
+import dev.culvert.protocol.netty.ChannelOutbound;
+import dev.culvert.protocol.noise.LocalStatic;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ScheduledFuture;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running Culvert: one event loop, one UDP socket, one WireGuard engine, and the configured
+ * tunnels. {@link #start} brings it all up or nothing; {@link #close} takes it all down, removing the
+ * devices. Everything that touches the engine runs on the one event loop.
+ */
+public final class Daemon implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("culvert");
+    /** WireGuard transport overhead on top of the device MTU: header 16 + tag 16, plus padding slack. */
+    private static final int DATAGRAM_OVERHEAD = 32 + 16;
+
+    private final MultiThreadIoEventLoopGroup group;
+    private final Engine engine;
+    private final UdpTransport udp;
+    private final List<Tunnel> tunnels;
+    private final ScheduledFuture<?> watcher;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    private Daemon(MultiThreadIoEventLoopGroup group, Engine engine, UdpTransport udp, List<Tunnel> tunnels,
+                   ScheduledFuture<?> watcher) {
+        this.group = group;
+        this.engine = engine;
+        this.udp = udp;
+        this.tunnels = tunnels;
+        this.watcher = watcher;
+    }
+
+    /**
+     * Brings up every tunnel of a validated configuration.
+     *
+     * @throws IOException with an operator-readable message; whatever was set up is torn down again
+     */
+    public static Daemon start(CulvertConfig config) throws IOException {
+        byte[] privateKey = KeyFiles.readKey(config.privateKeyFile());
+        LocalStatic local;
+        try {
+            local = new LocalStatic(privateKey);
+        } finally {
+            Secrets.wipe(privateKey);
+        }
+        MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
+                new DefaultThreadFactory("culvert-loop", true), EpollIoHandler.newFactory());
+        IoEventLoop loop = (IoEventLoop) group.next();
+        ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+        ChannelOutbound outbound = new ChannelOutbound();
+        Engine engine = new Engine(local, TimeSource.system(), new SecureRandom(), alloc, outbound);
+        List<Tunnel> tunnels = new ArrayList<>();
+        UdpTransport udp = null;
+        try {
+            int maxMtu = config.tunnels().values().stream().mapToInt(t -> t.device().mtu()).max().orElse(1420);
+            udp = UdpTransport.bind(loop, listenAddress(config), maxMtu + DATAGRAM_OVERHEAD, engine, outbound);
+            LOG.log(System.Logger.Level.INFO, "listening on udp {0}, public key {1}",
+                    Addresses.format(udp.localAddress()), Keys.encode(local.publicKey()));
+            for (TunnelConfig tunnelConfig : config.tunnels().values()) {
+                Tunnel tunnel = Tunnel.open(tunnelConfig, loop, alloc, local, engine, outbound);
+                tunnels.add(tunnel);
+                LOG.log(System.Logger.Level.INFO, "tunnel {0}: device {1} ({2}, mtu {3}{4}), peer {5}{6}",
+                        tunnelConfig.name(), tunnelConfig.device().name(),
+                        tunnelConfig.device().mode().name().toLowerCase(), String.valueOf(tunnelConfig.device().mtu()),
+                        tunnelConfig.device().address().map(a -> ", " + a).orElse(""),
+                        tunnelConfig.peer().publicKey(),
+                        tunnelConfig.peer().endpoint().map(e -> " at " + e).orElse(", waiting for it to call in"));
+            }
+        } catch (IOException | RuntimeException e) {
+            for (Tunnel tunnel : tunnels) {
+                tunnel.close();
+            }
+            if (udp != null) {
+                udp.close();
+            }
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+            throw e;
+        }
+        ScheduledFuture<?> watcher = loop.scheduleAtFixedRate(() -> tunnels.forEach(Tunnel::watch),
+                200, 200, TimeUnit.MILLISECONDS);
+        return new Daemon(group, engine, udp, tunnels, watcher);
+    }
+
+    /**
+     * The configured listen address, or an ephemeral port on the wildcard address of the family the
+     * peers' endpoints use (a client need not listen).
+     */
+    static InetSocketAddress listenAddress(CulvertConfig config) {
+        if (config.listenUdp().isPresent()) {
+            return config.listenUdp().get();
+        }
+        boolean anyIpv6 = config.tunnels().values().stream()
+                .map(t -> t.peer().endpoint()).flatMap(java.util.Optional::stream)
+                .map(Endpoint::host).anyMatch(h -> h.contains(":"));
+        try {
+            return new InetSocketAddress(InetAddress.getByName(anyIpv6 ? "::" : "0.0.0.0"), 0);
+        } catch (java.net.UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public InetSocketAddress udpAddress() {
+        return udp.localAddress();
+    }
+
+    public List<String> tunnelNames() {
+        return tunnels.stream().map(Tunnel::name).toList();
+    }
+
+    /** Blocks until {@link #close()} has finished. */
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    /** Stops everything and removes the devices. Idempotent; safe from any thread. */
+    @Override
+    public synchronized void close() {
+        if (stopped.getCount() == 0) {
+            return;
+        }
+        watcher.cancel(false);
+        for (Tunnel tunnel : tunnels) {
+            try {
+                tunnel.close();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "closing tunnel {0}: {1}", tunnel.name(), e.toString());
+            }
+        }
+        udp.close();
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        LOG.log(System.Logger.Level.INFO, "stopped");
+        stopped.countDown();
+    }
+}

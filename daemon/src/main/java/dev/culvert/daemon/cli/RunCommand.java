@@ -1,0 +1,65 @@
+package dev.culvert.daemon.cli;
+
+import dev.culvert.config.ConfigException;
+import dev.culvert.config.ConfigLoader;
+import dev.culvert.config.ConfigProblem;
+import dev.culvert.config.CulvertConfig;
+import dev.culvert.daemon.Daemon;
+import dev.culvert.daemon.log.Logging;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code culvert run --config FILE}: the daemon, in the foreground, logging to stderr. */
+@Command(name = "run", description = "Run the daemon in the foreground with the given config; "
+        + "SIGTERM or SIGINT stops it and removes its devices.")
+final class RunCommand implements Callable<Integer> {
+    private static final System.Logger LOG = System.getLogger("culvert");
+
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the HOCON config file")
+    Path config;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
+            description = "error, warn, info, debug or trace (default: ${DEFAULT-VALUE})")
+    Logging.LogLevel logLevel;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        Logging.configure(logLevel);
+        CulvertConfig loaded;
+        try {
+            loaded = ConfigLoader.load(config);
+        } catch (ConfigException e) {
+            for (ConfigProblem p : e.problems()) {
+                System.err.println(p);
+            }
+            System.err.println("culvert: not started: " + config + " has " + e.problems().size() + " problem"
+                    + (e.problems().size() == 1 ? "" : "s"));
+            return 1;
+        }
+        List<String> problems = Preflight.check(loaded);
+        if (!problems.isEmpty()) {
+            problems.forEach(System.err::println);
+            return 1;
+        }
+        Daemon daemon;
+        try {
+            daemon = Daemon.start(loaded);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, e.getMessage());
+            return 1;
+        }
+        Signals.onTerminate(() -> {
+            LOG.log(System.Logger.Level.INFO, "stopping");
+            daemon.close();
+        });
+        LOG.log(System.Logger.Level.INFO, "running {0} tunnel(s): {1}", String.valueOf(daemon.tunnelNames().size()),
+                String.join(", ", daemon.tunnelNames()));
+        daemon.awaitStop();
+        return 0;
+    }
+}
