@@ -8,6 +8,7 @@ import dev.culvert.it.node.LinkSpec;
 import dev.culvert.it.node.PeerSpec;
 import dev.culvert.it.node.WireGuardGoNode;
 import dev.culvert.it.traffic.JunkScenario;
+import dev.culvert.it.traffic.PacketCapture;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
@@ -24,13 +25,14 @@ class JunkIT {
         CulvertDistribution culvert = CulvertDistribution.locate();
         try (TwoSites sites = TwoSites.create();
              CulvertNode a = new CulvertNode(culvert, sites.a(), "peer");
-             CulvertNode b = new CulvertNode(culvert, sites.b(), "target")) {
+             CulvertNode b = new CulvertNode(culvert, sites.b(), "target");
+             PacketCapture capture = JunkScenario.startCapture(sites.a(), sites.underlayDevice(), TwoSites.LISTEN_B)) {
             b.start(Optional.of(TwoSites.LISTEN_B), LinkSpec.of("cv0", TwoSites.TUNNEL_B),
                     PeerSpec.of(a.publicKey(), TwoSites.TUNNEL_IP_A + "/32"));
             a.start(Optional.of(TwoSites.LISTEN_A), LinkSpec.of("cv0", TwoSites.TUNNEL_A),
                     PeerSpec.of(b.publicKey(), TwoSites.TUNNEL_IP_B + "/32").withEndpoint(TwoSites.LISTEN_B));
 
-            JunkScenario.assertJunkIgnored(a, b, sites.underlayDevice(), TwoSites.LISTEN_B);
+            JunkScenario.assertJunkIgnored(capture, a, b, TwoSites.LISTEN_B);
 
             b.stop();
         }
@@ -41,13 +43,14 @@ class JunkIT {
         CulvertDistribution culvert = CulvertDistribution.locate();
         try (TwoSites sites = TwoSites.create();
              WireGuardGoNode a = new WireGuardGoNode(sites.a(), "peer");
-             CulvertNode b = new CulvertNode(culvert, sites.b(), "target")) {
+             CulvertNode b = new CulvertNode(culvert, sites.b(), "target");
+             PacketCapture capture = JunkScenario.startCapture(sites.a(), sites.underlayDevice(), TwoSites.LISTEN_B)) {
             b.start(Optional.of(TwoSites.LISTEN_B), LinkSpec.of("cv0", TwoSites.TUNNEL_B),
                     PeerSpec.of(a.publicKey(), TwoSites.TUNNEL_IP_A + "/32"));
             a.start(Optional.of(TwoSites.LISTEN_A), LinkSpec.of("wg0", TwoSites.TUNNEL_A),
                     PeerSpec.of(b.publicKey(), TwoSites.TUNNEL_IP_B + "/32").withEndpoint(TwoSites.LISTEN_B));
 
-            JunkScenario.assertJunkIgnored(a, b, sites.underlayDevice(), TwoSites.LISTEN_B);
+            JunkScenario.assertJunkIgnored(capture, a, b, TwoSites.LISTEN_B);
 
             b.stop();
         }

@@ -14,6 +14,7 @@ import dev.culvert.it.node.PeerSpec;
 import dev.culvert.it.node.WireGuardGoNode;
 import dev.culvert.it.traffic.Iperf;
 import dev.culvert.it.traffic.JunkScenario;
+import dev.culvert.it.traffic.PacketCapture;
 import dev.culvert.it.traffic.Ping;
 import dev.culvert.it.traffic.Probe;
 import java.nio.file.Path;
@@ -60,10 +61,15 @@ class WireGuardGoHarnessIT {
     void wireGuardGoIgnoresTheJunkBattery() {
         try (TwoSites sites = TwoSites.create();
              WireGuardGoNode a = new WireGuardGoNode(sites.a(), "a");
-             WireGuardGoNode b = new WireGuardGoNode(sites.b(), "b")) {
-            startPair(sites, a, b, Optional.empty());
+             WireGuardGoNode b = new WireGuardGoNode(sites.b(), "b");
+             PacketCapture capture = JunkScenario.startCapture(sites.a(), sites.underlayDevice(), TwoSites.LISTEN_B)) {
+            // b gets no endpoint for a: only a initiates, so the capture on a's side holds an initiation.
+            b.start(Optional.of(TwoSites.LISTEN_B), LinkSpec.of("wg0", TwoSites.TUNNEL_B),
+                    PeerSpec.of(a.publicKey(), TwoSites.TUNNEL_IP_A + "/32"));
+            a.start(Optional.of(TwoSites.LISTEN_A), LinkSpec.of("wg0", TwoSites.TUNNEL_A),
+                    PeerSpec.of(b.publicKey(), TwoSites.TUNNEL_IP_B + "/32").withEndpoint(TwoSites.LISTEN_B));
 
-            JunkScenario.assertJunkIgnored(a, b, sites.underlayDevice(), TwoSites.LISTEN_B);
+            JunkScenario.assertJunkIgnored(capture, a, b, TwoSites.LISTEN_B);
         }
     }
 

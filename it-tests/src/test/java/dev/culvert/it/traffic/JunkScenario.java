@@ -2,6 +2,7 @@ package dev.culvert.it.traffic;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.culvert.it.harness.Netns;
 import dev.culvert.it.node.TunnelNode;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,23 +39,29 @@ public final class JunkScenario {
     }
 
     /**
-     * Runs the whole scenario. {@code sender} must not yet have handshaken with {@code target}
-     * (so the capture sees the initiation), and must know {@code target}'s endpoint.
-     *
-     * @param underlayDevice the sender's underlay interface, where the capture runs
-     * @param targetUdp      {@code ip:port} the target listens on
+     * Starts capturing what {@code senderNs} sends to {@code targetUdp} on its underlay. Call it
+     * before the sender starts: a fresh tun device can trigger a handshake at once (IPv6
+     * router solicitations and the like), and that first initiation must be in the capture.
      */
-    public static void assertJunkIgnored(TunnelNode sender, TunnelNode target, String underlayDevice, String targetUdp) {
+    public static PacketCapture startCapture(Netns senderNs, String underlayDevice, String targetUdp) {
         String host = targetUdp.substring(0, targetUdp.lastIndexOf(':'));
         String port = targetUdp.substring(targetUdp.lastIndexOf(':') + 1);
+        return PacketCapture.start(senderNs, underlayDevice, "udp and dst host " + host + " and dst port " + port);
+    }
+
+    /**
+     * Runs the scenario: ping until the tunnel works, take the handshake and data messages
+     * from {@code capture} (started by {@link #startCapture} before {@code sender} started), send
+     * the junk, expect silence, ping again both ways.
+     *
+     * @param targetUdp {@code ip:port} the target listens on
+     */
+    public static void assertJunkIgnored(PacketCapture capture, TunnelNode sender, TunnelNode target, String targetUdp) {
+        Ping.awaitReply(sender.netns(), target.tunnelIp());
         List<byte[]> captured = new ArrayList<>();
-        try (PacketCapture capture = PacketCapture.start(sender.netns(), underlayDevice,
-                "udp and dst host " + host + " and dst port " + port)) {
-            Ping.awaitReply(sender.netns(), target.tunnelIp());
-            capture.stopWhen("an initiation and a data message towards " + targetUdp,
-                            JunkScenario::hasInitiationAndData, CAPTURE_WAIT)
-                    .forEach(datagram -> captured.add(datagram.payload()));
-        }
+        capture.stopWhen("an initiation and a data message towards " + targetUdp,
+                        JunkScenario::hasInitiationAndData, CAPTURE_WAIT)
+                .forEach(datagram -> captured.add(datagram.payload()));
 
         List<byte[]> junk = new ArrayList<>(JunkBattery.malformed(SEED));
         junk.addAll(JunkBattery.forgedFrom(captured));
