@@ -64,13 +64,19 @@ public final class MemoryLink {
      * @param aKnowsB whether a is configured with b's endpoint (b never is: it learns a's)
      */
     public MemoryLink(byte[] pskA, byte[] pskB, long persistentKeepaliveNanos, boolean aKnowsB, int underLoadThreshold) {
+        this(pskA, pskB, persistentKeepaliveNanos, aKnowsB, underLoadThreshold, UnpooledByteBufAllocator.DEFAULT);
+    }
+
+    /** @param alloc where the engines take their buffers (pooled, for benchmarks) */
+    public MemoryLink(byte[] pskA, byte[] pskB, long persistentKeepaliveNanos, boolean aKnowsB, int underLoadThreshold,
+                      io.netty.buffer.ByteBufAllocator alloc) {
         SecureRandom random = new SecureRandom();
         byte[] privA = X25519.generatePrivateKey(random);
         byte[] privB = X25519.generatePrivateKey(random);
         LocalStatic localA = new LocalStatic(privA);
         LocalStatic localB = new LocalStatic(privB);
-        Engine engineA = new Engine(localA, time, random, UnpooledByteBufAllocator.DEFAULT, outbound(A_ADDR), underLoadThreshold);
-        Engine engineB = new Engine(localB, time, random, UnpooledByteBufAllocator.DEFAULT, outbound(B_ADDR), underLoadThreshold);
+        Engine engineA = new Engine(localA, time, random, alloc, outbound(A_ADDR), underLoadThreshold);
+        Engine engineB = new Engine(localB, time, random, alloc, outbound(B_ADDR), underLoadThreshold);
         List<ByteBuf> deliveredA = new ArrayList<>();
         List<ByteBuf> deliveredB = new ArrayList<>();
         try {
