@@ -191,9 +191,9 @@ main() {
   esac
   [ "$(id -u)" -eq 0 ] || die "run as root (it creates network namespaces and tun devices): sudo $0 $*"
 
+  check_no_sites
   install_prerequisites
   build
-  check_no_sites
   trap on_exit EXIT
   make_sites
   write_keys_and_configs
