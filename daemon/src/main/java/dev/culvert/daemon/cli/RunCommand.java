@@ -13,6 +13,8 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** {@code culvert run --config FILE}: the daemon, in the foreground, logging to stderr. */
 @Command(name = "run", description = "Run the daemon in the foreground with the given config; "
@@ -46,6 +48,17 @@ final class RunCommand implements Callable<Integer> {
             problems.forEach(System.err::println);
             return 1;
         }
+        // Signals first: a SIGTERM that lands while devices are being created must still remove them.
+        AtomicReference<Daemon> running = new AtomicReference<>();
+        AtomicBoolean stopRequested = new AtomicBoolean();
+        Signals.onTerminate(() -> {
+            stopRequested.set(true);
+            Daemon d = running.get();
+            if (d != null) {
+                LOG.log(System.Logger.Level.INFO, "stopping");
+                d.close();
+            }
+        });
         Daemon daemon;
         try {
             daemon = Daemon.start(loaded);
@@ -53,10 +66,12 @@ final class RunCommand implements Callable<Integer> {
             LOG.log(System.Logger.Level.ERROR, e.getMessage());
             return 1;
         }
-        Signals.onTerminate(() -> {
-            LOG.log(System.Logger.Level.INFO, "stopping");
+        running.set(daemon);
+        if (stopRequested.get()) {
+            LOG.log(System.Logger.Level.INFO, "stopping (signalled during start)");
             daemon.close();
-        });
+            return 0;
+        }
         LOG.log(System.Logger.Level.INFO, "running {0} tunnel(s): {1}", String.valueOf(daemon.tunnelNames().size()),
                 String.join(", ", daemon.tunnelNames()));
         daemon.awaitStop();
