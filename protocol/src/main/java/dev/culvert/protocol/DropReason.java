@@ -26,6 +26,8 @@ public enum DropReason {
     NO_ROUTE("no_route"),
     /** An outbound packet for a peer whose endpoint is not known yet. */
     NO_ENDPOINT("no_endpoint"),
+    /** A payload of the wrong kind for this tunnel (an IP packet on a tap tunnel, a frame on a tun tunnel). */
+    MODE_MISMATCH("mode_mismatch"),
     /** An outbound packet pushed out of the queue held while the handshake completes. */
     STAGED_OVERFLOW("staged_overflow");
 

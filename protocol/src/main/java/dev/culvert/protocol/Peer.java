@@ -2,6 +2,7 @@ package dev.culvert.protocol;
 
 import dev.culvert.crypto.Tai64n;
 import dev.culvert.protocol.Counters.Kind;
+import dev.culvert.protocol.ext.PayloadCodec;
 import dev.culvert.protocol.noise.Handshake;
 import dev.culvert.protocol.noise.MacGenerator;
 import dev.culvert.protocol.noise.RemoteStatic;
@@ -36,6 +37,9 @@ import java.util.ArrayDeque;
 public final class Peer {
     /** The largest inner packet accepted from a peer: an IP packet's own limit. */
     static final int MAX_INNER_PACKET = 65535;
+    /** Ethernet header with one VLAN tag: what a tap frame may carry beyond the MTU. */
+    static final int ETHERNET_HEADROOM = 18;
+    private static final System.Logger LOG = System.getLogger("culvert.peer");
 
     private final Engine engine;
     private final RemoteStatic remote;
@@ -47,6 +51,12 @@ public final class Peer {
     private final long persistentKeepaliveNanos;
     private final Counters counters = new Counters();
     private final ArrayDeque<ByteBuf> staged = new ArrayDeque<>();
+    private final boolean ethernet;
+    private final boolean extended;
+    private final PayloadCodec codec;
+    private boolean modeMismatchLogged;
+    private boolean compressionMismatchLogged;
+    private boolean unknownExtensionLogged;
 
     private volatile InetSocketAddress endpoint;
     private volatile long lastHandshakeEpochMillis;
@@ -77,6 +87,9 @@ public final class Peer {
         this.mtu = options.mtu();
         this.persistentKeepaliveNanos = options.persistentKeepaliveNanos();
         this.endpoint = options.endpoint();
+        this.ethernet = options.ethernet();
+        this.extended = options.extended();
+        this.codec = new PayloadCodec(options.ethernet(), options.compression(), engine.alloc());
     }
 
     public RemoteStatic remote() {
@@ -118,23 +131,28 @@ public final class Peer {
     /** Takes an inner packet from the device (ownership passes here) and sends or holds it. */
     public void send(ByteBuf packet) {
         int length = packet.readableBytes();
-        if (length > mtu) {
+        if (length > maxPayload()) {
             drop(packet, DropReason.TOO_BIG);
             return;
         }
-        int version = length > 0 ? (packet.getByte(packet.readerIndex()) & 0xF0) >>> 4 : 0;
-        int dst = packet.readerIndex();
-        if (version == 4 && length >= 20) {
-            dst += 16;
-        } else if (version == 6 && length >= 40) {
-            dst += 24;
-        } else {
-            drop(packet, DropReason.MALFORMED);
-            return;
+        if (!ethernet) {
+            int version = length > 0 ? (packet.getByte(packet.readerIndex()) & 0xF0) >>> 4 : 0;
+            int dst = packet.readerIndex();
+            if (version == 4 && length >= 20) {
+                dst += 16;
+            } else if (version == 6 && length >= 40) {
+                dst += 24;
+            } else {
+                drop(packet, DropReason.MALFORMED);
+                return;
+            }
+            if (!allowedIps.contains(packet, dst, version == 4 ? 4 : 16)) {
+                drop(packet, DropReason.NO_ROUTE);
+                return;
+            }
         }
-        if (!allowedIps.contains(packet, dst, version == 4 ? 4 : 16)) {
-            drop(packet, DropReason.NO_ROUTE);
-            return;
+        if (extended) {
+            packet = codec.encode(packet);
         }
         Keypair keypair = current;
         long now = engine.now();
@@ -145,6 +163,11 @@ public final class Peer {
             stage(packet);
             sendStagedPackets();
         }
+    }
+
+    /** The largest payload the device hands over: the MTU, plus the Ethernet header (and a VLAN tag) on tap. */
+    private int maxPayload() {
+        return ethernet ? mtu + ETHERNET_HEADROOM : mtu;
     }
 
     private void stage(ByteBuf packet) {
@@ -407,17 +430,70 @@ public final class Peer {
     }
 
     private void deliver(ByteBuf plain) {
+        if (PayloadCodec.isExtended(plain)) {
+            deliverExtended(plain);
+        } else if (ethernet) {
+            mismatch(plain, "the peer sends plain IP packets but this tunnel is tap (mode mismatch)");
+        } else {
+            deliverIp(plain);
+        }
+    }
+
+    private void deliverExtended(ByteBuf plain) {
+        ByteBuf payload = codec.decode(plain, ethernet ? mtu + ETHERNET_HEADROOM : MAX_INNER_PACKET);
+        if (payload == null) {
+            switch (codec.verdict()) {
+                case TOO_BIG -> counters.drop(DropReason.TOO_BIG);
+                case UNKNOWN_FLAGS -> {
+                    counters.drop(DropReason.MALFORMED);
+                    if (!unknownExtensionLogged) {
+                        unknownExtensionLogged = true;
+                        LOG.log(System.Logger.Level.WARNING, "{0}: dropping packets with extension flags this "
+                                + "version does not know (is the peer a newer Culvert?)", this);
+                    }
+                }
+                default -> counters.drop(DropReason.MALFORMED);
+            }
+            return;
+        }
+        if (codec.lastCompression() != codec.ownCompression() && !compressionMismatchLogged) {
+            compressionMismatchLogged = true;
+            LOG.log(System.Logger.Level.INFO, "{0}: the peer compresses with {1}, this tunnel with {2}; "
+                    + "both are understood, but the two configs differ", this,
+                    PayloadCodec.describe(codec.lastCompression()), PayloadCodec.describe(codec.ownCompression()));
+        }
+        if (codec.lastWasEthernet() != ethernet) {
+            mismatch(payload, ethernet ? "the peer sends IP packets but this tunnel is tap (mode mismatch)"
+                    : "the peer sends Ethernet frames but this tunnel is tun (mode mismatch)");
+        } else if (ethernet) {
+            sink.deliver(payload);
+        } else {
+            deliverIp(payload);
+        }
+    }
+
+    private void mismatch(ByteBuf payload, String what) {
+        counters.drop(DropReason.MODE_MISMATCH);
+        payload.release();
+        if (!modeMismatchLogged) {
+            modeMismatchLogged = true;
+            LOG.log(System.Logger.Level.WARNING, "{0}: {1}; check device.mode on both sites", this, what);
+        }
+    }
+
+    private void deliverIp(ByteBuf plain) {
         int length = plain.readableBytes();
-        int version = (plain.getByte(0) & 0xF0) >>> 4;
+        int base = plain.readerIndex();
+        int version = length > 0 ? (plain.getByte(base) & 0xF0) >>> 4 : 0;
         int total;
         int src;
         int addressLength;
         if (version == 4 && length >= 20) {
-            total = plain.getUnsignedShort(2);
+            total = plain.getUnsignedShort(base + 2);
             src = 12;
             addressLength = 4;
         } else if (version == 6 && length >= 40) {
-            total = 40 + plain.getUnsignedShort(4);
+            total = 40 + plain.getUnsignedShort(base + 4);
             src = 8;
             addressLength = 16;
         } else {
@@ -428,11 +504,11 @@ public final class Peer {
             drop(plain, DropReason.MALFORMED);
             return;
         }
-        if (!allowedIps.contains(plain, src, addressLength)) {
+        if (!allowedIps.contains(plain, base + src, addressLength)) {
             drop(plain, DropReason.NOT_ALLOWED_SOURCE);
             return;
         }
-        plain.writerIndex(total);
+        plain.writerIndex(base + total);
         sink.deliver(plain);
     }
 

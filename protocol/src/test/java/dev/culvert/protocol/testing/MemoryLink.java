@@ -5,6 +5,7 @@ import dev.culvert.protocol.Engine;
 import dev.culvert.protocol.Outbound;
 import dev.culvert.protocol.Peer;
 import dev.culvert.protocol.PeerOptions;
+import dev.culvert.protocol.ext.Compression;
 import dev.culvert.protocol.noise.LocalStatic;
 import dev.culvert.protocol.noise.RemoteStatic;
 import dev.culvert.crypto.X25519;
@@ -70,6 +71,18 @@ public final class MemoryLink {
     /** @param alloc where the engines take their buffers (pooled, for benchmarks) */
     public MemoryLink(byte[] pskA, byte[] pskB, long persistentKeepaliveNanos, boolean aKnowsB, int underLoadThreshold,
                       io.netty.buffer.ByteBufAllocator alloc) {
+        this(pskA, pskB, persistentKeepaliveNanos, aKnowsB, underLoadThreshold, alloc, false, null, false, null);
+    }
+
+    /** Culvert extensions: a and b each tap (ethernet) or tun, each with its own compression (null = none). */
+    public static MemoryLink extended(boolean ethernetA, Compression compressionA, boolean ethernetB, Compression compressionB) {
+        return new MemoryLink(null, null, 0, true, Integer.MAX_VALUE, UnpooledByteBufAllocator.DEFAULT,
+                ethernetA, compressionA, ethernetB, compressionB);
+    }
+
+    private MemoryLink(byte[] pskA, byte[] pskB, long persistentKeepaliveNanos, boolean aKnowsB, int underLoadThreshold,
+                       io.netty.buffer.ByteBufAllocator alloc, boolean ethernetA, Compression compressionA,
+                       boolean ethernetB, Compression compressionB) {
         SecureRandom random = new SecureRandom();
         byte[] privA = X25519.generatePrivateKey(random);
         byte[] privB = X25519.generatePrivateKey(random);
@@ -81,9 +94,10 @@ public final class MemoryLink {
         List<ByteBuf> deliveredB = new ArrayList<>();
         try {
             Peer bAtA = engineA.addPeer(new RemoteStatic(localA, localB.publicKey(), pskA),
-                    new PeerOptions(allowed("198.18.0.2", 32), aKnowsB ? B_ADDR : null, persistentKeepaliveNanos, 1420, deliveredA::add));
+                    new PeerOptions(allowed("198.18.0.2", 32), aKnowsB ? B_ADDR : null, persistentKeepaliveNanos, 1420,
+                            deliveredA::add, ethernetA, compressionA));
             Peer aAtB = engineB.addPeer(new RemoteStatic(localB, localA.publicKey(), pskB),
-                    new PeerOptions(allowed("198.18.0.1", 32), null, 0, 1420, deliveredB::add));
+                    new PeerOptions(allowed("198.18.0.1", 32), null, 0, 1420, deliveredB::add, ethernetB, compressionB));
             this.a = new Side(engineA, bAtA, A_ADDR, deliveredA);
             this.b = new Side(engineB, aAtB, B_ADDR, deliveredB);
         } catch (InvalidKeyException e) {
