@@ -11,4 +11,11 @@ public interface Outbound {
      * flushes at the end of each batch, not per datagram.
      */
     void send(ByteBuf datagram, InetSocketAddress to);
+
+    /**
+     * A peer's endpoint moved from {@code from} (null if it had none) to {@code to}, on an
+     * authenticated packet. Stream transports close the older connection here (the newest wins).
+     */
+    default void peerMoved(InetSocketAddress from, InetSocketAddress to) {
+    }
 }

@@ -286,7 +286,7 @@ public final class Peer {
                 return;
             }
         }
-        endpoint = from;
+        moveTo(from);
         anyAuthenticatedPacketTraversal(now);
         newHandshake.del();
 
@@ -316,7 +316,7 @@ public final class Peer {
         Keypair keypair = new Keypair(this, keys, now);
         engine.indices().replace(keys.localIndex(), keypair);
         beginSession(keypair);
-        endpoint = from;
+        moveTo(from);
         zeroKeyMaterial.mod(now, Spec.REJECT_AFTER_TIME_NANOS * 3);
         handshakeComplete(now);
         anyAuthenticatedPacketTraversal(now);
@@ -419,7 +419,7 @@ public final class Peer {
         keepKeyFreshReceiving(now);
         anyAuthenticatedPacketTraversal(now);
         newHandshake.del();
-        endpoint = from;
+        moveTo(from);
 
         if (plainLength == 0) {
             plain.release();
@@ -609,6 +609,15 @@ public final class Peer {
         newHandshake.del();
         zeroKeyMaterial.del();
         persistentKeepalive.del();
+    }
+
+    /** Roams to the source of an authenticated packet, telling the transport when it changed. */
+    private void moveTo(InetSocketAddress from) {
+        InetSocketAddress old = endpoint;
+        if (!from.equals(old)) {
+            endpoint = from;
+            engine.outbound().peerMoved(old, from);
+        }
     }
 
     private void drop(ByteBuf packet, DropReason reason) {

@@ -1,0 +1,82 @@
+package dev.culvert.protocol.netty;
+
+import dev.culvert.protocol.Engine;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.DecoderException;
+import io.netty.util.ReferenceCountUtil;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One TCP connection's end of the {@link Engine}: each framed message goes to {@link Engine#receive}
+ * as if it were a datagram from the connection's remote address. A framing error closes the
+ * connection (counted, logged once per handler class). Shares the engine's event loop.
+ */
+public final class StreamEngineHandler extends ChannelInboundHandlerAdapter {
+    private static final System.Logger LOG = System.getLogger("culvert.tcp");
+    private static final AtomicLong FRAMING_ERRORS = new AtomicLong();
+
+    private final Engine engine;
+    private final StreamOutbound outbound;
+    private final Runnable onActive;
+    private InetSocketAddress remote;
+
+    /** @param onActive run when the connection is up and registered (a client starts its handshake there) */
+    public StreamEngineHandler(Engine engine, StreamOutbound outbound, Runnable onActive) {
+        this.engine = engine;
+        this.outbound = outbound;
+        this.onActive = onActive;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+        remote = (InetSocketAddress) ctx.channel().remoteAddress();
+        outbound.register(ctx.channel(), remote);
+        if (onActive != null) {
+            onActive.run();
+        }
+        outbound.flush();
+        ctx.fireChannelActive();
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        outbound.unregister(ctx.channel(), remote);
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof ByteBuf frame) {
+            engine.receive(frame, remote);
+        } else {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        outbound.flush();
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof DecoderException) {
+            if (FRAMING_ERRORS.getAndIncrement() == 0) {
+                LOG.log(System.Logger.Level.WARNING, "closing TCP connection from {0}: {1} (logged once; "
+                        + "further framing errors are only counted)", remote, cause.getMessage());
+            }
+        } else {
+            LOG.log(System.Logger.Level.DEBUG, "TCP connection {0}: {1}", remote, cause.toString());
+        }
+        ctx.close();
+    }
+
+    /** Connections closed for framing errors, process-wide. */
+    public static long framingErrors() {
+        return FRAMING_ERRORS.get();
+    }
+}
