@@ -76,6 +76,29 @@ public final class Peer {
     private int handshakeAttempts;
     private boolean handshakeSentEver;
     private long lastHandshakeSentNanos;
+    private final boolean persist;
+    private final Runnable beforeRetry;
+    private int persistRound;
+    private boolean gaveUp;
+    private boolean awaitingReply;
+    private boolean everUp;
+    private volatile State state = State.DOWN;
+
+    /** A tunnel's health, from handshake age and traffic (logged on change, exported as a metric). */
+    public enum State {
+        /** No session yet; handshaking. */
+        CONNECTING,
+        /** A session exists and the peer answers. */
+        UP,
+        /** Was up; now sending without hearing back, or re-handshaking unanswered. */
+        STALE,
+        /** Gave up, or waiting for a peer whose address we do not know to call in. */
+        DOWN
+    }
+
+    /** Backoff between handshake retries once REKEY_ATTEMPT_TIME has passed with persist on. */
+    static final long PERSIST_BACKOFF_MIN_NANOS = Spec.REKEY_TIMEOUT_NANOS;
+    static final long PERSIST_BACKOFF_MAX_NANOS = 30_000_000_000L;
 
     Peer(Engine engine, RemoteStatic remote, PeerOptions options) {
         this.engine = engine;
@@ -90,6 +113,30 @@ public final class Peer {
         this.ethernet = options.ethernet();
         this.extended = options.extended();
         this.codec = new PayloadCodec(options.ethernet(), options.compression(), engine.alloc());
+        this.persist = options.persist();
+        this.beforeRetry = options.beforeRetry();
+    }
+
+    /** The tunnel's state as of the last timer tick or event. Safe from any thread. */
+    public State state() {
+        return state;
+    }
+
+    private void updateState(long now) {
+        Keypair keypair = current;
+        State s;
+        if (keypair != null && keypair.canSend(now)) {
+            s = awaitingReply ? State.STALE : State.UP;
+        } else if (gaveUp) {
+            s = State.DOWN;
+        } else if (retransmitHandshake.pending()) {
+            s = everUp ? State.STALE : State.CONNECTING;
+        } else if (everUp) {
+            s = State.UP; // idle: the next packet handshakes on demand
+        } else {
+            s = endpoint == null ? State.DOWN : State.CONNECTING;
+        }
+        state = s;
     }
 
     public RemoteStatic remote() {
@@ -242,6 +289,7 @@ public final class Peer {
         long now = engine.now();
         if (!retry) {
             handshakeAttempts = 0;
+            gaveUp = false;
         }
         if (handshakeSentEver && now - lastHandshakeSentNanos < Spec.REKEY_TIMEOUT_NANOS) {
             return;
@@ -419,6 +467,7 @@ public final class Peer {
         keepKeyFreshReceiving(now);
         anyAuthenticatedPacketTraversal(now);
         newHandshake.del();
+        awaitingReply = false;
         moveTo(from);
 
         if (plainLength == 0) {
@@ -541,6 +590,10 @@ public final class Peer {
     private void handshakeComplete(long now) {
         retransmitHandshake.del();
         handshakeAttempts = 0;
+        persistRound = 0;
+        gaveUp = false;
+        awaitingReply = false;
+        everUp = true;
         sentLastMinuteHandshake = false;
         lastHandshakeEpochMillis = engine.time().wallClock().millis();
         counters.add(Kind.HANDSHAKES_COMPLETED, 1);
@@ -556,14 +609,26 @@ public final class Peer {
     void tick(long now) {
         if (retransmitHandshake.fire(now)) {
             if (handshakeAttempts > Spec.MAX_TIMER_HANDSHAKES) {
-                sendKeepalive.del();
-                counters.add(Kind.HANDSHAKES_FAILED, 1);
-                ByteBuf packet;
-                while ((packet = staged.poll()) != null) {
-                    packet.release();
+                if (persistRound == 0) {
+                    sendKeepalive.del();
+                    counters.add(Kind.HANDSHAKES_FAILED, 1);
+                    ByteBuf packet;
+                    while ((packet = staged.poll()) != null) {
+                        packet.release();
+                    }
+                    if (!zeroKeyMaterial.pending()) {
+                        zeroKeyMaterial.mod(now, Spec.REJECT_AFTER_TIME_NANOS * 3);
+                    }
                 }
-                if (!zeroKeyMaterial.pending()) {
-                    zeroKeyMaterial.mod(now, Spec.REJECT_AFTER_TIME_NANOS * 3);
+                if (persist) {
+                    // Never give up: one initiation per round, rounds spaced by a jittered exponential backoff.
+                    if (beforeRetry != null) {
+                        beforeRetry.run();
+                    }
+                    sendHandshakeInitiation(true);
+                    retransmitHandshake.mod(now, persistBackoff(persistRound++));
+                } else {
+                    gaveUp = true;
                 }
             } else {
                 handshakeAttempts++;
@@ -578,6 +643,7 @@ public final class Peer {
             }
         }
         if (newHandshake.fire(now)) {
+            awaitingReply = true;
             sendHandshakeInitiation(false);
         }
         if (zeroKeyMaterial.fire(now)) {
@@ -586,6 +652,14 @@ public final class Peer {
         if (persistentKeepalive.fire(now) && persistentKeepaliveNanos > 0) {
             sendKeepalive();
         }
+        updateState(now);
+    }
+
+    /** 5 s doubling to 30 s, each stretched by up to 50 %, so retries do not beat in step with other peers'. */
+    private long persistBackoff(int round) {
+        long base = Math.min(PERSIST_BACKOFF_MAX_NANOS, PERSIST_BACKOFF_MIN_NANOS << Math.min(round, 8));
+        double jitter = 1.0 + engine.random().nextDouble() * 0.5;
+        return (long) (base * jitter);
     }
 
     private void zeroKeys() {

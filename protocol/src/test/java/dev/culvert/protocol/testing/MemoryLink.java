@@ -21,6 +21,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Two engines, "a" (198.18.0.1 inside, 192.0.2.1:51820 outside) and "b" (198.18.0.2, 192.0.2.2:51820),
@@ -83,6 +84,21 @@ public final class MemoryLink {
     private MemoryLink(byte[] pskA, byte[] pskB, long persistentKeepaliveNanos, boolean aKnowsB, int underLoadThreshold,
                        io.netty.buffer.ByteBufAllocator alloc, boolean ethernetA, Compression compressionA,
                        boolean ethernetB, Compression compressionB) {
+        this(pskA, pskB, persistentKeepaliveNanos, aKnowsB, underLoadThreshold, alloc,
+                o -> new PeerOptions(o.allowedIps(), o.endpoint(), o.persistentKeepaliveNanos(), o.mtu(), o.sink(),
+                        ethernetA, compressionA),
+                o -> new PeerOptions(o.allowedIps(), o.endpoint(), o.persistentKeepaliveNanos(), o.mtu(), o.sink(),
+                        ethernetB, compressionB));
+    }
+
+    /** Any options: each side's defaults pass through {@code tweakA} / {@code tweakB}. */
+    public static MemoryLink tweaked(UnaryOperator<PeerOptions> tweakA, UnaryOperator<PeerOptions> tweakB) {
+        return new MemoryLink(null, null, 0, true, Integer.MAX_VALUE, UnpooledByteBufAllocator.DEFAULT, tweakA, tweakB);
+    }
+
+    private MemoryLink(byte[] pskA, byte[] pskB, long persistentKeepaliveNanos, boolean aKnowsB, int underLoadThreshold,
+                       io.netty.buffer.ByteBufAllocator alloc, UnaryOperator<PeerOptions> tweakA,
+                       UnaryOperator<PeerOptions> tweakB) {
         SecureRandom random = new SecureRandom();
         byte[] privA = X25519.generatePrivateKey(random);
         byte[] privB = X25519.generatePrivateKey(random);
@@ -94,10 +110,10 @@ public final class MemoryLink {
         List<ByteBuf> deliveredB = new ArrayList<>();
         try {
             Peer bAtA = engineA.addPeer(new RemoteStatic(localA, localB.publicKey(), pskA),
-                    new PeerOptions(allowed("198.18.0.2", 32), aKnowsB ? B_ADDR : null, persistentKeepaliveNanos, 1420,
-                            deliveredA::add, ethernetA, compressionA));
+                    tweakA.apply(new PeerOptions(allowed("198.18.0.2", 32), aKnowsB ? B_ADDR : null,
+                            persistentKeepaliveNanos, 1420, deliveredA::add)));
             Peer aAtB = engineB.addPeer(new RemoteStatic(localB, localA.publicKey(), pskB),
-                    new PeerOptions(allowed("198.18.0.1", 32), null, 0, 1420, deliveredB::add, ethernetB, compressionB));
+                    tweakB.apply(new PeerOptions(allowed("198.18.0.1", 32), null, 0, 1420, deliveredB::add)));
             this.a = new Side(engineA, bAtA, A_ADDR, deliveredA);
             this.b = new Side(engineB, aAtB, B_ADDR, deliveredB);
         } catch (InvalidKeyException e) {
