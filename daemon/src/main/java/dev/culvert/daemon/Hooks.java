@@ -1,0 +1,142 @@
+package dev.culvert.daemon;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * VTUN-style {@code up} and {@code down} commands. Each command string is split into words first
+ * (shell-like quoting: '…', "…", backslash) and only then are %dev% %name% %peer% %local% replaced
+ * inside the words, and the command runs without a shell: a substituted value can never become
+ * extra arguments or shell syntax. The same values are in CULVERT_DEV, CULVERT_NAME, CULVERT_PEER,
+ * CULVERT_LOCAL (use those inside an explicit {@code sh -c '…'}). Output is logged line by line;
+ * a command that fails or outlives its timeout is reported with its exit code.
+ */
+final class Hooks {
+    private static final System.Logger LOG = System.getLogger("culvert.hooks");
+
+    private Hooks() {}
+
+    /** The values hooks see. */
+    record Values(String dev, String name, String peer, String local) {
+        Map<String, String> env() {
+            return Map.of("CULVERT_DEV", dev, "CULVERT_NAME", name, "CULVERT_PEER", peer, "CULVERT_LOCAL", local);
+        }
+
+        String substitute(String word) {
+            return word.replace("%dev%", dev).replace("%name%", name).replace("%peer%", peer).replace("%local%", local);
+        }
+    }
+
+    /**
+     * Runs the commands in order.
+     *
+     * @param stopOnFailure true for up hooks: the first failure stops the rest and is thrown
+     * @throws IOException describing the failed command (for up hooks)
+     */
+    static void run(String tunnel, String phase, List<String> commands, Values values, Duration timeout,
+                    boolean stopOnFailure) throws IOException {
+        for (String command : commands) {
+            List<String> argv = new ArrayList<>();
+            for (String word : split(command)) {
+                argv.add(values.substitute(word));
+            }
+            if (argv.isEmpty()) {
+                continue;
+            }
+            String failure = runOne(tunnel, phase, argv, values, timeout);
+            if (failure != null) {
+                String msg = "tunnel " + tunnel + ": " + phase + " hook `" + command + "` " + failure;
+                if (stopOnFailure) {
+                    throw new IOException(msg);
+                }
+                LOG.log(System.Logger.Level.WARNING, msg);
+            }
+        }
+    }
+
+    /** Returns null on success, else what went wrong. */
+    private static String runOne(String tunnel, String phase, List<String> argv, Values values, Duration timeout) {
+        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true);
+        pb.environment().putAll(values.env());
+        Process process;
+        try {
+            process = pb.start();
+        } catch (IOException e) {
+            return "could not start: " + e.getMessage();
+        }
+        Thread reader = new Thread(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    LOG.log(System.Logger.Level.INFO, "tunnel {0} {1} hook: {2}", tunnel, phase, line);
+                }
+            } catch (IOException ignored) {
+                // the process went away; nothing more to log
+            }
+        }, "culvert-hook-output");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                return "timed out after " + timeout.toSeconds() + " s and was killed";
+            }
+            reader.join(1000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+            return "interrupted";
+        }
+        int code = process.exitValue();
+        return code == 0 ? null : "failed with exit code " + code;
+    }
+
+    /** Splits a command line into words: whitespace separates; '…' and "…" group; backslash escapes. */
+    static List<String> split(String command) {
+        List<String> words = new ArrayList<>();
+        StringBuilder word = new StringBuilder();
+        boolean inWord = false;
+        char quote = 0;
+        for (int i = 0; i < command.length(); i++) {
+            char c = command.charAt(i);
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                } else if (c == '\\' && quote == '"' && i + 1 < command.length()) {
+                    word.append(command.charAt(++i));
+                } else {
+                    word.append(c);
+                }
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+                inWord = true;
+            } else if (c == '\\' && i + 1 < command.length()) {
+                word.append(command.charAt(++i));
+                inWord = true;
+            } else if (Character.isWhitespace(c)) {
+                if (inWord) {
+                    words.add(word.toString());
+                    word.setLength(0);
+                    inWord = false;
+                }
+            } else {
+                word.append(c);
+                inWord = true;
+            }
+        }
+        if (quote != 0) {
+            throw new IllegalArgumentException("unbalanced " + quote + " quote in hook command: " + command);
+        }
+        if (inWord) {
+            words.add(word.toString());
+        }
+        return words;
+    }
+}
