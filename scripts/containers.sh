@@ -3,7 +3,7 @@
 # engine runs and no image registry can be reached. Run as root from anywhere in the repository.
 #
 #   scripts/containers.sh          (or: up)  install docker.io + debootstrap if missing, start an engine if none
-#                                            runs, build culvert/base:bookworm if missing, build the .deb if it is
+#                                            runs, remove containers and networks a killed test run left, build culvert/base:bookworm if missing, build the .deb if it is
 #                                            missing or older than the sources, build culvert/site:dev from it
 #   scripts/containers.sh stop               remove the suite's leftover containers and networks, and stop the
 #                                            engine only if this script started it
@@ -205,6 +205,7 @@ main() {
     up)
       install_missing
       start_engine
+      remove_test_leftovers
       build_base_image
       ensure_package
       build_site_image

@@ -50,9 +50,25 @@ final class SitePair implements AutoCloseable {
 
     /**
      * Starts both daemons over {@code transport}, each tunnel first shaped by {@code shape} (e.g.
-     * {@link TunnelSpec#asTapPort()}).
+     * {@link TunnelSpec#asTapPort()}). If either fails to start, both containers and the network are removed
+     * (their logs kept for the failure report) before the failure is thrown: called in a try-with-resources
+     * header, this pair would otherwise never be closed.
      */
     SitePair start(String transport, UnaryOperator<TunnelSpec> shape) {
+        try {
+            startBoth(transport, shape);
+            return this;
+        } catch (RuntimeException | Error e) {
+            try {
+                close();
+            } catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+    }
+
+    private void startBoth(String transport, UnaryOperator<TunnelSpec> shape) {
         TunnelSpec toB = TunnelSpec.tun(TUNNEL, DEVICE, TUNNEL_IP_A + TUNNEL_PREFIX, b.publicKey(), TUNNEL_IP_B + "/32")
                 .withTransport(transport);
         TunnelSpec toA = TunnelSpec.tun(TUNNEL, DEVICE, TUNNEL_IP_B + TUNNEL_PREFIX, a.publicKey(), TUNNEL_IP_A + "/32")
@@ -67,7 +83,6 @@ final class SitePair implements AutoCloseable {
         }
         a.start(server);
         b.start(new SiteConfig().tunnel(shape.apply(toA)));
-        return this;
     }
 
     @Override
