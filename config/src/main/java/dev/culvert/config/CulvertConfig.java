@@ -15,9 +15,20 @@ import java.util.Optional;
  * @param privateKeyFile this host's private key file (checked readable by owner only, and well-formed)
  * @param listenUdp      the local UDP address to listen on; empty for a pure client
  * @param tunnels        the tunnels by name, in the order of the file
+ * @param metricsBind    where to serve Prometheus metrics; empty when turned off
+ * @param controlSocket  the unix control socket's path (configured, or derived from the file name)
+ * @param logLevel       error, warn, info, debug or trace (lower case)
  */
 public record CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocketAddress> listenUdp,
-                            Map<String, TunnelConfig> tunnels) {
+                            Map<String, TunnelConfig> tunnels, Optional<InetSocketAddress> metricsBind,
+                            Path controlSocket, String logLevel) {
+
+    /** The directory of the default control sockets. */
+    public static final Path CONTROL_SOCKET_DIR = Path.of("/run/culvert");
+    /** The metrics address when the file names none. */
+    public static final InetSocketAddress DEFAULT_METRICS_BIND = new InetSocketAddress("127.0.0.1", 9586);
+    /** The log level when the file names none. */
+    public static final String DEFAULT_LOG_LEVEL = "info";
 
     /** Null-checks and takes an unmodifiable, order-keeping copy of the tunnels. */
     public CulvertConfig {
@@ -25,5 +36,24 @@ public record CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocke
         Objects.requireNonNull(privateKeyFile, "privateKeyFile");
         Objects.requireNonNull(listenUdp, "listenUdp");
         tunnels = Collections.unmodifiableMap(new LinkedHashMap<>(tunnels));
+        Objects.requireNonNull(metricsBind, "metricsBind");
+        Objects.requireNonNull(controlSocket, "controlSocket");
+        Objects.requireNonNull(logLevel, "logLevel");
+    }
+
+    /** A configuration with the default metrics address, control socket and log level. */
+    public CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocketAddress> listenUdp,
+                         Map<String, TunnelConfig> tunnels) {
+        this(source, privateKeyFile, listenUdp, tunnels, Optional.of(DEFAULT_METRICS_BIND),
+                defaultControlSocket(source), DEFAULT_LOG_LEVEL);
+    }
+
+    /** {@code /run/culvert/<file name without .conf>.sock}: {@code site-b.conf} gives {@code site-b.sock}. */
+    public static Path defaultControlSocket(Path configFile) {
+        String name = configFile.getFileName().toString();
+        if (name.endsWith(".conf") && name.length() > ".conf".length()) {
+            name = name.substring(0, name.length() - ".conf".length());
+        }
+        return CONTROL_SOCKET_DIR.resolve(name + ".sock");
     }
 }

@@ -9,6 +9,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -34,6 +35,12 @@ final class ModelReader {
         Path privateKeyFile = KeyFileSetting.required(culvert, "private-key-file", baseDir);
         Optional<InetSocketAddress> listenUdp = culvert.child("listen").optionalParsed("udp", ListenAddress::parse);
         boolean listening = culvert.child("listen").isSet("udp");
+        Optional<InetSocketAddress> metricsBind = culvert.child("metrics").optionalString("bind")
+                .filter(text -> !text.strip().equalsIgnoreCase("off"))
+                .flatMap(text -> culvert.child("metrics").optionalParsed("bind", ListenAddress::parse));
+        Path controlSocket = culvert.child("control").optionalParsed("socket", text -> Values.path(text, baseDir))
+                .orElse(CulvertConfig.defaultControlSocket(source));
+        LogLevelName logLevel = culvert.oneOf("log-level", LogLevelName.class);
 
         List<TunnelReader> readers = new ArrayList<>();
         for (Map.Entry<String, ConfigValue> entry : tunnelsInFileOrder()) {
@@ -52,10 +59,11 @@ final class ModelReader {
             }
         }
         checkAcrossTunnels(readers, listening);
-        if (!problems.isEmpty() || privateKeyFile == null) {
+        if (!problems.isEmpty() || privateKeyFile == null || logLevel == null) {
             return null;
         }
-        return new CulvertConfig(source, privateKeyFile, listenUdp, tunnels);
+        return new CulvertConfig(source, privateKeyFile, listenUdp, tunnels, metricsBind, controlSocket,
+                logLevel.name().toLowerCase(Locale.ROOT));
     }
 
     private List<Map.Entry<String, ConfigValue>> tunnelsInFileOrder() {

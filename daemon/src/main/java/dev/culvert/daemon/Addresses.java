@@ -4,10 +4,10 @@ import java.net.Inet6Address;
 import java.net.InetSocketAddress;
 
 /** Formats socket addresses the way operators write them: 192.0.2.1:51820, [2001:db8::1]:51820. */
-final class Addresses {
+public final class Addresses {
     private Addresses() {}
 
-    static String format(InetSocketAddress address) {
+    public static String format(InetSocketAddress address) {
         if (address == null) {
             return "(none)";
         }

@@ -7,6 +7,8 @@ import dev.culvert.config.TunnelConfig;
 import dev.culvert.crypto.Keys;
 import dev.culvert.crypto.Secrets;
 import dev.culvert.crypto.ChaCha20Poly1305Factory;
+import dev.culvert.daemon.metrics.DaemonMetrics;
+import dev.culvert.daemon.metrics.MetricsServer;
 import dev.culvert.protocol.Engine;
 import dev.culvert.protocol.SelfTest;
 import dev.culvert.protocol.TimeSource;
@@ -46,15 +48,19 @@ public final class Daemon implements AutoCloseable {
     private final UdpTransport udp;
     private final List<Tunnel> tunnels;
     private final ScheduledFuture<?> watcher;
+    private final DaemonMetrics metrics;
+    private final MetricsServer metricsServer;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     private Daemon(MultiThreadIoEventLoopGroup group, Engine engine, UdpTransport udp, List<Tunnel> tunnels,
-                   ScheduledFuture<?> watcher) {
+                   ScheduledFuture<?> watcher, DaemonMetrics metrics, MetricsServer metricsServer) {
         this.group = group;
         this.engine = engine;
         this.udp = udp;
         this.tunnels = tunnels;
         this.watcher = watcher;
+        this.metrics = metrics;
+        this.metricsServer = metricsServer;
     }
 
     /**
@@ -106,7 +112,35 @@ public final class Daemon implements AutoCloseable {
         }
         ScheduledFuture<?> watcher = loop.scheduleAtFixedRate(() -> tunnels.forEach(Tunnel::watch),
                 200, 200, TimeUnit.MILLISECONDS);
-        return new Daemon(group, engine, udp, tunnels, watcher);
+        DaemonMetrics metrics = new DaemonMetrics(engine.counters());
+        tunnels.forEach(metrics::addTunnel);
+        MetricsServer metricsServer = startMetricsServer(config, metrics);
+        return new Daemon(group, engine, udp, tunnels, watcher, metrics, metricsServer);
+    }
+
+    /**
+     * Serves metrics if configured. A port that cannot be bound is a warning, not a failure: the
+     * tunnels matter more than their meters (two daemons with the default address on one host).
+     */
+    private static MetricsServer startMetricsServer(CulvertConfig config, DaemonMetrics metrics) {
+        if (config.metricsBind().isEmpty()) {
+            return null;
+        }
+        try {
+            MetricsServer server = MetricsServer.start(config.metricsBind().get(), metrics);
+            LOG.log(System.Logger.Level.INFO, "metrics on http://{0}{1}", Addresses.format(server.address()),
+                    MetricsServer.PATH);
+            return server;
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0}; running without metrics (set culvert.metrics.bind)",
+                    e.getMessage());
+            return null;
+        }
+    }
+
+    /** The metrics endpoint's address, or null if metrics are off or could not be bound. */
+    public InetSocketAddress metricsAddress() {
+        return metricsServer == null ? null : metricsServer.address();
     }
 
     /**
@@ -170,6 +204,9 @@ public final class Daemon implements AutoCloseable {
             return;
         }
         watcher.cancel(false);
+        if (metricsServer != null) {
+            metricsServer.close();
+        }
         for (Tunnel tunnel : tunnels) {
             try {
                 tunnel.close();
@@ -179,6 +216,7 @@ public final class Daemon implements AutoCloseable {
         }
         udp.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+        metrics.close();
         LOG.log(System.Logger.Level.INFO, "stopped");
         stopped.countDown();
     }

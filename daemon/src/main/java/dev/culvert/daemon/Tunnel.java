@@ -6,11 +6,13 @@ import dev.culvert.config.KeyFiles;
 import dev.culvert.config.TunnelConfig;
 import dev.culvert.crypto.Keys;
 import dev.culvert.crypto.Secrets;
+import dev.culvert.daemon.metrics.TunnelView;
 import dev.culvert.daemon.tun.LinkConfigurator;
 import dev.culvert.daemon.tun.LinuxTunDevice;
 import dev.culvert.daemon.tun.TunDevice;
 import dev.culvert.daemon.tun.TunPacketSink;
 import dev.culvert.protocol.AllowedIps;
+import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.Engine;
 import dev.culvert.protocol.Peer;
 import dev.culvert.protocol.PeerOptions;
@@ -36,14 +38,18 @@ import java.util.concurrent.ExecutionException;
  * read burst the UDP channel is flushed (one sendmmsg). UDP read → engine → {@link Peer} (decrypt,
  * filter) → {@link TunDevice#write}.
  */
-final class Tunnel implements AutoCloseable {
+final class Tunnel implements AutoCloseable, TunnelView {
     private static final System.Logger LOG = System.getLogger("culvert.tunnel");
 
     private final TunnelConfig config;
     private final TunDevice device;
     private final IoEventLoop loop;
     private final Engine engine;
-    private Peer peer;
+    /** Written on the loop; read by metrics and the control socket through the {@link TunnelView} methods. */
+    private volatile Peer peer;
+    /** The last peer's counters, kept after close so a final scrape still reads them. */
+    private volatile Counters counters = new Counters();
+    private volatile boolean up;
     private long lastHandshakeSeen;
 
     private Tunnel(TunnelConfig config, TunDevice device, IoEventLoop loop, Engine engine) {
@@ -81,11 +87,13 @@ final class Tunnel implements AutoCloseable {
     }
 
     private void startOnLoop(RemoteStatic remote, PeerOptions options, ChannelOutbound outbound) {
-        peer = engine.addPeer(remote, options);
+        Peer added = engine.addPeer(remote, options);
+        peer = added;
+        counters = added.counters();
         device.start(new TunPacketSink() {
             @Override
             public void onPacket(ByteBuf packet) {
-                peer.send(packet);
+                added.send(packet);
             }
 
             @Override
@@ -93,7 +101,7 @@ final class Tunnel implements AutoCloseable {
                 outbound.flush();
             }
         });
-        peer.start();
+        added.start();
         outbound.flush();
     }
 
@@ -129,8 +137,31 @@ final class Tunnel implements AutoCloseable {
         return new AllowedIps(cidrs.stream().map(c -> new AllowedIps.Prefix(c.address(), c.prefixLength())).toList());
     }
 
-    String name() {
+    @Override
+    public String name() {
         return config.name();
+    }
+
+    @Override
+    public Counters counters() {
+        return counters;
+    }
+
+    @Override
+    public long lastHandshakeEpochMillis() {
+        Peer p = peer;
+        return p == null ? 0 : p.lastHandshakeEpochMillis();
+    }
+
+    @Override
+    public boolean up() {
+        return up;
+    }
+
+    @Override
+    public InetSocketAddress endpoint() {
+        Peer p = peer;
+        return p == null ? null : p.endpoint();
     }
 
     TunnelConfig config() {
@@ -145,11 +176,14 @@ final class Tunnel implements AutoCloseable {
         return device;
     }
 
-    /** Logs handshake completions; called periodically on the loop. */
+    /** Logs handshake completions and publishes the session state; called periodically on the loop. */
     void watch() {
+        Peer peer = this.peer;
         if (peer == null) {
+            up = false;
             return;
         }
+        up = peer.hasSession();
         long last = peer.lastHandshakeEpochMillis();
         if (last != lastHandshakeSeen) {
             if (lastHandshakeSeen == 0) {
@@ -176,10 +210,12 @@ final class Tunnel implements AutoCloseable {
     }
 
     private void closeOnLoop() {
-        if (peer != null) {
-            engine.removePeer(peer);
+        Peer p = peer;
+        if (p != null) {
+            engine.removePeer(p);
             peer = null;
         }
+        up = false;
         device.close();
     }
 }
