@@ -6,13 +6,15 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Culvert as an operator deploys it: two sites, each a container with the {@code .deb} installed, joined by a
  * Docker network and configured from a HOCON file, tun mode over UDP.
  *
  * <p>The last test reads {@code culvert show} and the metrics endpoint: it needs the daemon's control socket and
- * metrics server (issue 4) and fails until they are in the package.
+ * metrics server (issue 4) and runs only with {@code -Dculvert.it.issue4=true} (the default is set in it-tests'
+ * pom.xml: flip it there once issue 4 is in the package); otherwise it is reported as skipped with that reason.
  */
 @ContainerTest
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -57,6 +59,8 @@ class ContainerSiteToSiteIT {
     /** Needs issue 4 in the package: {@code culvert show --json} and metrics on 127.0.0.1:9586. */
     @Test
     @Order(3)
+    @EnabledIfSystemProperty(named = "culvert.it.issue4", matches = "true",
+            disabledReason = "waits for issue 4 (culvert show, metrics): enable with -Dculvert.it.issue4=true (it-tests/pom.xml)")
     void showAndMetricsAgreeWithTheTrafficSent() {
         try (SitePair sites = SitePair.create().startTun("udp")) {
             ContainerTraffic.awaitPing(sites.b(), SitePair.TUNNEL_IP_A);
