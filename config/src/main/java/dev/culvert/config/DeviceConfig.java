@@ -11,9 +11,11 @@ import java.util.Optional;
  * @param mode    tun or tap
  * @param mtu     576..65000
  * @param address the interface address with its prefix, host bits allowed; empty if the device gets none
+ * @param mac     tap only: the device's Ethernet address (aa:bb:cc:dd:ee:ff, unicast); empty: the kernel picks one
  * @param routes  prefixes routed into the device, host bits cleared
  */
-public record DeviceConfig(String name, DeviceMode mode, int mtu, Optional<Cidr> address, List<Cidr> routes) {
+public record DeviceConfig(String name, DeviceMode mode, int mtu, Optional<Cidr> address, List<Cidr> routes,
+                           Optional<String> mac) {
 
     /** Null-checks and takes an unmodifiable copy of the routes. */
     public DeviceConfig {
@@ -21,5 +23,11 @@ public record DeviceConfig(String name, DeviceMode mode, int mtu, Optional<Cidr>
         Objects.requireNonNull(mode, "mode");
         Objects.requireNonNull(address, "address");
         routes = List.copyOf(routes);
+        Objects.requireNonNull(mac, "mac");
+    }
+
+    /** A device without a fixed MAC address. */
+    public DeviceConfig(String name, DeviceMode mode, int mtu, Optional<Cidr> address, List<Cidr> routes) {
+        this(name, mode, mtu, address, routes, Optional.empty());
     }
 }

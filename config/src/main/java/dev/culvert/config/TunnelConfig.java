@@ -1,6 +1,7 @@
 package dev.culvert.config;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 
 /**
@@ -11,9 +12,24 @@ import java.util.Objects;
  * @param peer                the far end
  * @param transport           how packets travel
  * @param persistentKeepalive interval of keepalives sent even when idle; {@link Duration#ZERO} means off
+ * @param compression         per-packet compression of what this site sends (Culvert to Culvert only)
+ * @param persist             keep the device and retry the peer forever (VTUN's persist)
+ * @param up                  commands run after the device is configured
+ * @param down                commands run before the device is removed
+ * @param hookTimeout         how long each hook may run
  */
 public record TunnelConfig(String name, DeviceConfig device, PeerConfig peer, TransportKind transport,
-                           Duration persistentKeepalive) {
+                           Duration persistentKeepalive, CompressionSetting compression, boolean persist,
+                           List<String> up, List<String> down, Duration hookTimeout) {
+
+    /** Defaults for the VTUN-model keys: no compression, persist on, no hooks. */
+    public static final Duration DEFAULT_HOOK_TIMEOUT = Duration.ofSeconds(30);
+
+    public TunnelConfig(String name, DeviceConfig device, PeerConfig peer, TransportKind transport,
+                        Duration persistentKeepalive) {
+        this(name, device, peer, transport, persistentKeepalive, CompressionSetting.OFF, true, List.of(), List.of(),
+                DEFAULT_HOOK_TIMEOUT);
+    }
 
     /** Null-checks every component. */
     public TunnelConfig {
@@ -22,6 +38,15 @@ public record TunnelConfig(String name, DeviceConfig device, PeerConfig peer, Tr
         Objects.requireNonNull(peer, "peer");
         Objects.requireNonNull(transport, "transport");
         Objects.requireNonNull(persistentKeepalive, "persistentKeepalive");
+        Objects.requireNonNull(compression, "compression");
+        up = List.copyOf(up);
+        down = List.copyOf(down);
+        Objects.requireNonNull(hookTimeout, "hookTimeout");
+    }
+
+    /** True if this tunnel uses Culvert's extensions and so needs a Culvert peer (tap, compression or TCP). */
+    public boolean culvertOnly() {
+        return device.mode() == DeviceMode.TAP || compression.isOn() || transport == TransportKind.TCP;
     }
 
     /** True if persistent keepalive is on. */

@@ -21,6 +21,7 @@ final class TunnelReader {
     static final int MAX_MTU = 65000;
     /** WireGuard's persistent keepalive is a 16-bit number of seconds. */
     static final int MAX_KEEPALIVE_SECONDS = 65535;
+    static final int MAX_HOOK_TIMEOUT_SECONDS = 3600;
 
     private final String name;
     private final Section tunnel;
@@ -46,14 +47,21 @@ final class TunnelReader {
         DeviceConfig device = readDevice(tunnel.child("device"), validName);
         PeerConfig peer = readPeer(tunnel.child("peer"));
         TransportKind transport = tunnel.oneOf("transport", TransportKind.class);
-        if (transport == TransportKind.TCP) {
-            tunnel.problem("transport", "transport tcp is not supported yet; use udp");
-        }
         Duration keepalive = tunnel.child("keepalive").seconds("persistent", 1, MAX_KEEPALIVE_SECONDS);
-        if (!validName || device == null || peer == null || transport != TransportKind.UDP || keepalive == null) {
+        CompressionSetting compression = tunnel.parsed("compression", CompressionSetting::parse);
+        Boolean persist = tunnel.parsed("persist", Values::bool);
+        List<String> up = tunnel.list("up", Values::hookCommand);
+        List<String> down = tunnel.list("down", Values::hookCommand);
+        Duration hookTimeout = tunnel.seconds("hook-timeout", 1, MAX_HOOK_TIMEOUT_SECONDS);
+        if (hookTimeout != null && hookTimeout.isZero()) {
+            tunnel.problem("hook-timeout", "must be at least 1s");
+            hookTimeout = null;
+        }
+        if (!validName || device == null || peer == null || transport == null || keepalive == null
+                || compression == null || persist == null || up == null || down == null || hookTimeout == null) {
             return null;
         }
-        return new TunnelConfig(name, device, peer, transport, keepalive);
+        return new TunnelConfig(name, device, peer, transport, keepalive, compression, persist, up, down, hookTimeout);
     }
 
     String name() {
@@ -98,10 +106,16 @@ final class TunnelReader {
         Optional<Cidr> address = device.optionalParsed("address", Cidr::parse);
         boolean addressValid = address.isPresent() || !device.isSet("address");
         List<Cidr> routes = device.list("routes", Values::network);
-        if (deviceName == null || mode == null || mtu == null || !addressValid || routes == null) {
+        Optional<String> mac = device.optionalParsed("mac", Values::mac);
+        boolean macValid = mac.isPresent() || !device.isSet("mac");
+        if (mac.isPresent() && mode == DeviceMode.TUN) {
+            device.problem("mac", "only a tap device has an Ethernet address (device.mode is tun)");
+            macValid = false;
+        }
+        if (deviceName == null || mode == null || mtu == null || !addressValid || routes == null || !macValid) {
             return null;
         }
-        return new DeviceConfig(deviceName, mode, mtu, address, routes);
+        return new DeviceConfig(deviceName, mode, mtu, address, routes, mac);
     }
 
     private PeerConfig readPeer(Section peer) {

@@ -67,4 +67,55 @@ final class Values {
             throw new IllegalArgumentException("'" + text + "' is not a valid path: " + e.getReason(), e);
         }
     }
+
+    /** true/false (also yes/no, on/off). */
+    static Boolean bool(String text) {
+        switch (text.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "true", "yes", "on" -> {
+                return Boolean.TRUE;
+            }
+            case "false", "no", "off" -> {
+                return Boolean.FALSE;
+            }
+            default -> throw new IllegalArgumentException("must be true or false (got '" + text + "')");
+        }
+    }
+
+    /** An Ethernet unicast address, six hex pairs separated by ':'. */
+    static String mac(String text) {
+        String t = text.strip().toLowerCase(java.util.Locale.ROOT);
+        if (!t.matches("[0-9a-f]{2}(:[0-9a-f]{2}){5}")) {
+            throw new IllegalArgumentException("must be an Ethernet address like 02:00:00:00:00:01 (got '" + text + "')");
+        }
+        if ((Integer.parseInt(t.substring(0, 2), 16) & 1) != 0) {
+            throw new IllegalArgumentException("must be a unicast address (the first octet's lowest bit clear): " + t);
+        }
+        return t;
+    }
+
+    /** A hook command line: non-blank, quotes balanced (it is split into words, never given to a shell). */
+    static String hookCommand(String text) {
+        if (text.isBlank()) {
+            throw new IllegalArgumentException("must not be empty");
+        }
+        char quote = 0;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (quote != 0) {
+                if (c == quote) {
+                    quote = 0;
+                } else if (c == '\\' && quote == '"') {
+                    i++;
+                }
+            } else if (c == '\'' || c == '"') {
+                quote = c;
+            } else if (c == '\\') {
+                i++;
+            }
+        }
+        if (quote != 0) {
+            throw new IllegalArgumentException("has an unbalanced " + quote + " quote: " + text);
+        }
+        return text;
+    }
 }

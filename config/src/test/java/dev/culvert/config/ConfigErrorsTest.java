@@ -47,8 +47,8 @@ class ConfigErrorsTest {
         assertProblem("listen {", "listne {", "listne",
                 "culvert.listne", "unknown key 'listne'; did you mean 'listen'?");
         assertProblem("culvert {", "zzz = 1\nculvert {", "zzz", "zzz", "unknown key 'zzz'");
-        assertProblem("      device {", "      compression = lz4\n      device {", "compression",
-                TUNNEL + "compression", "unknown key 'compression'");
+        assertProblem("      device {", "      compresion = lz4\n      device {", "compresion",
+                TUNNEL + "compresion", "unknown key 'compresion'; did you mean 'compression'?");
     }
 
     @Test
@@ -123,8 +123,20 @@ class ConfigErrorsTest {
 
     @Test
     void tunnelLevelRules() {
-        assertProblem("      device {", "      transport = tcp\n      device {", "transport", TUNNEL + "transport",
-                "transport tcp is not supported yet; use udp");
+        assertProblem("      device {", "      transport = sctp\n      device {", "transport", TUNNEL + "transport",
+                "must be one of udp, tcp (got 'sctp')");
+        assertProblem("      device {", "      compression = brotli\n      device {", "compression", TUNNEL + "compression",
+                "must be off, lz4, zlib or zlib:1..9 (got 'brotli')");
+        assertProblem("      device {", "      compression = \"zlib:12\"\n      device {", "compression",
+                TUNNEL + "compression", "zlib level must be 1..9 (got 12)");
+        assertProblem("      device {", "      persist = maybe\n      device {", "persist", TUNNEL + "persist",
+                "must be true or false (got 'maybe')");
+        assertProblem("      device {", "      up = [\"echo 'oops\"]\n      device {", "up", TUNNEL + "up[0]",
+                "has an unbalanced ' quote: echo 'oops");
+        assertProblem("      device {", "      device.mac = \"02:00:00:00:00:01\"\n      device {", "device.mac",
+                TUNNEL + "device.mac", "only a tap device has an Ethernet address (device.mode is tun)");
+        assertProblem("      device {", "      device { mode = tap, mac = \"01:00:00:00:00:01\" }\n      device {", "mac",
+                TUNNEL + "device.mac", "must be a unicast address (the first octet's lowest bit clear): 01:00:00:00:00:01");
         assertProblem("      device {", "      keepalive { persistent = 70000s }\n      device {", "keepalive",
                 TUNNEL + "keepalive.persistent",
                 "must be 0 (off) or a whole number of seconds between 1s and 65535s (got '70000s')");
@@ -199,7 +211,7 @@ class ConfigErrorsTest {
                     site-b {
                       device { mut = 1400, mode = tup, routes = ["198.51.100.7/24"] }
                       peer { public-key = "short", endpiont = "203.0.113.7:51820" }
-                      transport = tcp
+                      transport = pigeon
                     }
                     site-c {
                       device.mtu = 100
