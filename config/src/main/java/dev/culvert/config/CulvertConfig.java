@@ -18,10 +18,18 @@ import java.util.Optional;
  * @param metricsBind    where to serve Prometheus metrics; empty when turned off
  * @param controlSocket  the unix control socket's path (configured, or derived from the file name)
  * @param logLevel       error, warn, info, debug or trace (lower case)
+ * @param listenTcp      the local TCP address to accept peers on (tunnels with transport = tcp); empty: none
  */
 public record CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocketAddress> listenUdp,
                             Map<String, TunnelConfig> tunnels, Optional<InetSocketAddress> metricsBind,
-                            Path controlSocket, String logLevel) {
+                            Path controlSocket, String logLevel, Optional<InetSocketAddress> listenTcp) {
+
+    /** A configuration that does not listen on TCP. */
+    public CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocketAddress> listenUdp,
+                         Map<String, TunnelConfig> tunnels, Optional<InetSocketAddress> metricsBind,
+                         Path controlSocket, String logLevel) {
+        this(source, privateKeyFile, listenUdp, tunnels, metricsBind, controlSocket, logLevel, Optional.empty());
+    }
 
     /** The directory of the default control sockets. */
     public static final Path CONTROL_SOCKET_DIR = Path.of("/run/culvert");
@@ -39,6 +47,7 @@ public record CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocke
         Objects.requireNonNull(metricsBind, "metricsBind");
         Objects.requireNonNull(controlSocket, "controlSocket");
         Objects.requireNonNull(logLevel, "logLevel");
+        Objects.requireNonNull(listenTcp, "listenTcp");
     }
 
     /** A configuration with the default metrics address, control socket and log level. */

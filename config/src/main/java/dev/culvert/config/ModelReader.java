@@ -35,6 +35,8 @@ final class ModelReader {
         Path privateKeyFile = KeyFileSetting.required(culvert, "private-key-file", baseDir);
         Optional<InetSocketAddress> listenUdp = culvert.child("listen").optionalParsed("udp", ListenAddress::parse);
         boolean listening = culvert.child("listen").isSet("udp");
+        Optional<InetSocketAddress> listenTcp = culvert.child("listen").optionalParsed("tcp", ListenAddress::parse);
+        boolean listeningTcp = culvert.child("listen").isSet("tcp");
         Optional<InetSocketAddress> metricsBind = culvert.child("metrics").optionalString("bind")
                 .filter(text -> !text.strip().equalsIgnoreCase("off"))
                 .flatMap(text -> culvert.child("metrics").optionalParsed("bind", ListenAddress::parse));
@@ -58,12 +60,12 @@ final class ModelReader {
                 tunnels.put(reader.name(), tunnel);
             }
         }
-        checkAcrossTunnels(readers, listening);
+        checkAcrossTunnels(readers, tunnels, listening, listeningTcp);
         if (!problems.isEmpty() || privateKeyFile == null || logLevel == null) {
             return null;
         }
         return new CulvertConfig(source, privateKeyFile, listenUdp, tunnels, metricsBind, controlSocket,
-                logLevel.name().toLowerCase(Locale.ROOT));
+                logLevel.name().toLowerCase(Locale.ROOT), listenTcp);
     }
 
     private List<Map.Entry<String, ConfigValue>> tunnelsInFileOrder() {
@@ -80,15 +82,19 @@ final class ModelReader {
         return line > 0 ? line : Integer.MAX_VALUE;
     }
 
-    private void checkAcrossTunnels(List<TunnelReader> readers, boolean listening) {
+    private void checkAcrossTunnels(List<TunnelReader> readers, Map<String, TunnelConfig> tunnels, boolean listening,
+                                    boolean listeningTcp) {
         Map<String, String> deviceOwners = new HashMap<>();
         Map<String, String> keyOwners = new HashMap<>();
         for (TunnelReader reader : readers) {
             Section device = reader.section().child("device");
             Section peer = reader.section().child("peer");
-            if (!listening && !reader.hasEndpoint()) {
-                peer.problem("endpoint", "no endpoint to dial, and culvert.listen.udp is not set so the peer "
-                        + "cannot reach us either; set peer.endpoint or culvert.listen.udp");
+            TunnelConfig read = tunnels.get(reader.name());
+            boolean tcp = read != null && read.transport() == TransportKind.TCP;
+            if (!(tcp ? listeningTcp : listening) && !reader.hasEndpoint()) {
+                String key = tcp ? "culvert.listen.tcp" : "culvert.listen.udp";
+                peer.problem("endpoint", "no endpoint to dial, and " + key + " is not set so the peer "
+                        + "cannot reach us either; set peer.endpoint or " + key);
             }
             String deviceName = reader.deviceName();
             String deviceOwner = deviceName == null ? null : deviceOwners.putIfAbsent(deviceName, reader.name());

@@ -206,7 +206,7 @@ class ConfigErrorsTest {
         String text = """
                 culvert {
                   private-key-file = "$KEY"
-                  listen { udp = ":51820", tcp = ":443" }
+                  listen { udp = ":51820", tcp = ":99999" }
                   tunnels {
                     site-b {
                       device { mut = 1400, mode = tup, routes = ["198.51.100.7/24"] }
