@@ -9,6 +9,7 @@ import dev.culvert.crypto.Secrets;
 import dev.culvert.crypto.ChaCha20Poly1305Factory;
 import dev.culvert.daemon.metrics.DaemonMetrics;
 import dev.culvert.daemon.metrics.MetricsServer;
+import dev.culvert.daemon.systemd.SdNotify;
 import dev.culvert.protocol.Engine;
 import dev.culvert.protocol.SelfTest;
 import dev.culvert.protocol.TimeSource;
@@ -50,10 +51,11 @@ public final class Daemon implements AutoCloseable {
     private final ScheduledFuture<?> watcher;
     private final DaemonMetrics metrics;
     private final MetricsServer metricsServer;
+    private final SdNotify notify;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     private Daemon(MultiThreadIoEventLoopGroup group, Engine engine, UdpTransport udp, List<Tunnel> tunnels,
-                   ScheduledFuture<?> watcher, DaemonMetrics metrics, MetricsServer metricsServer) {
+                   ScheduledFuture<?> watcher, DaemonMetrics metrics, MetricsServer metricsServer, SdNotify notify) {
         this.group = group;
         this.engine = engine;
         this.udp = udp;
@@ -61,6 +63,7 @@ public final class Daemon implements AutoCloseable {
         this.watcher = watcher;
         this.metrics = metrics;
         this.metricsServer = metricsServer;
+        this.notify = notify;
     }
 
     /**
@@ -110,12 +113,23 @@ public final class Daemon implements AutoCloseable {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             throw e;
         }
-        ScheduledFuture<?> watcher = loop.scheduleAtFixedRate(() -> tunnels.forEach(Tunnel::watch),
-                200, 200, TimeUnit.MILLISECONDS);
+        SdNotify notify = SdNotify.fromEnvironment(loop);
+        ScheduledFuture<?> watcher = loop.scheduleAtFixedRate(() -> {
+            tunnels.forEach(Tunnel::watch);
+            notify.status(status(tunnels));
+        }, 200, 200, TimeUnit.MILLISECONDS);
         DaemonMetrics metrics = new DaemonMetrics(engine.counters());
         tunnels.forEach(metrics::addTunnel);
         MetricsServer metricsServer = startMetricsServer(config, metrics);
-        return new Daemon(group, engine, udp, tunnels, watcher, metrics, metricsServer);
+        // Every device is up and every socket bound: now systemd may start what depends on us.
+        notify.ready(status(tunnels));
+        return new Daemon(group, engine, udp, tunnels, watcher, metrics, metricsServer, notify);
+    }
+
+    /** The systemd status line: how many tunnels have a session. */
+    private static String status(List<Tunnel> tunnels) {
+        long up = tunnels.stream().filter(Tunnel::up).count();
+        return up + "/" + tunnels.size() + " tunnels up";
     }
 
     /**
@@ -203,6 +217,7 @@ public final class Daemon implements AutoCloseable {
         if (stopped.getCount() == 0) {
             return;
         }
+        notify.stopping();
         watcher.cancel(false);
         if (metricsServer != null) {
             metricsServer.close();
@@ -215,6 +230,7 @@ public final class Daemon implements AutoCloseable {
             }
         }
         udp.close();
+        notify.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         metrics.close();
         LOG.log(System.Logger.Level.INFO, "stopped");
