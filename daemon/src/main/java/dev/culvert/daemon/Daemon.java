@@ -7,6 +7,8 @@ import dev.culvert.config.TunnelConfig;
 import dev.culvert.crypto.Keys;
 import dev.culvert.crypto.Secrets;
 import dev.culvert.crypto.ChaCha20Poly1305Factory;
+import dev.culvert.daemon.control.ControlServer;
+import dev.culvert.daemon.control.ShowRequests;
 import dev.culvert.daemon.metrics.DaemonMetrics;
 import dev.culvert.daemon.metrics.MetricsServer;
 import dev.culvert.daemon.systemd.SdNotify;
@@ -52,10 +54,12 @@ public final class Daemon implements AutoCloseable {
     private final DaemonMetrics metrics;
     private final MetricsServer metricsServer;
     private final SdNotify notify;
+    private final ControlServer control;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
     private Daemon(MultiThreadIoEventLoopGroup group, Engine engine, UdpTransport udp, List<Tunnel> tunnels,
-                   ScheduledFuture<?> watcher, DaemonMetrics metrics, MetricsServer metricsServer, SdNotify notify) {
+                   ScheduledFuture<?> watcher, DaemonMetrics metrics, MetricsServer metricsServer, SdNotify notify,
+                   ControlServer control) {
         this.group = group;
         this.engine = engine;
         this.udp = udp;
@@ -64,6 +68,7 @@ public final class Daemon implements AutoCloseable {
         this.metrics = metrics;
         this.metricsServer = metricsServer;
         this.notify = notify;
+        this.control = control;
     }
 
     /**
@@ -122,8 +127,60 @@ public final class Daemon implements AutoCloseable {
         tunnels.forEach(metrics::addTunnel);
         MetricsServer metricsServer = startMetricsServer(config, metrics);
         // Every device is up and every socket bound: now systemd may start what depends on us.
+        ControlServer control = startControl(config, engine, udp, tunnels);
         notify.ready(status(tunnels));
-        return new Daemon(group, engine, udp, tunnels, watcher, metrics, metricsServer, notify);
+        return new Daemon(group, engine, udp, tunnels, watcher, metrics, metricsServer, notify, control);
+    }
+
+    /**
+     * Serves the control socket. Failing to is a warning, not a failure (another daemon whose config file has
+     * the same name, no permission on /run/culvert): the tunnels run on, only `culvert show` cannot reach them.
+     */
+    private static ControlServer startControl(CulvertConfig config, Engine engine, UdpTransport udp,
+                                              List<Tunnel> tunnels) {
+        try {
+            ControlServer server = ControlServer.start(config.controlSocket(),
+                    ShowRequests.handler(() -> showSource(engine, udp, tunnels)));
+            LOG.log(System.Logger.Level.INFO, "control socket {0}", server.path());
+            return server;
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "{0}; `culvert show` cannot reach this daemon "
+                    + "(set culvert.control.socket)", e.getMessage());
+            return null;
+        }
+    }
+
+    private static ShowRequests.Source showSource(Engine engine, UdpTransport udp, List<Tunnel> tunnels) {
+        List<ShowRequests.TunnelSource> views = List.copyOf(tunnels).stream()
+                .map(t -> new ShowRequests.TunnelSource(t.config(), t)).toList();
+        int port = udp == null ? 0 : udp.localAddress().getPort();
+        String publicKey = Keys.encode(engine.publicKey());
+        return new ShowRequests.Source() {
+            @Override
+            public String publicKey() {
+                return publicKey;
+            }
+
+            @Override
+            public int listenPort() {
+                return port;
+            }
+
+            @Override
+            public dev.culvert.protocol.Counters interfaceCounters() {
+                return engine.counters();
+            }
+
+            @Override
+            public List<ShowRequests.TunnelSource> tunnels() {
+                return views;
+            }
+        };
+    }
+
+    /** The control socket's path, or null if it could not be created. */
+    public java.nio.file.Path controlSocket() {
+        return control == null ? null : control.path();
     }
 
     /** The systemd status line: how many tunnels have a session. */
@@ -218,6 +275,9 @@ public final class Daemon implements AutoCloseable {
             return;
         }
         notify.stopping();
+        if (control != null) {
+            control.close();
+        }
         watcher.cancel(false);
         if (metricsServer != null) {
             metricsServer.close();

@@ -1,0 +1,128 @@
+package dev.culvert.daemon.control;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What {@code culvert show} shows: the interface and each tunnel, as the control socket's JSON
+ * response carries it. Holds public keys only; no field can hold a secret.
+ *
+ * @param publicKey      this host's public key, base64
+ * @param listenPort     the UDP port, or 0 if unknown
+ * @param tunnels        the tunnels asked for, in the order of the config
+ * @param interfaceDrops drops not tied to a tunnel, by reason tag (non-zero ones only)
+ */
+public record Status(String publicKey, int listenPort, List<TunnelStatus> tunnels, Map<String, Long> interfaceDrops) {
+
+    /** Version of the JSON layout; bumped when a field changes meaning. */
+    public static final int PROTOCOL_VERSION = 1;
+
+    /**
+     * One tunnel.
+     *
+     * @param state                      "up" while a session exists, else "down"
+     * @param latestHandshakeEpochSecond 0 if none yet
+     * @param persistentKeepaliveSeconds 0 if off
+     * @param drops                      non-zero drop counts by reason tag
+     */
+    public record TunnelStatus(String name, String state, String device, String mode, String transport,
+                               String peerPublicKey, String endpoint, List<String> allowedIps,
+                               long latestHandshakeEpochSecond, long rxBytes, long txBytes, long rxPackets,
+                               long txPackets, long handshakesCompleted, long handshakesFailed,
+                               long persistentKeepaliveSeconds, Map<String, Long> drops) {
+        Map<String, Object> toMap() {
+            Map<String, Object> peer = new LinkedHashMap<>();
+            peer.put("public_key", peerPublicKey);
+            peer.put("endpoint", endpoint);
+            peer.put("allowed_ips", allowedIps);
+            peer.put("latest_handshake", latestHandshakeEpochSecond);
+            peer.put("rx_bytes", rxBytes);
+            peer.put("tx_bytes", txBytes);
+            peer.put("rx_packets", rxPackets);
+            peer.put("tx_packets", txPackets);
+            peer.put("handshakes_completed", handshakesCompleted);
+            peer.put("handshakes_failed", handshakesFailed);
+            peer.put("persistent_keepalive", persistentKeepaliveSeconds);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", name);
+            m.put("state", state);
+            m.put("device", device);
+            m.put("mode", mode);
+            m.put("transport", transport);
+            m.put("peer", peer);
+            m.put("drops", drops);
+            return m;
+        }
+
+        @SuppressWarnings("unchecked")
+        static TunnelStatus fromMap(Map<String, Object> m) {
+            Map<String, Object> peer = (Map<String, Object>) m.get("peer");
+            return new TunnelStatus((String) m.get("name"), (String) m.get("state"), (String) m.get("device"),
+                    (String) m.get("mode"), (String) m.get("transport"), (String) peer.get("public_key"),
+                    (String) peer.get("endpoint"), strings((List<Object>) peer.get("allowed_ips")),
+                    num(peer, "latest_handshake"), num(peer, "rx_bytes"), num(peer, "tx_bytes"),
+                    num(peer, "rx_packets"), num(peer, "tx_packets"), num(peer, "handshakes_completed"),
+                    num(peer, "handshakes_failed"), num(peer, "persistent_keepalive"),
+                    counts((Map<String, Object>) m.get("drops")));
+        }
+    }
+
+    /** The JSON response line (without the newline). */
+    public String toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("version", PROTOCOL_VERSION);
+        m.put("public_key", publicKey);
+        m.put("listen_port", listenPort);
+        m.put("interface_drops", interfaceDrops);
+        List<Object> list = new ArrayList<>();
+        tunnels.forEach(t -> list.add(t.toMap()));
+        m.put("tunnels", list);
+        return Json.write(m);
+    }
+
+    /**
+     * Reads a response; a response {@code {"error": "..."}} becomes an IllegalArgumentException with
+     * that message.
+     */
+    @SuppressWarnings("unchecked")
+    public static Status fromJson(String json) {
+        Object parsed = Json.parse(json);
+        if (!(parsed instanceof Map)) {
+            throw new IllegalArgumentException("the daemon's answer is not a JSON object");
+        }
+        Map<String, Object> m = (Map<String, Object>) parsed;
+        if (m.containsKey("error")) {
+            throw new IllegalArgumentException(String.valueOf(m.get("error")));
+        }
+        List<TunnelStatus> tunnels = new ArrayList<>();
+        for (Object t : (List<Object>) m.get("tunnels")) {
+            tunnels.add(TunnelStatus.fromMap((Map<String, Object>) t));
+        }
+        return new Status((String) m.get("public_key"), (int) num(m, "listen_port"), tunnels,
+                counts((Map<String, Object>) m.get("interface_drops")));
+    }
+
+    /** The JSON of an error response. */
+    public static String errorJson(String message) {
+        return Json.write(Map.of("error", message));
+    }
+
+    private static long num(Map<String, Object> m, String key) {
+        Object v = m.get(key);
+        return v instanceof Number n ? n.longValue() : 0;
+    }
+
+    private static List<String> strings(List<Object> values) {
+        return values == null ? List.of() : values.stream().map(String::valueOf).toList();
+    }
+
+    private static Map<String, Long> counts(Map<String, Object> values) {
+        Map<String, Long> out = new LinkedHashMap<>();
+        if (values != null) {
+            values.forEach((k, v) -> out.put(k, v instanceof Number n ? n.longValue() : 0L));
+        }
+        return out;
+    }
+}

@@ -1,0 +1,92 @@
+package dev.culvert.daemon.control;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The control protocol's JSON both ways, the wg-style text, and the socket itself. */
+class StatusRenderingTest {
+    private static final String OUR_KEY = "xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=";
+    private static final String PEER_KEY = "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=";
+    private static final long NOW = 1_700_000_000L;
+
+    static Status sample() {
+        Status.TunnelStatus t1 = new Status.TunnelStatus("t1", "up", "cv0", "tun", "udp", PEER_KEY,
+                "192.0.2.2:51820", List.of("198.18.0.2/32", "198.51.100.0/24"), NOW - 65, 1536, 2_621_440, 12, 20,
+                1, 0, 25, Map.of("replay", 3L));
+        Status.TunnelStatus t2 = new Status.TunnelStatus("t2 \"quoted\"", "down", "cv1", "tap", "tcp", PEER_KEY, null,
+                List.of(), 0, 0, 0, 0, 0, 0, 2, 0, Map.of());
+        return new Status(OUR_KEY, 51820, List.of(t1, t2), Map.of("bad_mac", 1L));
+    }
+
+    @Test
+    void jsonRoundTrips() {
+        Status status = sample();
+        String json = status.toJson();
+        assertThat(json).doesNotContain("\n").startsWith("{\"version\":1,");
+        assertThat(Status.fromJson(json)).isEqualTo(status);
+    }
+
+    @Test
+    void textReadsLikeWgShow() {
+        String text = StatusText.render(sample(), NOW);
+        assertThat(text).contains(
+                "interface: culvert\n  public key: " + OUR_KEY + "\n  listening port: 51820\n  drops: bad_mac 1\n",
+                "tunnel: t1\n  state: up\n  device: cv0 (tun)\n  transport: udp\n  peer: " + PEER_KEY + "\n"
+                        + "    endpoint: 192.0.2.2:51820\n    allowed ips: 198.18.0.2/32, 198.51.100.0/24\n"
+                        + "    latest handshake: 1 minute, 5 seconds ago\n"
+                        + "    transfer: 1.50 KiB received, 2.50 MiB sent\n"
+                        + "    persistent keepalive: every 25 seconds\n  drops: replay 3\n",
+                "tunnel: t2 \"quoted\"\n  state: down\n  device: cv1 (tap)\n  transport: tcp\n",
+                "    allowed ips: (none)\n  drops: none\n");
+        assertThat(text).doesNotContain("latest handshake: Now");
+    }
+
+    @Test
+    void errorsBecomeExceptions() {
+        assertThatThrownBy(() -> Status.fromJson(Status.errorJson("no tunnel named 'x'")))
+                .hasMessage("no tunnel named 'x'");
+        assertThatThrownBy(() -> Status.fromJson("{\"tunnels\": [")).hasMessageContaining("bad JSON");
+    }
+
+    @Test
+    void serverAnswersOneLineAndIsOwnerOnly(@TempDir Path dir) throws Exception {
+        Path socket = dir.resolve("run/culvert/site-a.sock");
+        try (ControlServer server = ControlServer.start(socket,
+                request -> request.equals("show") ? sample().toJson() : Status.errorJson("unknown request"))) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(socket))).isEqualTo("rw-------");
+            assertThat(Status.fromJson(ControlClient.request(socket, "show"))).isEqualTo(sample());
+            assertThatThrownBy(() -> Status.fromJson(ControlClient.request(socket, "dump keys")))
+                    .hasMessage("unknown request");
+            assertThatThrownBy(() -> ControlServer.start(socket, r -> "{}")).hasMessageContaining("in use");
+        }
+        assertThat(socket).doesNotExist();
+    }
+
+    @Test
+    void aStaleSocketFileIsReplaced(@TempDir Path dir) throws Exception {
+        Path socket = dir.resolve("stale.sock");
+        ControlServer first = ControlServer.start(socket, r -> "{}");
+        first.close();
+        Files.createFile(socket); // as a killed daemon leaves it: nobody answers
+        try (ControlServer second = ControlServer.start(socket, r -> "{\"ok\":true}")) {
+            assertThat(ControlClient.request(socket, "show")).isEqualTo("{\"ok\":true}");
+        }
+    }
+
+    @Test
+    void wgStyleUnits() {
+        assertThat(StatusText.ago(0)).isEqualTo("Now");
+        assertThat(StatusText.ago(1)).isEqualTo("1 second ago");
+        assertThat(StatusText.ago(3600 * 26 + 1)).isEqualTo("1 day, 2 hours, 1 second ago");
+        assertThat(StatusText.bytes(1023)).isEqualTo("1023 B");
+        assertThat(StatusText.bytes(1024)).isEqualTo("1.00 KiB");
+    }
+}
