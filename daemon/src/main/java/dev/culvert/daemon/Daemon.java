@@ -9,6 +9,7 @@ import dev.culvert.crypto.Secrets;
 import dev.culvert.crypto.ChaCha20Poly1305Factory;
 import dev.culvert.daemon.control.ControlServer;
 import dev.culvert.daemon.control.ShowRequests;
+import dev.culvert.daemon.log.DropLog;
 import dev.culvert.daemon.metrics.DaemonMetrics;
 import dev.culvert.daemon.metrics.MetricsServer;
 import dev.culvert.daemon.systemd.SdNotify;
@@ -119,9 +120,11 @@ public final class Daemon implements AutoCloseable {
             throw e;
         }
         SdNotify notify = SdNotify.fromEnvironment(loop);
+        DropLog drops = new DropLog();
         ScheduledFuture<?> watcher = loop.scheduleAtFixedRate(() -> {
             tunnels.forEach(Tunnel::watch);
             notify.status(status(tunnels));
+            drops.check(dropScopes(engine, tunnels), System.nanoTime());
         }, 200, 200, TimeUnit.MILLISECONDS);
         DaemonMetrics metrics = new DaemonMetrics(engine.counters());
         tunnels.forEach(metrics::addTunnel);
@@ -181,6 +184,14 @@ public final class Daemon implements AutoCloseable {
     /** The control socket's path, or null if it could not be created. */
     public java.nio.file.Path controlSocket() {
         return control == null ? null : control.path();
+    }
+
+    /** What the drop log watches: the interface's own counters and each tunnel's. */
+    private static java.util.Map<String, dev.culvert.protocol.Counters> dropScopes(Engine engine, List<Tunnel> tunnels) {
+        java.util.Map<String, dev.culvert.protocol.Counters> scopes = new java.util.LinkedHashMap<>();
+        scopes.put("interface", engine.counters());
+        tunnels.forEach(t -> scopes.put("tunnel " + t.name(), t.counters()));
+        return scopes;
     }
 
     /** The systemd status line: how many tunnels have a session. */

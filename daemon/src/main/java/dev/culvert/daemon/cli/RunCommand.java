@@ -25,13 +25,13 @@ final class RunCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the HOCON config file")
     Path config;
 
-    @Option(names = "--log-level", paramLabel = "LEVEL", defaultValue = "info",
-            description = "error, warn, info, debug or trace (default: ${DEFAULT-VALUE})")
+    @Option(names = "--log-level", paramLabel = "LEVEL",
+            description = "error, warn, info, debug or trace; wins over culvert.log-level (default: info)")
     Logging.LogLevel logLevel;
 
     @Override
     public Integer call() throws InterruptedException {
-        Logging.configure(logLevel);
+        Logging.configure(logLevel != null ? logLevel : Logging.LogLevel.INFO);
         CulvertConfig loaded;
         try {
             loaded = ConfigLoader.load(config);
@@ -42,6 +42,9 @@ final class RunCommand implements Callable<Integer> {
             System.err.println("culvert: not started: " + config + " has " + e.problems().size() + " problem"
                     + (e.problems().size() == 1 ? "" : "s"));
             return 1;
+        }
+        if (logLevel == null) {
+            Logging.configure(Logging.LogLevel.valueOf(loaded.logLevel().toUpperCase(java.util.Locale.ROOT)));
         }
         List<String> problems = Preflight.check(loaded);
         if (!problems.isEmpty()) {

@@ -1,0 +1,71 @@
+package dev.culvert.daemon.log;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.culvert.protocol.Counters;
+import dev.culvert.protocol.testing.MemoryLink;
+import dev.culvert.protocol.testing.Packets;
+import io.netty.buffer.Unpooled;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The first drop of each reason at once, then at most one summary a minute. */
+class DropLogTest {
+    private final List<String> lines = new ArrayList<>();
+    private final DropLog log = new DropLog(lines::add);
+    private final MemoryLink link = new MemoryLink();
+
+    @AfterEach
+    void release() {
+        link.releaseAll();
+    }
+
+    private void garbage(int n) {
+        for (int i = 0; i < n; i++) {
+            link.a.engine.receive(Unpooled.wrappedBuffer(new byte[] {9, 9, 9}), MemoryLink.B_ADDR);
+        }
+    }
+
+    @Test
+    void firstDropAtOnceThenOneSummaryPerMinute() {
+        Map<String, Counters> scopes = Map.of("interface", link.a.engine.counters());
+        long t = 0;
+        log.check(scopes, t);
+        assertThat(lines).isEmpty();
+
+        garbage(5);
+        log.check(scopes, t += TimeUnit.SECONDS.toNanos(1));
+        assertThat(lines).containsExactly("interface: dropped a packet: malformed (further drops are summed up every 60 s)");
+
+        garbage(3);
+        log.check(scopes, t += TimeUnit.SECONDS.toNanos(30));
+        assertThat(lines).hasSize(1);
+
+        log.check(scopes, t += TimeUnit.SECONDS.toNanos(30));
+        assertThat(lines).hasSize(2).last().isEqualTo("interface: dropped 7 packets (malformed: 7) in the last 61 s");
+
+        log.check(scopes, t += TimeUnit.SECONDS.toNanos(60));
+        assertThat(lines).as("a quiet minute logs nothing").hasSize(2);
+    }
+
+    @Test
+    void perTunnelReasonsAreNamed() {
+        link.a.peer.send(Packets.ipv4("198.18.0.1", "198.18.0.2", 100));
+        link.pump();
+        // the same datagram twice: b's tunnel drops the second as a replay
+        link.a.peer.send(Packets.ipv4("198.18.0.1", "198.18.0.2", 100));
+        MemoryLink.Datagram good = link.wire.poll();
+        Map<String, Counters> scopes = Map.of("tunnel t1", link.b.peer.counters());
+        log.check(scopes, 0);
+        MemoryLink.Datagram again = new MemoryLink.Datagram(good.data().copy(), good.from(), good.to());
+        link.deliver(good);
+        link.deliver(again);
+        log.check(scopes, 1);
+        assertThat(lines).singleElement().asString().startsWith("tunnel t1: dropped a packet: replay");
+    }
+}
