@@ -13,7 +13,9 @@ import dev.culvert.daemon.log.DropLog;
 import dev.culvert.daemon.metrics.DaemonMetrics;
 import dev.culvert.daemon.metrics.MetricsServer;
 import dev.culvert.daemon.systemd.SdNotify;
+import dev.culvert.config.TransportKind;
 import dev.culvert.protocol.Engine;
+import dev.culvert.protocol.netty.StreamOutbound;
 import dev.culvert.protocol.SelfTest;
 import dev.culvert.protocol.TimeSource;
 import dev.culvert.protocol.netty.ChannelOutbound;
@@ -42,8 +44,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Daemon implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("culvert");
-    /** WireGuard transport overhead on top of the device MTU: header 16 + tag 16, plus padding slack. */
-    private static final int DATAGRAM_OVERHEAD = 32 + 16;
+    /** WireGuard's 32 bytes, Culvert's 6-byte extension header, an Ethernet header and padding slack. */
+    private static final int DATAGRAM_OVERHEAD = 32 + 6 + 18 + 16;
     /** Packets each way in the start-up self-test: enough for the JIT to compile the data path. */
     private static final int SELF_TEST_PACKETS = 3000;
 
@@ -57,6 +59,8 @@ public final class Daemon implements AutoCloseable {
     private final SdNotify notify;
     private final ControlServer control;
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** Set once, right after construction; null if no tunnel uses TCP. */
+    private TcpTransport tcp;
 
     private Daemon(MultiThreadIoEventLoopGroup group, Engine engine, UdpTransport udp, List<Tunnel> tunnels,
                    ScheduledFuture<?> watcher, DaemonMetrics metrics, MetricsServer metricsServer, SdNotify notify,
@@ -94,18 +98,46 @@ public final class Daemon implements AutoCloseable {
         Engine engine = new Engine(local, TimeSource.system(), new SecureRandom(), alloc, outbound);
         List<Tunnel> tunnels = new ArrayList<>();
         UdpTransport udp = null;
+        TcpTransport tcp = null;
         try {
             int maxMtu = config.tunnels().values().stream().mapToInt(t -> t.device().mtu()).max().orElse(1420);
-            udp = UdpTransport.bind(loop, listenAddress(config), maxMtu + DATAGRAM_OVERHEAD, engine, outbound);
-            LOG.log(System.Logger.Level.INFO, "listening on udp {0}, public key {1}",
-                    Addresses.format(udp.localAddress()), Keys.encode(local.publicKey()));
+            boolean anyUdp = config.tunnels().values().stream().anyMatch(t -> t.transport() == TransportKind.UDP);
+            boolean anyTcp = config.tunnels().values().stream().anyMatch(t -> t.transport() == TransportKind.TCP);
+            if (anyUdp || config.listenUdp().isPresent()) {
+                udp = UdpTransport.bind(loop, listenAddress(config), maxMtu + DATAGRAM_OVERHEAD, engine, outbound);
+                LOG.log(System.Logger.Level.INFO, "listening on udp {0}, public key {1}",
+                        Addresses.format(udp.localAddress()), Keys.encode(local.publicKey()));
+            }
+            Engine tcpEngine = null;
+            StreamOutbound tcpOutbound = null;
+            if (anyTcp || config.listenTcp().isPresent()) {
+                tcpOutbound = new StreamOutbound();
+                tcpEngine = new Engine(local, TimeSource.system(), new SecureRandom(), alloc, tcpOutbound);
+                tcp = new TcpTransport(loop, tcpEngine, tcpOutbound, maxMtu + DATAGRAM_OVERHEAD);
+                if (config.listenTcp().isPresent()) {
+                    tcp.listen(config.listenTcp().get());
+                    LOG.log(System.Logger.Level.INFO, "listening on tcp {0}, public key {1}",
+                            Addresses.format(tcp.listenAddress()), Keys.encode(local.publicKey()));
+                }
+            }
+            if (config.tunnels().values().stream().anyMatch(t -> t.compression().isOn())) {
+                LOG.log(System.Logger.Level.WARNING, "compression is on: packet sizes after compression reveal how "
+                        + "compressible the traffic is (the VORACLE attack); keep it off for traffic that mixes "
+                        + "secrets with data others can choose");
+            }
             for (TunnelConfig tunnelConfig : config.tunnels().values()) {
-                Tunnel tunnel = Tunnel.open(tunnelConfig, loop, alloc, local, engine, outbound);
+                boolean overTcp = tunnelConfig.transport() == TransportKind.TCP;
+                StreamOutbound streams = tcpOutbound;
+                Tunnel tunnel = overTcp
+                        ? Tunnel.open(tunnelConfig, loop, alloc, local, tcpEngine, streams::flush, tcp)
+                        : Tunnel.open(tunnelConfig, loop, alloc, local, engine, outbound::flush, null);
                 tunnels.add(tunnel);
-                LOG.log(System.Logger.Level.INFO, "tunnel {0}: device {1} ({2}, mtu {3}{4}), peer {5}{6}",
+                LOG.log(System.Logger.Level.INFO, "tunnel {0}: device {1} ({2}, mtu {3}{4}), {5}, peer {6}{7}",
                         tunnelConfig.name(), tunnelConfig.device().name(),
                         tunnelConfig.device().mode().name().toLowerCase(), String.valueOf(tunnelConfig.device().mtu()),
                         tunnelConfig.device().address().map(a -> ", " + a).orElse(""),
+                        tunnelConfig.transport().name().toLowerCase()
+                                + (tunnelConfig.compression().isOn() ? ", compression " + tunnelConfig.compression() : ""),
                         tunnelConfig.peer().publicKey(),
                         tunnelConfig.peer().endpoint().map(e -> " at " + e).orElse(", waiting for it to call in"));
             }
@@ -113,8 +145,16 @@ public final class Daemon implements AutoCloseable {
             for (Tunnel tunnel : tunnels) {
                 tunnel.close();
             }
+            if (tcp != null) {
+                tcp.close();
+            }
             if (udp != null) {
-                udp.close();
+                if (tcp != null) {
+            tcp.close();
+        }
+        if (udp != null) {
+            udp.close();
+        }
             }
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
             throw e;
@@ -132,7 +172,9 @@ public final class Daemon implements AutoCloseable {
         // Every device is up and every socket bound: now systemd may start what depends on us.
         ControlServer control = startControl(config, engine, udp, tunnels);
         notify.ready(status(tunnels));
-        return new Daemon(group, engine, udp, tunnels, watcher, metrics, metricsServer, notify, control);
+        Daemon daemon = new Daemon(group, engine, udp, tunnels, watcher, metrics, metricsServer, notify, control);
+        daemon.tcp = tcp;
+        return daemon;
     }
 
     /**
@@ -266,8 +308,14 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
+    /** The UDP socket's address, or null if no tunnel uses UDP and none is configured. */
     public InetSocketAddress udpAddress() {
-        return udp.localAddress();
+        return udp == null ? null : udp.localAddress();
+    }
+
+    /** The TCP listener's address, or null if not listening on TCP. */
+    public InetSocketAddress tcpAddress() {
+        return tcp == null ? null : tcp.listenAddress();
     }
 
     public List<String> tunnelNames() {
@@ -300,7 +348,12 @@ public final class Daemon implements AutoCloseable {
                 LOG.log(System.Logger.Level.WARNING, "closing tunnel {0}: {1}", tunnel.name(), e.toString());
             }
         }
-        udp.close();
+        if (tcp != null) {
+            tcp.close();
+        }
+        if (udp != null) {
+            udp.close();
+        }
         notify.close();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         metrics.close();

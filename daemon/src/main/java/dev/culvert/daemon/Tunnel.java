@@ -1,6 +1,11 @@
 package dev.culvert.daemon;
 
 import dev.culvert.config.Cidr;
+import dev.culvert.config.CompressionSetting;
+import dev.culvert.config.DeviceMode;
+import dev.culvert.protocol.ext.Compression;
+import dev.culvert.protocol.ext.Lz4Compression;
+import dev.culvert.protocol.ext.ZlibCompression;
 import dev.culvert.config.Endpoint;
 import dev.culvert.config.KeyFiles;
 import dev.culvert.config.TunnelConfig;
@@ -16,7 +21,6 @@ import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.Engine;
 import dev.culvert.protocol.Peer;
 import dev.culvert.protocol.PeerOptions;
-import dev.culvert.protocol.netty.ChannelOutbound;
 import dev.culvert.protocol.noise.LocalStatic;
 import dev.culvert.protocol.noise.RemoteStatic;
 import io.netty.buffer.ByteBuf;
@@ -51,6 +55,9 @@ final class Tunnel implements AutoCloseable, TunnelView {
     private volatile Counters counters = new Counters();
     private volatile boolean up;
     private long lastHandshakeSeen;
+    private Peer.State lastState;
+    private volatile boolean hooksConfigured;
+    private boolean downHooksRan;
 
     private Tunnel(TunnelConfig config, TunDevice device, IoEventLoop loop, Engine engine) {
         this.config = config;
@@ -59,9 +66,15 @@ final class Tunnel implements AutoCloseable, TunnelView {
         this.engine = engine;
     }
 
-    /** Creates and configures the device, then adds the peer and starts both on the event loop. */
+    /**
+     * Creates and configures the device, runs the up hooks, then adds the peer and starts both on the
+     * event loop. Over TCP, a client tunnel dials its peer and handshakes once connected.
+     *
+     * @param flush flushes the tunnel's transport (end of each device read burst)
+     * @param tcp the TCP transport for a tcp tunnel, else null
+     */
     static Tunnel open(TunnelConfig config, IoEventLoop loop, ByteBufAllocator alloc, LocalStatic local,
-                       Engine engine, ChannelOutbound outbound) throws IOException {
+                       Engine engine, Runnable flush, TcpTransport tcp) throws IOException {
         RemoteStatic remote = remoteStatic(config, local);
         InetSocketAddress endpoint = resolve(config);
         TunDevice device = LinuxTunDevice.open(config.device().name(), config.device().mode(),
@@ -69,9 +82,22 @@ final class Tunnel implements AutoCloseable, TunnelView {
         Tunnel tunnel = new Tunnel(config, device, loop, engine);
         try {
             new LinkConfigurator().configure(config.device());
+            tunnel.hooksConfigured = true;
+            Hooks.run(config.name(), "up", config.up(), tunnel.hookValues(endpoint), config.hookTimeout(), true);
+            boolean dialTcp = tcp != null && endpoint != null;
             PeerOptions options = new PeerOptions(allowedIps(config.peer().allowedIps()), endpoint,
-                    config.persistentKeepalive().toNanos(), config.device().mtu(), device::write);
-            loop.submit(() -> tunnel.startOnLoop(remote, options, outbound)).get();
+                    config.persistentKeepalive().toNanos(), config.device().mtu(), device::write,
+                    config.device().mode() == DeviceMode.TAP, compression(config.compression()), config.persist(),
+                    dialTcp ? null : tunnel::reresolve);
+            loop.submit(() -> tunnel.startOnLoop(remote, options, flush, !dialTcp)).get();
+            if (dialTcp) {
+                tcp.dial(config.name(), () -> resolveQuietly(config), () -> {
+                    Peer p = tunnel.peer;
+                    if (p != null) {
+                        p.transportReady();
+                    }
+                });
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             tunnel.close();
@@ -86,7 +112,53 @@ final class Tunnel implements AutoCloseable, TunnelView {
         return tunnel;
     }
 
-    private void startOnLoop(RemoteStatic remote, PeerOptions options, ChannelOutbound outbound) {
+    private static Compression compression(CompressionSetting setting) {
+        return switch (setting.algorithm()) {
+            case OFF -> null;
+            case LZ4 -> new Lz4Compression();
+            case ZLIB -> new ZlibCompression(setting.level());
+        };
+    }
+
+    /** What hooks see: the device, the tunnel, the peer's host (as configured, or "") and our address (or ""). */
+    private Hooks.Values hookValues(InetSocketAddress endpoint) {
+        String peerHost = endpoint != null ? endpoint.getAddress().getHostAddress()
+                : config.peer().endpoint().map(e -> e.host()).orElse("");
+        String localAddress = config.device().address().map(a -> a.address().getHostAddress()).orElse("");
+        return new Hooks.Values(config.device().name(), config.name(), peerHost, localAddress);
+    }
+
+    /**
+     * Before each late handshake retry (persist): looks the endpoint's host name up again, off the
+     * event loop, and points the peer at the answer. Literal addresses need nothing.
+     */
+    private void reresolve() {
+        if (config.peer().endpoint().isEmpty() || config.peer().endpoint().get().isLiteral()) {
+            return;
+        }
+        java.util.concurrent.ForkJoinPool.commonPool().execute(() -> {
+            InetSocketAddress fresh = resolveQuietly(config);
+            if (fresh != null && !loop.isShuttingDown()) {
+                loop.execute(() -> {
+                    Peer p = peer;
+                    if (p != null) {
+                        p.setEndpoint(fresh);
+                    }
+                });
+            }
+        });
+    }
+
+    private static InetSocketAddress resolveQuietly(TunnelConfig config) {
+        try {
+            return resolve(config);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, e.getMessage());
+            return null;
+        }
+    }
+
+    private void startOnLoop(RemoteStatic remote, PeerOptions options, Runnable flush, boolean startNow) {
         Peer added = engine.addPeer(remote, options);
         peer = added;
         counters = added.counters();
@@ -98,11 +170,13 @@ final class Tunnel implements AutoCloseable, TunnelView {
 
             @Override
             public void onReadComplete() {
-                outbound.flush();
+                flush.run();
             }
         });
-        added.start();
-        outbound.flush();
+        if (startNow) {
+            added.start();
+        }
+        flush.run();
     }
 
     private static RemoteStatic remoteStatic(TunnelConfig config, LocalStatic local) throws IOException {
@@ -184,6 +258,16 @@ final class Tunnel implements AutoCloseable, TunnelView {
             return;
         }
         up = peer.hasSession();
+        Peer.State state = peer.state();
+        if (state != lastState) {
+            if (lastState != null || state != Peer.State.DOWN) {
+                LOG.log(state == Peer.State.UP ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+                        "tunnel {0}: {1}{2}", config.name(), state.name().toLowerCase(java.util.Locale.ROOT),
+                        state == Peer.State.STALE ? " (sending, but nothing heard back; re-handshaking)"
+                                : state == Peer.State.DOWN ? " (gave up; the next packet tries again)" : "");
+            }
+            lastState = state;
+        }
         long last = peer.lastHandshakeEpochMillis();
         if (last != lastHandshakeSeen) {
             if (lastHandshakeSeen == 0) {
@@ -197,15 +281,31 @@ final class Tunnel implements AutoCloseable, TunnelView {
         }
     }
 
-    /** Removes the peer and the device. Safe from any thread; idempotent. */
+    /** Runs the down hooks, then removes the peer and the device. Safe from any thread; idempotent. */
     @Override
     public void close() {
+        runDownHooks();
         if (loop.inEventLoop()) {
             closeOnLoop();
         } else if (!loop.isShuttingDown()) {
             loop.submit(this::closeOnLoop).awaitUninterruptibly();
         } else {
             device.close();
+        }
+    }
+
+    /** The down hooks, once, on the caller's thread, if the device got as far as being configured. */
+    private synchronized void runDownHooks() {
+        if (!hooksConfigured || downHooksRan || config.down().isEmpty()) {
+            return;
+        }
+        downHooksRan = true;
+        Peer p = peer;
+        try {
+            Hooks.run(config.name(), "down", config.down(), hookValues(p != null ? p.endpoint() : null),
+                    config.hookTimeout(), false);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, e.getMessage());
         }
     }
 

@@ -152,6 +152,16 @@ public final class Peer {
         return endpoint;
     }
 
+    /**
+     * Points the peer at a (re-)resolved configured endpoint. Engine thread. The next authenticated
+     * packet from elsewhere moves it again, as always.
+     */
+    public void setEndpoint(InetSocketAddress resolved) {
+        if (resolved != null && !resolved.equals(endpoint)) {
+            endpoint = resolved;
+        }
+    }
+
     /** Wall-clock millis of the last completed handshake, 0 if none. Safe from any thread. */
     public long lastHandshakeEpochMillis() {
         return lastHandshakeEpochMillis;
@@ -164,6 +174,15 @@ public final class Peer {
     /** True if a keypair is usable for sending now. */
     public boolean hasSession() {
         return current != null && current.canSend(engine.now());
+    }
+
+    /**
+     * The transport to the endpoint has just come up (a TCP connection): handshake now, even if an
+     * initiation went nowhere moments ago (which would otherwise hold the next one back 5 s).
+     */
+    public void transportReady() {
+        handshakeSentEver = false;
+        start();
     }
 
     /** Starts the peer: with a known endpoint, handshakes right away (a keepalive pulls one in). */
@@ -505,7 +524,9 @@ public final class Peer {
             }
             return;
         }
-        if (codec.lastCompression() != codec.ownCompression() && !compressionMismatchLogged) {
+        // Only a compressed packet says anything: an uncompressed one may just not have shrunk.
+        if (codec.lastCompression() != 0 && codec.lastCompression() != codec.ownCompression()
+                && !compressionMismatchLogged) {
             compressionMismatchLogged = true;
             LOG.log(System.Logger.Level.INFO, "{0}: the peer compresses with {1}, this tunnel with {2}; "
                     + "both are understood, but the two configs differ", this,

@@ -52,7 +52,16 @@ public final class LinkConfigurator {
      * link up, routes.
      */
     public void configure(DeviceConfig device) throws TunException {
+        if (device.mac().isPresent()) {
+            setMac(device.name(), device.mac().get());
+        }
         configure(device.name(), device.mtu(), device.address().map(List::of).orElse(List.of()), device.routes());
+    }
+
+    /** {@code ip link set dev DEVICE address MAC} (tap devices; before the link goes up). */
+    public void setMac(String device, String mac) throws TunException {
+        InterfaceNames.check(device);
+        run("cannot set Ethernet address " + mac + " on " + device, "link", "set", "dev", device, "address", mac);
     }
 
     /**
