@@ -131,7 +131,9 @@ final class TcpTransport implements AutoCloseable {
                     }))
                     .connect(to).addListener((ChannelFuture f) -> {
                         if (!f.isSuccess()) {
-                            retryLater(f.cause().getMessage());
+                            Throwable cause = f.cause();
+                            retryLater("cannot connect to " + Addresses.format(to) + ": "
+                                    + (cause.getMessage() != null ? cause.getMessage() : cause.toString()));
                             return;
                         }
                         channel = f.channel();
