@@ -1,0 +1,59 @@
+package dev.culvert.it.node;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.culvert.it.harness.BackgroundProcess;
+import dev.culvert.it.harness.Netns;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Starting a {@link CulvertNode} from a {@link DaemonConfig} and waiting for what a test needs next: its devices,
+ * or a line in its log.
+ */
+public final class Daemons {
+
+    private static final Duration POLL = Duration.ofMillis(200);
+
+    private Daemons() {
+    }
+
+    /**
+     * Writes {@code config} as the node's {@code culvert.conf}, launches the daemon and waits until every
+     * tunnel's device exists in the node's namespace.
+     *
+     * @throws AssertionError with the daemon's stderr if it exits first or a device does not appear in time
+     */
+    public static BackgroundProcess start(CulvertNode node, DaemonConfig config, List<String> devices) {
+        BackgroundProcess process = node.launch(node.writeConfig(config.render()));
+        awaitDevices(node.netns(), process, devices);
+        return process;
+    }
+
+    /** Waits until every device in {@code devices} exists in {@code netns} while {@code process} runs. */
+    public static void awaitDevices(Netns netns, BackgroundProcess process, List<String> devices) {
+        await("devices " + devices + " of " + process.label())
+                .atMost(CulvertNode.START_TIMEOUT)
+                .pollInterval(POLL)
+                .until(() -> {
+                    requireAlive(process);
+                    return devices.stream().allMatch(netns::hasLink);
+                });
+    }
+
+    /** Waits until the daemon's stderr contains {@code text}. */
+    public static void awaitLog(BackgroundProcess process, String text, Duration within) {
+        await("'" + text + "' in the log of " + process.label())
+                .atMost(within)
+                .pollInterval(POLL)
+                .until(() -> process.stderr().contains(text));
+    }
+
+    /** Throws with the daemon's stderr if it is no longer running. */
+    public static void requireAlive(BackgroundProcess process) {
+        if (!process.isAlive()) {
+            throw new AssertionError(process.label() + " exited with code " + process.awaitExit(Duration.ZERO)
+                    + "; stderr:\n" + process.stderr());
+        }
+    }
+}

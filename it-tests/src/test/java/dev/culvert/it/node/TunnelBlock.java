@@ -1,0 +1,161 @@
+package dev.culvert.it.node;
+
+import dev.culvert.it.harness.SafeAddresses;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One {@code culvert.tunnels.<name>} block with the VTUN-model keys (transport, compression, tap, persist,
+ * hooks), built by small {@code with...} steps and rendered by {@link DaemonConfig}.
+ *
+ * <p>Immutable: every {@code with} returns a copy, so one base block can serve several tests.
+ */
+public final class TunnelBlock {
+
+    /** {@code udp} or {@code tcp}. */
+    public static final String UDP = "udp";
+    /** {@code udp} or {@code tcp}. */
+    public static final String TCP = "tcp";
+
+    private final String name;
+    private final String device;
+    private final String mode;
+    private final Optional<String> address;
+    private final Optional<String> mac;
+    private final String peerKey;
+    private final Optional<String> endpoint;
+    private final List<String> allowedIps;
+    private final String transport;
+    private final String compression;
+    private final int keepaliveSeconds;
+    private final Optional<Boolean> persist;
+    private final List<String> up;
+    private final List<String> down;
+
+    private TunnelBlock(String name, String device, String mode, Optional<String> address, Optional<String> mac,
+                        String peerKey, Optional<String> endpoint, List<String> allowedIps, String transport,
+                        String compression, int keepaliveSeconds, Optional<Boolean> persist, List<String> up,
+                        List<String> down) {
+        this.name = name;
+        this.device = device;
+        this.mode = mode;
+        this.address = address;
+        this.mac = mac;
+        this.peerKey = peerKey;
+        this.endpoint = endpoint;
+        this.allowedIps = List.copyOf(allowedIps);
+        this.transport = transport;
+        this.compression = compression;
+        this.keepaliveSeconds = keepaliveSeconds;
+        this.persist = persist;
+        this.up = List.copyOf(up);
+        this.down = List.copyOf(down);
+    }
+
+    /**
+     * A tun tunnel over UDP, no compression, no hooks, no endpoint (the peer calls in).
+     *
+     * @param address    the device's address with prefix, in 198.18.0.0/15
+     * @param allowedIps the peer's tunnel prefixes, in 198.18.0.0/15
+     */
+    public static TunnelBlock tun(String name, String device, String address, String peerKey, String... allowedIps) {
+        SafeAddresses.requireOverlay(address);
+        List<String> allowed = List.of(allowedIps);
+        allowed.forEach(SafeAddresses::requireOverlay);
+        return new TunnelBlock(name, device, "tun", Optional.of(address), Optional.empty(), peerKey, Optional.empty(),
+                allowed, UDP, "off", 0, Optional.empty(), List.of(), List.of());
+    }
+
+    /** A tap tunnel with no address on the device (it is meant to sit in a bridge) and no allowed IPs. */
+    public static TunnelBlock tap(String name, String device, String peerKey) {
+        return new TunnelBlock(name, device, "tap", Optional.empty(), Optional.empty(), peerKey, Optional.empty(),
+                List.of(), UDP, "off", 0, Optional.empty(), List.of(), List.of());
+    }
+
+    /** The same tunnel, dialling the peer at {@code hostPort} (a documentation-range address). */
+    public TunnelBlock withEndpoint(String hostPort) {
+        SafeAddresses.requireUnderlay(hostPort);
+        return new TunnelBlock(name, device, mode, address, mac, peerKey, Optional.of(hostPort), allowedIps, transport,
+                compression, keepaliveSeconds, persist, up, down);
+    }
+
+    /** The same tunnel over {@link #UDP} or {@link #TCP}. */
+    public TunnelBlock withTransport(String kind) {
+        return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, kind,
+                compression, keepaliveSeconds, persist, up, down);
+    }
+
+    /** The same tunnel with {@code compression = setting} ({@code off}, {@code lz4}, {@code zlib:6}). */
+    public TunnelBlock withCompression(String setting) {
+        return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
+                setting, keepaliveSeconds, persist, up, down);
+    }
+
+    /** The same tunnel with a persistent keepalive. */
+    public TunnelBlock withKeepalive(int seconds) {
+        return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
+                compression, seconds, persist, up, down);
+    }
+
+    /** The same tunnel with {@code persist} set explicitly. */
+    public TunnelBlock withPersist(boolean value) {
+        return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
+                compression, keepaliveSeconds, Optional.of(value), up, down);
+    }
+
+    /** The same (tap) tunnel with {@code device.mac}. */
+    public TunnelBlock withMac(String value) {
+        return new TunnelBlock(name, device, mode, address, Optional.of(value), peerKey, endpoint, allowedIps,
+                transport, compression, keepaliveSeconds, persist, up, down);
+    }
+
+    /** The same tunnel with {@code command} appended to its {@code up} hooks. */
+    public TunnelBlock withUp(String command) {
+        List<String> more = new ArrayList<>(up);
+        more.add(command);
+        return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
+                compression, keepaliveSeconds, persist, more, down);
+    }
+
+    /** The same tunnel with {@code command} appended to its {@code down} hooks. */
+    public TunnelBlock withDown(String command) {
+        List<String> more = new ArrayList<>(down);
+        more.add(command);
+        return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
+                compression, keepaliveSeconds, persist, up, more);
+    }
+
+    /** The tunnel's name. */
+    public String name() {
+        return name;
+    }
+
+    /** The device's name. */
+    public String device() {
+        return device;
+    }
+
+    /** Appends this block, indented for {@code culvert.tunnels}. */
+    void render(StringBuilder out) {
+        out.append("    ").append(DaemonConfig.quote(name)).append(" {\n");
+        out.append("      device {\n");
+        out.append("        name = ").append(DaemonConfig.quote(device)).append('\n');
+        out.append("        mode = ").append(mode).append('\n');
+        address.ifPresent(a -> out.append("        address = ").append(DaemonConfig.quote(a)).append('\n'));
+        mac.ifPresent(m -> out.append("        mac = ").append(DaemonConfig.quote(m)).append('\n'));
+        out.append("      }\n");
+        out.append("      peer {\n");
+        out.append("        public-key = ").append(DaemonConfig.quote(peerKey)).append('\n');
+        endpoint.ifPresent(e -> out.append("        endpoint = ").append(DaemonConfig.quote(e)).append('\n'));
+        out.append("        allowed-ips = ").append(DaemonConfig.list(allowedIps)).append('\n');
+        out.append("      }\n");
+        out.append("      transport = ").append(transport).append('\n');
+        out.append("      compression = ").append(DaemonConfig.quote(compression)).append('\n');
+        out.append("      keepalive { persistent = ").append(keepaliveSeconds).append("s }\n");
+        persist.ifPresent(p -> out.append("      persist = ").append(p).append('\n'));
+        out.append("      up = ").append(DaemonConfig.list(up)).append('\n');
+        out.append("      down = ").append(DaemonConfig.list(down)).append('\n');
+        out.append("    }\n");
+    }
+}
