@@ -83,6 +83,24 @@ public final class Netns implements AutoCloseable {
     }
 
     /**
+     * Joins this namespace (a site) and {@code host} with a veth pair meant for a bridge: this end gets no
+     * address (the caller puts it in a bridge), the host's end gets a tunnel-range address, both the given MTU.
+     *
+     * @param hostAddress e.g. {@code 198.18.5.1/24}, set on the host's end
+     * @return the interface name, the same on both ends
+     */
+    public String bridgeVeth(Netns host, String hostAddress, int mtu) {
+        SafeAddresses.requireOverlay(hostAddress);
+        String dev = "cvu" + VETH_COUNTER.incrementAndGet();
+        String mtuText = Integer.toString(mtu);
+        ip("link", "add", dev, "mtu", mtuText, "type", "veth", "peer", "name", dev, "mtu", mtuText, "netns", host.name);
+        ip("link", "set", dev, "up");
+        host.ip("addr", "add", hostAddress, "dev", dev);
+        host.ip("link", "set", dev, "up");
+        return dev;
+    }
+
+    /**
      * Adds a link {@code dev} with one documentation-range address: an underlay for a daemon
      * that needs an address to listen on but no peer to reach. It is one end of a veth pair
      * whose other end ({@code dev} + "p") stays in this namespace too (veth, unlike dummy,
