@@ -33,7 +33,10 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -50,30 +53,36 @@ public final class Daemon implements AutoCloseable {
     private static final int SELF_TEST_PACKETS = 3000;
 
     private final MultiThreadIoEventLoopGroup group;
+    private final IoEventLoop loop;
+    private final ByteBufAllocator alloc;
+    private final LocalStatic local;
+    private final ChannelOutbound outbound;
     private final Engine engine;
-    private final UdpTransport udp;
-    private final List<Tunnel> tunnels;
-    private final ScheduledFuture<?> watcher;
+    /** The running tunnels; replaced in place by a reload, read by the watcher, metrics and the control socket. */
+    private final List<Tunnel> tunnels = new CopyOnWriteArrayList<>();
     private final DaemonMetrics metrics;
-    private final MetricsServer metricsServer;
     private final SdNotify notify;
-    private final ControlServer control;
     private final CountDownLatch stopped = new CountDownLatch(1);
-    /** Set once, right after construction; null if no tunnel uses TCP. */
-    private TcpTransport tcp;
+    private final Object reloadLock = new Object();
+    private volatile CulvertConfig config;
+    private volatile UdpTransport udp;
+    private volatile TcpTransport tcp;
+    private Engine tcpEngine;
+    private StreamOutbound tcpOutbound;
+    private ScheduledFuture<?> watcher;
+    private MetricsServer metricsServer;
+    private ControlServer control;
 
-    private Daemon(MultiThreadIoEventLoopGroup group, Engine engine, UdpTransport udp, List<Tunnel> tunnels,
-                   ScheduledFuture<?> watcher, DaemonMetrics metrics, MetricsServer metricsServer, SdNotify notify,
-                   ControlServer control) {
+    private Daemon(CulvertConfig config, MultiThreadIoEventLoopGroup group, LocalStatic local, ByteBufAllocator alloc) {
+        this.config = config;
         this.group = group;
-        this.engine = engine;
-        this.udp = udp;
-        this.tunnels = tunnels;
-        this.watcher = watcher;
-        this.metrics = metrics;
-        this.metricsServer = metricsServer;
-        this.notify = notify;
-        this.control = control;
+        this.loop = (IoEventLoop) group.next();
+        this.alloc = alloc;
+        this.local = local;
+        this.outbound = new ChannelOutbound();
+        this.engine = new Engine(local, TimeSource.system(), new SecureRandom(), alloc, outbound);
+        this.metrics = new DaemonMetrics(engine.counters());
+        this.notify = SdNotify.fromEnvironment(loop);
     }
 
     /**
@@ -82,110 +91,228 @@ public final class Daemon implements AutoCloseable {
      * @throws IOException with an operator-readable message; whatever was set up is torn down again
      */
     public static Daemon start(CulvertConfig config) throws IOException {
-        byte[] privateKey = KeyFiles.readKey(config.privateKeyFile());
-        LocalStatic local;
-        try {
-            local = new LocalStatic(privateKey);
-        } finally {
-            Secrets.wipe(privateKey);
-        }
+        LocalStatic local = readLocal(config);
         ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
         selfTest(alloc);
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
                 new DefaultThreadFactory("culvert-loop", true), EpollIoHandler.newFactory());
-        IoEventLoop loop = (IoEventLoop) group.next();
-        ChannelOutbound outbound = new ChannelOutbound();
-        Engine engine = new Engine(local, TimeSource.system(), new SecureRandom(), alloc, outbound);
-        List<Tunnel> tunnels = new ArrayList<>();
-        UdpTransport udp = null;
-        TcpTransport tcp = null;
+        Daemon daemon = new Daemon(config, group, local, alloc);
         try {
-            int maxMtu = config.tunnels().values().stream().mapToInt(t -> t.device().mtu()).max().orElse(1420);
-            boolean anyUdp = config.tunnels().values().stream().anyMatch(t -> t.transport() == TransportKind.UDP);
-            boolean anyTcp = config.tunnels().values().stream().anyMatch(t -> t.transport() == TransportKind.TCP);
-            if (anyUdp || config.listenUdp().isPresent()) {
-                udp = UdpTransport.bind(loop, listenAddress(config), maxMtu + DATAGRAM_OVERHEAD, engine, outbound);
-                LOG.log(System.Logger.Level.INFO, "listening on udp {0}, public key {1}",
-                        Addresses.format(udp.localAddress()), Keys.encode(local.publicKey()));
-            }
-            Engine tcpEngine = null;
-            StreamOutbound tcpOutbound = null;
-            if (anyTcp || config.listenTcp().isPresent()) {
-                tcpOutbound = new StreamOutbound();
-                tcpEngine = new Engine(local, TimeSource.system(), new SecureRandom(), alloc, tcpOutbound);
-                tcp = new TcpTransport(loop, tcpEngine, tcpOutbound, maxMtu + DATAGRAM_OVERHEAD);
-                if (config.listenTcp().isPresent()) {
-                    tcp.listen(config.listenTcp().get());
-                    LOG.log(System.Logger.Level.INFO, "listening on tcp {0}, public key {1}",
-                            Addresses.format(tcp.listenAddress()), Keys.encode(local.publicKey()));
-                }
-            }
-            if (config.tunnels().values().stream().anyMatch(t -> t.compression().isOn())) {
-                LOG.log(System.Logger.Level.WARNING, "compression is on: packet sizes after compression reveal how "
-                        + "compressible the traffic is (the VORACLE attack); keep it off for traffic that mixes "
-                        + "secrets with data others can choose");
-            }
-            for (TunnelConfig tunnelConfig : config.tunnels().values()) {
-                boolean overTcp = tunnelConfig.transport() == TransportKind.TCP;
-                StreamOutbound streams = tcpOutbound;
-                Tunnel tunnel = overTcp
-                        ? Tunnel.open(tunnelConfig, loop, alloc, local, tcpEngine, streams::flush, tcp)
-                        : Tunnel.open(tunnelConfig, loop, alloc, local, engine, outbound::flush, null);
-                tunnels.add(tunnel);
-                LOG.log(System.Logger.Level.INFO, "tunnel {0}: device {1} ({2}, mtu {3}{4}), {5}, peer {6}{7}",
-                        tunnelConfig.name(), tunnelConfig.device().name(),
-                        tunnelConfig.device().mode().name().toLowerCase(), String.valueOf(tunnelConfig.device().mtu()),
-                        tunnelConfig.device().address().map(a -> ", " + a).orElse(""),
-                        tunnelConfig.transport().name().toLowerCase()
-                                + (tunnelConfig.compression().isOn() ? ", compression " + tunnelConfig.compression() : ""),
-                        tunnelConfig.peer().publicKey(),
-                        tunnelConfig.peer().endpoint().map(e -> " at " + e).orElse(", waiting for it to call in"));
-            }
+            daemon.bringUp();
         } catch (IOException | RuntimeException e) {
-            for (Tunnel tunnel : tunnels) {
-                tunnel.close();
-            }
-            if (tcp != null) {
-                tcp.close();
-            }
-            if (udp != null) {
-                if (tcp != null) {
-            tcp.close();
-        }
-        if (udp != null) {
-            udp.close();
-        }
-            }
-            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly();
+            daemon.close();
             throw e;
         }
-        SdNotify notify = SdNotify.fromEnvironment(loop);
+        return daemon;
+    }
+
+    private static LocalStatic readLocal(CulvertConfig config) throws IOException {
+        byte[] privateKey = KeyFiles.readKey(config.privateKeyFile());
+        try {
+            return new LocalStatic(privateKey);
+        } finally {
+            Secrets.wipe(privateKey);
+        }
+    }
+
+    private void bringUp() throws IOException {
+        ensureTransports(config);
+        warnAboutCompression(config);
+        for (TunnelConfig tunnelConfig : config.tunnels().values()) {
+            openTunnel(tunnelConfig);
+        }
         DropLog drops = new DropLog();
-        ScheduledFuture<?> watcher = loop.scheduleAtFixedRate(() -> {
+        watcher = loop.scheduleAtFixedRate(() -> {
             tunnels.forEach(Tunnel::watch);
             notify.status(status(tunnels));
             drops.check(dropScopes(engine, tunnels), System.nanoTime());
         }, 200, 200, TimeUnit.MILLISECONDS);
-        DaemonMetrics metrics = new DaemonMetrics(engine.counters());
-        tunnels.forEach(metrics::addTunnel);
-        MetricsServer metricsServer = startMetricsServer(config, metrics);
+        metricsServer = startMetricsServer(config, metrics);
+        control = startControl(config, engine, this::udpOrNull, tunnels);
         // Every device is up and every socket bound: now systemd may start what depends on us.
-        ControlServer control = startControl(config, engine, udp, tunnels);
         notify.ready(status(tunnels));
-        Daemon daemon = new Daemon(group, engine, udp, tunnels, watcher, metrics, metricsServer, notify, control);
-        daemon.tcp = tcp;
-        return daemon;
+    }
+
+    /** Binds the UDP socket and creates the TCP transport if the configuration needs them and they are not there. */
+    private void ensureTransports(CulvertConfig cfg) throws IOException {
+        int maxDatagram = maxMtu(cfg) + DATAGRAM_OVERHEAD;
+        boolean anyUdp = cfg.tunnels().values().stream().anyMatch(t -> t.transport() == TransportKind.UDP);
+        boolean anyTcp = cfg.tunnels().values().stream().anyMatch(t -> t.transport() == TransportKind.TCP);
+        if (udp == null && (anyUdp || cfg.listenUdp().isPresent())) {
+            udp = UdpTransport.bind(loop, listenAddress(cfg), maxDatagram, engine, outbound);
+            LOG.log(System.Logger.Level.INFO, "listening on udp {0}, public key {1}",
+                    Addresses.format(udp.localAddress()), Keys.encode(local.publicKey()));
+        }
+        if (tcp == null && (anyTcp || cfg.listenTcp().isPresent())) {
+            tcpOutbound = new StreamOutbound();
+            tcpEngine = new Engine(local, TimeSource.system(), new SecureRandom(), alloc, tcpOutbound);
+            tcp = new TcpTransport(loop, tcpEngine, tcpOutbound, maxDatagram);
+            if (cfg.listenTcp().isPresent()) {
+                tcp.listen(cfg.listenTcp().get());
+                LOG.log(System.Logger.Level.INFO, "listening on tcp {0}, public key {1}",
+                        Addresses.format(tcp.listenAddress()), Keys.encode(local.publicKey()));
+            }
+        }
+    }
+
+    private static int maxMtu(CulvertConfig cfg) {
+        return cfg.tunnels().values().stream().mapToInt(t -> t.device().mtu()).max().orElse(1420);
+    }
+
+    private static void warnAboutCompression(CulvertConfig cfg) {
+        if (cfg.tunnels().values().stream().anyMatch(t -> t.compression().isOn())) {
+            LOG.log(System.Logger.Level.WARNING, "compression is on: packet sizes after compression reveal how "
+                    + "compressible the traffic is (the VORACLE attack); keep it off for traffic that mixes "
+                    + "secrets with data others can choose");
+        }
+    }
+
+    private Tunnel openTunnel(TunnelConfig tunnelConfig) throws IOException {
+        boolean overTcp = tunnelConfig.transport() == TransportKind.TCP;
+        StreamOutbound streams = tcpOutbound;
+        Tunnel tunnel = overTcp
+                ? Tunnel.open(tunnelConfig, loop, alloc, local, tcpEngine, streams::flush, tcp)
+                : Tunnel.open(tunnelConfig, loop, alloc, local, engine, outbound::flush, null);
+        tunnels.add(tunnel);
+        metrics.addTunnel(tunnel);
+        LOG.log(System.Logger.Level.INFO, "tunnel {0}: device {1} ({2}, mtu {3}{4}), {5}, peer {6}{7}",
+                tunnelConfig.name(), tunnelConfig.device().name(),
+                tunnelConfig.device().mode().name().toLowerCase(), String.valueOf(tunnelConfig.device().mtu()),
+                tunnelConfig.device().address().map(a -> ", " + a).orElse(""),
+                tunnelConfig.transport().name().toLowerCase()
+                        + (tunnelConfig.compression().isOn() ? ", compression " + tunnelConfig.compression() : ""),
+                tunnelConfig.peer().publicKey(),
+                tunnelConfig.peer().endpoint().map(e -> " at " + e).orElse(", waiting for it to call in"));
+        return tunnel;
+    }
+
+    private void closeTunnel(Tunnel tunnel) {
+        tunnels.remove(tunnel);
+        metrics.removeTunnel(tunnel.name());
+        try {
+            tunnel.close();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing tunnel {0}: {1}", tunnel.name(), e.toString());
+        }
+    }
+
+    /**
+     * Applies a new, already validated configuration as a diff, like {@code wg syncconf}: a tunnel whose
+     * settings are unchanged keeps its device and its session and passes traffic throughout; removed
+     * tunnels stop, changed ones restart, added ones start. What a reload cannot change in place (the
+     * private key, the listen addresses, the metrics address, the control socket) is refused with a
+     * message, and nothing is changed. Safe from any thread; reloads run one at a time.
+     */
+    public void reload(CulvertConfig next) {
+        synchronized (reloadLock) {
+            if (stopped.getCount() == 0) {
+                return;
+            }
+            notify.reloading();
+            try {
+                String refusal = globalChange(config, next);
+                if (refusal != null) {
+                    LOG.log(System.Logger.Level.ERROR, "reload refused: {0} changed; restart culvert to apply it "
+                            + "(the running configuration stays)", refusal);
+                    return;
+                }
+                applyTunnelDiff(next);
+            } finally {
+                notify.ready(status(tunnels));
+            }
+        }
+    }
+
+    private void applyTunnelDiff(CulvertConfig next) {
+        Map<String, Tunnel> running = new LinkedHashMap<>();
+        tunnels.forEach(t -> running.put(t.name(), t));
+        int kept = 0;
+        int stopped = 0;
+        int restarted = 0;
+        int started = 0;
+        List<String> failed = new ArrayList<>();
+        // Removals and restarts first, so a device name freed by one can be taken by another.
+        List<TunnelConfig> toOpen = new ArrayList<>();
+        for (Tunnel t : running.values()) {
+            TunnelConfig wanted = next.tunnels().get(t.name());
+            if (wanted == null) {
+                closeTunnel(t);
+                stopped++;
+                LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} removed", t.name());
+            } else if (!wanted.equals(t.config())) {
+                closeTunnel(t);
+                toOpen.add(wanted);
+                restarted++;
+                LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} changed; restarting it", t.name());
+            } else {
+                kept++;
+            }
+        }
+        for (TunnelConfig wanted : next.tunnels().values()) {
+            if (!running.containsKey(wanted.name())) {
+                toOpen.add(wanted);
+                started++;
+            }
+        }
+        try {
+            ensureTransports(next);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.ERROR, "reload: {0}", e.getMessage());
+        }
+        warnAboutCompression(next);
+        for (TunnelConfig wanted : toOpen) {
+            try {
+                openTunnel(wanted);
+            } catch (IOException | RuntimeException e) {
+                failed.add(wanted.name());
+                LOG.log(System.Logger.Level.ERROR, "reload: tunnel {0} could not start: {1}", wanted.name(),
+                        e.getMessage());
+            }
+        }
+        config = next;
+        LOG.log(failed.isEmpty() ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+                "reloaded: {0} unchanged, {1} restarted, {2} added, {3} removed{4}", String.valueOf(kept),
+                String.valueOf(restarted), String.valueOf(started), String.valueOf(stopped),
+                failed.isEmpty() ? "" : "; failed to start: " + String.join(", ", failed));
+    }
+
+    /** What differs outside the tunnels that a reload cannot apply in place, or null. */
+    private String globalChange(CulvertConfig now, CulvertConfig next) {
+        try {
+            if (!java.util.Arrays.equals(readLocal(next).publicKey(), local.publicKey())) {
+                return "the private key";
+            }
+        } catch (IOException e) {
+            return "the private key file (" + e.getMessage() + ")";
+        }
+        if (!now.listenUdp().equals(next.listenUdp())) {
+            return "culvert.listen.udp";
+        }
+        if (!now.listenTcp().equals(next.listenTcp())) {
+            return "culvert.listen.tcp";
+        }
+        if (!now.metricsBind().equals(next.metricsBind())) {
+            return "culvert.metrics.bind";
+        }
+        if (!now.controlSocket().equals(next.controlSocket())) {
+            return "culvert.control.socket";
+        }
+        return null;
+    }
+
+    private UdpTransport udpOrNull() {
+        return udp;
     }
 
     /**
      * Serves the control socket. Failing to is a warning, not a failure (another daemon whose config file has
      * the same name, no permission on /run/culvert): the tunnels run on, only `culvert show` cannot reach them.
      */
-    private static ControlServer startControl(CulvertConfig config, Engine engine, UdpTransport udp,
-                                              List<Tunnel> tunnels) {
+    private static ControlServer startControl(CulvertConfig config, Engine engine,
+                                              java.util.function.Supplier<UdpTransport> udp, List<Tunnel> tunnels) {
         try {
             ControlServer server = ControlServer.start(config.controlSocket(),
-                    ShowRequests.handler(() -> showSource(engine, udp, tunnels)));
+                    ShowRequests.handler(() -> showSource(engine, udp.get(), tunnels)));
             LOG.log(System.Logger.Level.INFO, "control socket {0}", server.path());
             return server;
         } catch (IOException e) {
@@ -329,7 +456,13 @@ public final class Daemon implements AutoCloseable {
 
     /** Stops everything and removes the devices. Idempotent; safe from any thread. */
     @Override
-    public synchronized void close() {
+    public void close() {
+        synchronized (reloadLock) {
+            closeLocked();
+        }
+    }
+
+    private void closeLocked() {
         if (stopped.getCount() == 0) {
             return;
         }
@@ -337,16 +470,14 @@ public final class Daemon implements AutoCloseable {
         if (control != null) {
             control.close();
         }
-        watcher.cancel(false);
+        if (watcher != null) {
+            watcher.cancel(false);
+        }
         if (metricsServer != null) {
             metricsServer.close();
         }
-        for (Tunnel tunnel : tunnels) {
-            try {
-                tunnel.close();
-            } catch (RuntimeException e) {
-                LOG.log(System.Logger.Level.WARNING, "closing tunnel {0}: {1}", tunnel.name(), e.toString());
-            }
+        for (Tunnel tunnel : List.copyOf(tunnels)) {
+            closeTunnel(tunnel);
         }
         if (tcp != null) {
             tcp.close();

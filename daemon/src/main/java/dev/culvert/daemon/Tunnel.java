@@ -261,7 +261,8 @@ final class Tunnel implements AutoCloseable, TunnelView {
         Peer.State state = peer.state();
         if (state != lastState) {
             if (lastState != null || state != Peer.State.DOWN) {
-                LOG.log(state == Peer.State.UP ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+                boolean normal = state == Peer.State.UP || (state == Peer.State.CONNECTING && lastState == null);
+                LOG.log(normal ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
                         "tunnel {0}: {1}{2}", config.name(), state.name().toLowerCase(java.util.Locale.ROOT),
                         state == Peer.State.STALE ? " (sending, but nothing heard back; re-handshaking)"
                                 : state == Peer.State.DOWN ? " (gave up; the next packet tries again)" : "");

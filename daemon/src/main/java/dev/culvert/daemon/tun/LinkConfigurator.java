@@ -2,6 +2,7 @@ package dev.culvert.daemon.tun;
 
 import dev.culvert.config.Cidr;
 import dev.culvert.config.DeviceConfig;
+import dev.culvert.config.DeviceMode;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -52,6 +53,9 @@ public final class LinkConfigurator {
      * link up, routes.
      */
     public void configure(DeviceConfig device) throws TunException {
+        if (device.mode() == DeviceMode.TUN) {
+            noLinkLocal(device.name());
+        }
         if (device.mac().isPresent()) {
             setMac(device.name(), device.mac().get());
         }
@@ -90,6 +94,18 @@ public final class LinkConfigurator {
                     + LinuxTunDevice.MIN_MTU + ".." + LinuxTunDevice.MAX_MTU);
         }
         run("cannot set MTU " + mtu + " on " + device, "link", "set", "dev", device, "mtu", Integer.toString(mtu));
+    }
+
+    /**
+     * {@code ip link set dev DEVICE addrgenmode none}: no IPv6 link-local address, so the kernel does not send
+     * router solicitations and MLD reports into the tunnel (WireGuard's devices behave the same). An
+     * IPv6 address in the config is still added. Only for tun (layer 3) devices: on a tap device's
+     * Ethernet segment IPv6 neighbour discovery needs link-local addresses.
+     */
+    public void noLinkLocal(String device) throws TunException {
+        InterfaceNames.check(device);
+        run("cannot turn off IPv6 link-local addresses on " + device, "link", "set", "dev", device,
+                "addrgenmode", "none");
     }
 
     /** {@code ip link set dev DEVICE up} */

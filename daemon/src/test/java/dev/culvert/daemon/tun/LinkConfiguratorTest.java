@@ -38,6 +38,7 @@ class LinkConfiguratorTest {
                 List.of(cidr("198.51.100.0/24"))));
 
         assertThat(runner.commands).containsExactly(
+                List.of("ip", "link", "set", "dev", "cv-site-b", "addrgenmode", "none"),
                 List.of("ip", "link", "set", "dev", "cv-site-b", "mtu", "1380"),
                 List.of("ip", "address", "replace", "2001:db8::1/64", "dev", "cv-site-b"),
                 List.of("ip", "link", "set", "dev", "cv-site-b", "up"),
