@@ -5,7 +5,11 @@ import static org.awaitility.Awaitility.await;
 import dev.culvert.it.harness.BackgroundProcess;
 import dev.culvert.it.harness.ExecResult;
 import dev.culvert.it.harness.Netns;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -37,6 +41,21 @@ public final class Iperf {
      * {@code serverIp} in {@code serverNs}.
      */
     public static Result run(Netns serverNs, String serverIp, Netns clientNs, int seconds) {
+        return run(serverNs, serverIp, clientNs, Duration.ofSeconds(seconds + 30L),
+                "--time", Integer.toString(seconds));
+    }
+
+    /**
+     * Sends the first {@code bytes} bytes of {@code file} ({@code iperf3 --file F --bytes N}) from {@code clientNs}
+     * to a server bound to {@code serverIp} in {@code serverNs}: a payload whose content the test chooses
+     * (iperf3's own is random).
+     */
+    public static Result sendFile(Netns serverNs, String serverIp, Netns clientNs, Path file, long bytes) {
+        return run(serverNs, serverIp, clientNs, Duration.ofSeconds(60),
+                "--file", file.toString(), "--bytes", Long.toString(bytes));
+    }
+
+    private static Result run(Netns serverNs, String serverIp, Netns clientNs, Duration limit, String... clientOptions) {
         try (BackgroundProcess server = serverNs.spawn("iperf3-server",
                 "iperf3", "--server", "--one-off", "--bind", serverIp, "--port", Integer.toString(PORT))) {
             await("iperf3 server listening on " + serverIp + ":" + PORT + " in " + serverNs)
@@ -48,9 +67,10 @@ public final class Iperf {
                         }
                         return !serverNs.exec("ss", "-Hltn", "sport = :" + PORT).stdout().isBlank();
                     });
-            ExecResult client = clientNs.exec(Duration.ofSeconds(seconds + 30L),
-                    "iperf3", "--client", serverIp, "--port", Integer.toString(PORT),
-                    "--time", Integer.toString(seconds), "--json");
+            List<String> command = new ArrayList<>(List.of("iperf3", "--client", serverIp,
+                    "--port", Integer.toString(PORT), "--json"));
+            command.addAll(List.of(clientOptions));
+            ExecResult client = clientNs.exec(command, null, Map.of(), limit);
             client.requireSuccess();
             return parse(client.stdout());
         }
