@@ -204,12 +204,27 @@ public final class Daemon implements AutoCloseable {
      * message, and nothing is changed. Safe from any thread; reloads run one at a time.
      */
     public void reload(CulvertConfig next) {
+        reload(() -> next);
+    }
+
+    /**
+     * Like {@link #reload(CulvertConfig)}, with the reading and validating inside the reload: systemd
+     * hears RELOADING=1 first and READY=1 when it is over, whether the new file was applied or refused.
+     *
+     * @param loader reads and validates the new configuration; returns null if it is invalid (having
+     *               logged why), and the running configuration stays
+     */
+    public void reload(java.util.function.Supplier<CulvertConfig> loader) {
         synchronized (reloadLock) {
             if (stopped.getCount() == 0) {
                 return;
             }
             notify.reloading();
             try {
+                CulvertConfig next = loader.get();
+                if (next == null) {
+                    return;
+                }
                 String refusal = globalChange(config, next);
                 if (refusal != null) {
                     LOG.log(System.Logger.Level.ERROR, "reload refused: {0} changed; restart culvert to apply it "

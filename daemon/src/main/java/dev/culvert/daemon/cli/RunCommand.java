@@ -29,27 +29,29 @@ final class RunCommand implements Callable<Integer> {
             description = "error, warn, info, debug or trace; wins over culvert.log-level (default: info)")
     Logging.LogLevel logLevel;
 
-    /** SIGHUP: validate the whole file first (keys included); only a valid one reaches the daemon. */
+    /** SIGHUP: validate the whole file first (keys included); only a valid one is applied. */
     private void reload(Daemon daemon) {
-        LOG.log(System.Logger.Level.INFO, "reloading {0}", config);
-        CulvertConfig next;
-        try {
-            next = ConfigLoader.load(config);
-        } catch (ConfigException e) {
-            for (ConfigProblem p : e.problems()) {
-                LOG.log(System.Logger.Level.ERROR, "{0}", p.toString());
+        daemon.reload(() -> {
+            LOG.log(System.Logger.Level.INFO, "reloading {0}", config);
+            CulvertConfig next;
+            try {
+                next = ConfigLoader.load(config);
+            } catch (ConfigException e) {
+                for (ConfigProblem p : e.problems()) {
+                    LOG.log(System.Logger.Level.ERROR, "{0}", p.toString());
+                }
+                LOG.log(System.Logger.Level.ERROR, "reload refused: {0} has {1} problem(s); the running "
+                        + "configuration stays", config, String.valueOf(e.problems().size()));
+                return null;
             }
-            LOG.log(System.Logger.Level.ERROR, "reload refused: {0} has {1} problem(s); the running configuration "
-                    + "stays", config, String.valueOf(e.problems().size()));
-            return;
-        }
-        List<String> problems = Preflight.check(next);
-        if (!problems.isEmpty()) {
-            problems.forEach(p -> LOG.log(System.Logger.Level.ERROR, "{0}", p));
-            LOG.log(System.Logger.Level.ERROR, "reload refused; the running configuration stays");
-            return;
-        }
-        daemon.reload(next);
+            List<String> problems = Preflight.check(next);
+            if (!problems.isEmpty()) {
+                problems.forEach(p -> LOG.log(System.Logger.Level.ERROR, "{0}", p));
+                LOG.log(System.Logger.Level.ERROR, "reload refused; the running configuration stays");
+                return null;
+            }
+            return next;
+        });
     }
 
     @Override
