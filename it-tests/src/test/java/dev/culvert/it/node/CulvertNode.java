@@ -120,7 +120,15 @@ public final class CulvertNode implements TunnelNode {
 
     /** Launches {@code culvert run --config FILE} in the namespace without waiting for anything. */
     public BackgroundProcess launch(Path config) {
-        return netns.spawn("culvert-" + name, distribution.command("run", "--config", config.toString()).toArray(String[]::new));
+        return launch(config, "culvert-" + name);
+    }
+
+    /**
+     * Launches {@code culvert run --config FILE} with its logs under {@code label}: a daemon started again after
+     * a kill needs a label of its own, or its logs would overwrite the first run's.
+     */
+    public BackgroundProcess launch(Path config, String label) {
+        return netns.spawn(label, distribution.command("run", "--config", config.toString()).toArray(String[]::new));
     }
 
     /** The running daemon. */
