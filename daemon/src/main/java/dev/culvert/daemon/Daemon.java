@@ -67,7 +67,7 @@ public final class Daemon implements AutoCloseable {
     private volatile CulvertConfig config;
     private volatile UdpTransport udp;
     private volatile TcpTransport tcp;
-    private Engine tcpEngine;
+    private volatile Engine tcpEngine;
     private StreamOutbound tcpOutbound;
     private ScheduledFuture<?> watcher;
     private MetricsServer metricsServer;
@@ -125,7 +125,7 @@ public final class Daemon implements AutoCloseable {
         watcher = loop.scheduleAtFixedRate(() -> {
             tunnels.forEach(Tunnel::watch);
             notify.status(status(tunnels));
-            drops.check(dropScopes(engine, tunnels), System.nanoTime());
+            drops.check(dropScopes(), System.nanoTime());
         }, 200, 200, TimeUnit.MILLISECONDS);
         metricsServer = startMetricsServer(config, metrics);
         control = startControl(config, engine, this::udpOrNull, tunnels);
@@ -370,10 +370,14 @@ public final class Daemon implements AutoCloseable {
         return control == null ? null : control.path();
     }
 
-    /** What the drop log watches: the interface's own counters and each tunnel's. */
-    private static java.util.Map<String, dev.culvert.protocol.Counters> dropScopes(Engine engine, List<Tunnel> tunnels) {
+    /** What the drop log watches: the interfaces' own counters (UDP, and TCP if used) and each tunnel's. */
+    private java.util.Map<String, dev.culvert.protocol.Counters> dropScopes() {
         java.util.Map<String, dev.culvert.protocol.Counters> scopes = new java.util.LinkedHashMap<>();
         scopes.put("interface", engine.counters());
+        Engine overTcp = tcpEngine;
+        if (overTcp != null) {
+            scopes.put("interface (tcp)", overTcp.counters());
+        }
         tunnels.forEach(t -> scopes.put("tunnel " + t.name(), t.counters()));
         return scopes;
     }

@@ -282,6 +282,12 @@ final class Tunnel implements AutoCloseable, TunnelView {
         }
     }
 
+    @Override
+    public String state() {
+        Peer p = peer;
+        return p == null ? "down" : p.state().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
     /** Runs the down hooks, then removes the peer and the device. Safe from any thread; idempotent. */
     @Override
     public void close() {

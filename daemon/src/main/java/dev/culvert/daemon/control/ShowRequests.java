@@ -61,9 +61,9 @@ public final class ShowRequests {
         TunnelConfig c = source.config();
         TunnelView v = source.view();
         Counters k = v.counters();
-        return new Status.TunnelStatus(c.name(), v.up() ? "up" : "down", c.device().name(),
+        return new Status.TunnelStatus(c.name(), v.state(), c.device().name(),
                 c.device().mode().name().toLowerCase(Locale.ROOT), c.transport().name().toLowerCase(Locale.ROOT),
-                c.peer().publicKey(), v.endpoint() == null ? null : Addresses.format(v.endpoint()),
+                c.compression().toString(), c.peer().publicKey(), v.endpoint() == null ? null : Addresses.format(v.endpoint()),
                 c.peer().allowedIps().stream().map(Cidr::toString).toList(), v.lastHandshakeEpochMillis() / 1000,
                 k.get(Counters.Kind.RX_BYTES), k.get(Counters.Kind.TX_BYTES), k.get(Counters.Kind.RX_PACKETS),
                 k.get(Counters.Kind.TX_PACKETS), k.get(Counters.Kind.HANDSHAKES_COMPLETED),

@@ -22,13 +22,14 @@ public record Status(String publicKey, int listenPort, List<TunnelStatus> tunnel
     /**
      * One tunnel.
      *
-     * @param state                      "up" while a session exists, else "down"
+     * @param state                      connecting, up, stale or down (see the tunnel states in the README)
+     * @param compression                off, lz4 or zlib:N
      * @param latestHandshakeEpochSecond 0 if none yet
      * @param persistentKeepaliveSeconds 0 if off
      * @param drops                      non-zero drop counts by reason tag
      */
     public record TunnelStatus(String name, String state, String device, String mode, String transport,
-                               String peerPublicKey, String endpoint, List<String> allowedIps,
+                               String compression, String peerPublicKey, String endpoint, List<String> allowedIps,
                                long latestHandshakeEpochSecond, long rxBytes, long txBytes, long rxPackets,
                                long txPackets, long handshakesCompleted, long handshakesFailed,
                                long persistentKeepaliveSeconds, Map<String, Long> drops) {
@@ -51,6 +52,7 @@ public record Status(String publicKey, int listenPort, List<TunnelStatus> tunnel
             m.put("device", device);
             m.put("mode", mode);
             m.put("transport", transport);
+            m.put("compression", compression);
             m.put("peer", peer);
             m.put("drops", drops);
             return m;
@@ -60,7 +62,8 @@ public record Status(String publicKey, int listenPort, List<TunnelStatus> tunnel
         static TunnelStatus fromMap(Map<String, Object> m) {
             Map<String, Object> peer = (Map<String, Object>) m.get("peer");
             return new TunnelStatus((String) m.get("name"), (String) m.get("state"), (String) m.get("device"),
-                    (String) m.get("mode"), (String) m.get("transport"), (String) peer.get("public_key"),
+                    (String) m.get("mode"), (String) m.get("transport"),
+                    m.get("compression") == null ? "off" : (String) m.get("compression"), (String) peer.get("public_key"),
                     (String) peer.get("endpoint"), strings((List<Object>) peer.get("allowed_ips")),
                     num(peer, "latest_handshake"), num(peer, "rx_bytes"), num(peer, "tx_bytes"),
                     num(peer, "rx_packets"), num(peer, "tx_packets"), num(peer, "handshakes_completed"),

@@ -26,7 +26,11 @@ public final class StatusText {
             out.append("tunnel: ").append(t.name()).append('\n');
             out.append("  state: ").append(t.state()).append('\n');
             out.append("  device: ").append(t.device()).append(" (").append(t.mode()).append(")\n");
-            out.append("  transport: ").append(t.transport()).append('\n');
+            out.append("  transport: ").append(t.transport());
+            if (t.compression() != null && !t.compression().equals("off")) {
+                out.append(", compression ").append(t.compression());
+            }
+            out.append('\n');
             out.append("  peer: ").append(t.peerPublicKey()).append('\n');
             if (t.endpoint() != null) {
                 out.append("    endpoint: ").append(t.endpoint()).append('\n');

@@ -21,6 +21,11 @@ public interface TunnelView {
     /** True while a session with the peer is usable. */
     boolean up();
 
+    /** connecting, up, stale or down; by default derived from {@link #up()}. */
+    default String state() {
+        return up() ? "up" : "down";
+    }
+
     /** The peer's current address, or null while unknown. */
     InetSocketAddress endpoint();
 }

@@ -18,10 +18,10 @@ class StatusRenderingTest {
     private static final long NOW = 1_700_000_000L;
 
     static Status sample() {
-        Status.TunnelStatus t1 = new Status.TunnelStatus("t1", "up", "cv0", "tun", "udp", PEER_KEY,
+        Status.TunnelStatus t1 = new Status.TunnelStatus("t1", "up", "cv0", "tun", "udp", "off", PEER_KEY,
                 "192.0.2.2:51820", List.of("198.18.0.2/32", "198.51.100.0/24"), NOW - 65, 1536, 2_621_440, 12, 20,
                 1, 0, 25, Map.of("replay", 3L));
-        Status.TunnelStatus t2 = new Status.TunnelStatus("t2 \"quoted\"", "down", "cv1", "tap", "tcp", PEER_KEY, null,
+        Status.TunnelStatus t2 = new Status.TunnelStatus("t2 \"quoted\"", "down", "cv1", "tap", "tcp", "lz4", PEER_KEY, null,
                 List.of(), 0, 0, 0, 0, 0, 0, 2, 0, Map.of());
         return new Status(OUR_KEY, 51820, List.of(t1, t2), Map.of("bad_mac", 1L));
     }
@@ -44,7 +44,7 @@ class StatusRenderingTest {
                         + "    latest handshake: 1 minute, 5 seconds ago\n"
                         + "    transfer: 1.50 KiB received, 2.50 MiB sent\n"
                         + "    persistent keepalive: every 25 seconds\n  drops: replay 3\n",
-                "tunnel: t2 \"quoted\"\n  state: down\n  device: cv1 (tap)\n  transport: tcp\n",
+                "tunnel: t2 \"quoted\"\n  state: down\n  device: cv1 (tap)\n  transport: tcp, compression lz4\n",
                 "    allowed ips: (none)\n  drops: none\n");
         assertThat(text).doesNotContain("latest handshake: Now");
     }
