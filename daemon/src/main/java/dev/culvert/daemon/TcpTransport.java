@@ -28,14 +28,14 @@ import java.util.function.Supplier;
 
 /**
  * WireGuard messages over TCP, each with a 2-byte length: a listener for peers that call in and a
- * dialler per client tunnel that redials forever with jittered exponential backoff (1 s to 30 s),
+ * dialler per client tunnel that redials forever with jittered exponential backoff (0.5 s to 5 s),
  * re-resolving the endpoint on every try. Its own {@link Engine} (tunnels using TCP) on the
  * daemon's event loop; TCP_NODELAY everywhere.
  */
 final class TcpTransport implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("culvert.tcp");
-    private static final long REDIAL_MIN_MS = 1_000;
-    private static final long REDIAL_MAX_MS = 30_000;
+    private static final long REDIAL_MIN_MS = 500;
+    private static final long REDIAL_MAX_MS = 5_000;
 
     private final IoEventLoop loop;
     private final Engine engine;
