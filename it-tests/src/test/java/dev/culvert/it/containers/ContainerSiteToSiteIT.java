@@ -6,16 +6,12 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * Culvert as an operator deploys it: two sites, each a container with the {@code .deb} installed, joined by a
  * Docker network and configured from a HOCON file, tun mode over UDP.
  *
- * <p>The last two tests read the metrics endpoint and {@code culvert show}. The {@code show} test needs the
- * daemon's control socket (issue 4) and runs only with {@code -Dculvert.it.issue4=true} (the default is set in
- * it-tests' pom.xml: flip it there once {@code culvert show} is in the package); otherwise it is reported as
- * skipped with that reason.
+ * <p>The last two tests read the metrics endpoint and {@code culvert show} inside the containers.
  */
 @ContainerTest
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -74,11 +70,9 @@ class ContainerSiteToSiteIT {
         }
     }
 
-    /** Needs {@code culvert show} (issue 4, control socket) in the package. */
+    /** {@code culvert show} (the control socket) and the metrics agree with the traffic sent. */
     @Test
     @Order(4)
-    @EnabledIfSystemProperty(named = "culvert.it.issue4", matches = "true",
-            disabledReason = "waits for culvert show (issue 4): enable with -Dculvert.it.issue4=true (it-tests/pom.xml)")
     void showAgreesWithTheTrafficSent() {
         try (SitePair sites = SitePair.create().startTun("udp")) {
             Traffic sent = pingThrough(sites);

@@ -6,24 +6,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
 /**
  * VTUN's operating model in site containers: the TCP transport, a tap tunnel bridging one L2 segment across
  * two sites, and three clients on one server at once.
- *
- * <p>The TCP and tap tests need issue 3 (TCP transport, tap framing) in the package; until it lands the daemon
- * rejects {@code listen.tcp}/{@code transport = tcp}, and tap frames do not cross. They run only with
- * {@code -Dculvert.it.issue3=true} (the default is set in it-tests' pom.xml: flip it there to enable them) and
- * are reported as skipped with that reason otherwise. Three clients on one server already work and always run.
  */
 @ContainerTest
 class ContainerVtunModelIT {
-
-    /** The switch that enables the tests waiting for issue 3. */
-    static final String ISSUE_3 = "culvert.it.issue3";
-    private static final String NEEDS_ISSUE_3 =
-            "waits for issue 3 (TCP transport, tap framing): enable with -Dculvert.it.issue3=true (it-tests/pom.xml)";
 
     private static final int IPERF_SECONDS = 2;
     private static final String BRIDGE = "br0";
@@ -33,7 +22,6 @@ class ContainerVtunModelIT {
     private static final int PING_PAYLOAD = 56;
 
     @Test
-    @EnabledIfSystemProperty(named = ISSUE_3, matches = "true", disabledReason = NEEDS_ISSUE_3)
     void tcpTunnelCarriesPingBothWaysAndIperf() {
         try (SitePair sites = SitePair.create().startTun("tcp")) {
             ContainerTraffic.awaitPing(sites.b(), SitePair.TUNNEL_IP_A);
@@ -45,7 +33,6 @@ class ContainerVtunModelIT {
     }
 
     @Test
-    @EnabledIfSystemProperty(named = ISSUE_3, matches = "true", disabledReason = NEEDS_ISSUE_3)
     void tapTunnelBridgesOneEthernetSegmentAcrossTheSites() {
         try (SitePair sites = SitePair.create().start("udp", TunnelSpec::asTapPort)) {
             String macA = bridge(sites.a(), SitePair.TUNNEL_IP_A);
