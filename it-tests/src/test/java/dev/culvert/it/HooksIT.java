@@ -51,6 +51,8 @@ class HooksIT {
                     // before the device is removed: it still exists when the down hooks run
                     .withDown("sh -c 'ip -br link show dev \"$CULVERT_DEV\" > " + downDevice + "'");
             BackgroundProcess run = Daemons.start(b, DaemonConfig.of(b).tunnel(tunnel), List.of(DEVICE));
+            // The device exists before its up hooks run; "running" is logged once every tunnel has started.
+            Daemons.awaitLog(run, "running 1 tunnel(s)", CulvertNode.START_TIMEOUT);
 
             assertThat(read(up)).as("up hook arguments %%dev%% %%name%% %%peer%% %%local%%").isEqualTo(EXPECTED);
             assertThat(read(upEnv)).as("up hook CULVERT_* variables").isEqualTo(EXPECTED);
