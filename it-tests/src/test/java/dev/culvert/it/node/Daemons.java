@@ -18,15 +18,26 @@ public final class Daemons {
     private Daemons() {
     }
 
+    /** What the daemon logs once every tunnel has started, up hooks included. */
+    public static final String RUNNING = "culvert: running ";
+
     /**
      * Writes {@code config} as the node's {@code culvert.conf}, launches the daemon and waits until every
-     * tunnel's device exists in the node's namespace.
+     * tunnel's device exists in the node's namespace and the daemon says it is running (a device exists
+     * before its up hooks have run).
      *
      * @throws AssertionError with the daemon's stderr if it exits first or a device does not appear in time
      */
     public static BackgroundProcess start(CulvertNode node, DaemonConfig config, List<String> devices) {
         BackgroundProcess process = node.launch(node.writeConfig(config.render()));
         awaitDevices(node.netns(), process, devices);
+        await("'" + RUNNING + "' in the log of " + process.label())
+                .atMost(CulvertNode.START_TIMEOUT)
+                .pollInterval(POLL)
+                .until(() -> {
+                    requireAlive(process);
+                    return process.stderr().contains(RUNNING);
+                });
         return process;
     }
 
