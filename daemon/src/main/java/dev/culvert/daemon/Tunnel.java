@@ -160,6 +160,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
 
     private void startOnLoop(RemoteStatic remote, PeerOptions options, Runnable flush, boolean startNow) {
         Peer added = engine.addPeer(remote, options);
+        added.label("tunnel " + config.name());
         peer = added;
         counters = added.counters();
         device.start(new TunPacketSink() {

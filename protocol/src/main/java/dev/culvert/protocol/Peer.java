@@ -83,6 +83,7 @@ public final class Peer {
     private boolean awaitingReply;
     private boolean everUp;
     private volatile State state = State.DOWN;
+    private volatile String label;
 
     /** A tunnel's health, from handshake age and traffic (logged on change, exported as a metric). */
     public enum State {
@@ -722,6 +723,12 @@ public final class Peer {
 
     @Override
     public String toString() {
-        return "Peer[" + dev.culvert.crypto.Keys.encode(remote.publicKey()) + "]";
+        String l = label;
+        return l != null ? l : "Peer[" + dev.culvert.crypto.Keys.encode(remote.publicKey()) + "]";
+    }
+
+    /** Names the peer in log lines, e.g. "tunnel site-b" (default: its public key). */
+    public void label(String text) {
+        this.label = text;
     }
 }
