@@ -98,23 +98,10 @@ final class Values {
         if (text.isBlank()) {
             throw new IllegalArgumentException("must not be empty");
         }
-        char quote = 0;
-        for (int i = 0; i < text.length(); i++) {
-            char c = text.charAt(i);
-            if (quote != 0) {
-                if (c == quote) {
-                    quote = 0;
-                } else if (c == '\\' && quote == '"') {
-                    i++;
-                }
-            } else if (c == '\'' || c == '"') {
-                quote = c;
-            } else if (c == '\\') {
-                i++;
-            }
-        }
-        if (quote != 0) {
-            throw new IllegalArgumentException("has an unbalanced " + quote + " quote: " + text);
+        try {
+            HookCommand.split(text);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("has an " + e.getMessage() + ": " + text, e);
         }
         return text;
     }

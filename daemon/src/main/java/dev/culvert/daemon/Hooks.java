@@ -1,5 +1,7 @@
 package dev.culvert.daemon;
 
+import dev.culvert.config.HookCommand;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -12,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * VTUN-style {@code up} and {@code down} commands. Each command string is split into words first
- * (shell-like quoting: '…', "…", backslash) and only then are %dev% %name% %peer% %local% replaced
+ * ({@link HookCommand#split}: '…', "…", backslash) and only then are %dev% %name% %peer% %local% replaced
  * inside the words, and the command runs without a shell: a substituted value can never become
  * extra arguments or shell syntax. The same values are in CULVERT_DEV, CULVERT_NAME, CULVERT_PEER,
  * CULVERT_LOCAL (use those inside an explicit {@code sh -c '…'}). Output is logged line by line;
@@ -44,7 +46,7 @@ final class Hooks {
                     boolean stopOnFailure) throws IOException {
         for (String command : commands) {
             List<String> argv = new ArrayList<>();
-            for (String word : split(command)) {
+            for (String word : HookCommand.split(command)) {
                 argv.add(values.substitute(word));
             }
             if (argv.isEmpty()) {
@@ -96,47 +98,5 @@ final class Hooks {
         }
         int code = process.exitValue();
         return code == 0 ? null : "failed with exit code " + code;
-    }
-
-    /** Splits a command line into words: whitespace separates; '…' and "…" group; backslash escapes. */
-    static List<String> split(String command) {
-        List<String> words = new ArrayList<>();
-        StringBuilder word = new StringBuilder();
-        boolean inWord = false;
-        char quote = 0;
-        for (int i = 0; i < command.length(); i++) {
-            char c = command.charAt(i);
-            if (quote != 0) {
-                if (c == quote) {
-                    quote = 0;
-                } else if (c == '\\' && quote == '"' && i + 1 < command.length()) {
-                    word.append(command.charAt(++i));
-                } else {
-                    word.append(c);
-                }
-            } else if (c == '\'' || c == '"') {
-                quote = c;
-                inWord = true;
-            } else if (c == '\\' && i + 1 < command.length()) {
-                word.append(command.charAt(++i));
-                inWord = true;
-            } else if (Character.isWhitespace(c)) {
-                if (inWord) {
-                    words.add(word.toString());
-                    word.setLength(0);
-                    inWord = false;
-                }
-            } else {
-                word.append(c);
-                inWord = true;
-            }
-        }
-        if (quote != 0) {
-            throw new IllegalArgumentException("unbalanced " + quote + " quote in hook command: " + command);
-        }
-        if (inWord) {
-            words.add(word.toString());
-        }
-        return words;
     }
 }

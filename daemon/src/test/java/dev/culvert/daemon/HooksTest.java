@@ -1,5 +1,6 @@
 package dev.culvert.daemon;
 
+import dev.culvert.config.HookCommand;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -17,10 +18,10 @@ class HooksTest {
 
     @Test
     void splitsLikeAShellWithoutOne() {
-        assertThat(Hooks.split("ip link set %dev% master br0")).containsExactly("ip", "link", "set", "%dev%", "master", "br0");
-        assertThat(Hooks.split("sh -c 'echo $CULVERT_DEV > /tmp/x'")).containsExactly("sh", "-c", "echo $CULVERT_DEV > /tmp/x");
-        assertThat(Hooks.split("a\\ b \"c d\" ''")).containsExactly("a b", "c d", "");
-        assertThatThrownBy(() -> Hooks.split("echo 'oops")).hasMessageContaining("unbalanced");
+        assertThat(HookCommand.split("ip link set %dev% master br0")).containsExactly("ip", "link", "set", "%dev%", "master", "br0");
+        assertThat(HookCommand.split("sh -c 'echo $CULVERT_DEV > /tmp/x'")).containsExactly("sh", "-c", "echo $CULVERT_DEV > /tmp/x");
+        assertThat(HookCommand.split("a\\ b \"c d\" ''")).containsExactly("a b", "c d", "");
+        assertThatThrownBy(() -> HookCommand.split("echo 'oops")).hasMessageContaining("unbalanced");
     }
 
     @Test
