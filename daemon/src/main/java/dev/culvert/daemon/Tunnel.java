@@ -265,28 +265,18 @@ final class Tunnel implements AutoCloseable, TunnelView {
                 boolean normal = state == Peer.State.UP || (state == Peer.State.CONNECTING && lastState == null);
                 LOG.log(normal ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
                         "tunnel {0}: {1}{2}", config.name(), state.name().toLowerCase(java.util.Locale.ROOT),
-                        state == Peer.State.STALE ? " (sending, but nothing heard back; re-handshaking)"
+                        state == Peer.State.UP ? " (peer at " + Addresses.format(peer.endpoint()) + ")"
+                                : state == Peer.State.STALE ? " (sending, but nothing heard back; re-handshaking)"
                                 : state == Peer.State.DOWN ? " (gave up; the next packet tries again)" : "");
             }
             lastState = state;
         }
         long last = peer.lastHandshakeEpochMillis();
         if (last != lastHandshakeSeen) {
-            if (lastHandshakeSeen == 0) {
-                LOG.log(System.Logger.Level.INFO, "tunnel {0} up: handshake with {1} completed",
-                        config.name(), Addresses.format(peer.endpoint()));
-            } else {
-                LOG.log(System.Logger.Level.DEBUG, "tunnel {0}: new session with {1}",
-                        config.name(), Addresses.format(peer.endpoint()));
-            }
+            LOG.log(System.Logger.Level.DEBUG, "tunnel {0}: new session with {1}",
+                    config.name(), Addresses.format(peer.endpoint()));
             lastHandshakeSeen = last;
         }
-    }
-
-    @Override
-    public String state() {
-        Peer p = peer;
-        return p == null ? "down" : p.state().name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /** Runs the down hooks, then removes the peer and the device. Safe from any thread; idempotent. */
