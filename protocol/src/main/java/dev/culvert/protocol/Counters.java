@@ -13,12 +13,14 @@ public final class Counters {
     private final AtomicLongArray kinds = new AtomicLongArray(Kind.values().length);
     private final AtomicLongArray drops = new AtomicLongArray(DropReason.values().length);
 
-    void add(Kind kind, long delta) {
+    /** Adds {@code delta} to {@code kind}. Owner thread only. */
+    public void add(Kind kind, long delta) {
         int i = kind.ordinal();
         kinds.lazySet(i, kinds.get(i) + delta);
     }
 
-    void drop(DropReason reason) {
+    /** Counts one drop for {@code reason}. Owner thread only. */
+    public void drop(DropReason reason) {
         int i = reason.ordinal();
         drops.lazySet(i, drops.get(i) + 1);
     }

@@ -29,7 +29,11 @@ public enum DropReason {
     /** A payload of the wrong kind for this tunnel (an IP packet on a tap tunnel, a frame on a tun tunnel). */
     MODE_MISMATCH("mode_mismatch"),
     /** An outbound packet pushed out of the queue held while the handshake completes. */
-    STAGED_OVERFLOW("staged_overflow");
+    STAGED_OVERFLOW("staged_overflow"),
+    /** A decrypted packet the device could not take (it was closed, or refused the write). */
+    DEVICE_ERROR("device_error"),
+    /** A datagram for a peer the transport has no path to (a TCP client between connections). */
+    NO_CONNECTION("no_connection");
 
     private final String tag;
 

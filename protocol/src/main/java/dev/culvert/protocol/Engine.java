@@ -49,6 +49,7 @@ public final class Engine {
     private final RateLimiter rateLimiter = new RateLimiter();
     private final Map<ByteBuffer, Peer> peersByKey = new LinkedHashMap<>();
     private final Counters counters = new Counters();
+    private final List<Peer> delivered = new ArrayList<>();
     private final int underLoadThreshold;
 
     private long loadWindowStart;
@@ -92,6 +93,7 @@ public final class Engine {
 
     public void removePeer(Peer peer) {
         if (peersByKey.remove(ByteBuffer.wrap(peer.remote().publicKey()), peer)) {
+            delivered.remove(peer);
             peer.close();
         }
     }
@@ -221,17 +223,32 @@ public final class Engine {
         return everUnderLoad && now - underLoadUntil < 0;
     }
 
-    /** Runs due timers of every peer. Call every {@link Limits#TICK_NANOS}. */
+    /**
+     * The engine's own housekeeping (the per-source rate limiter's sweep); each peer's timers run from
+     * {@link Peer#tick()}, driven by its tunnel. Call every {@link Limits#TICK_NANOS}.
+     */
     public void tick() {
         long now = time.nanoTime();
-        List<Peer> snapshot = new ArrayList<>(peersByKey.values());
-        for (Peer peer : snapshot) {
-            peer.tick(now);
-        }
         if (now - lastSweep > 1_000_000_000L) {
             rateLimiter.sweep(now);
             lastSweep = now;
         }
+    }
+
+    /** A peer delivered a payload in this read burst; {@link #flushDelivered()} will flush its sink. */
+    void delivered(Peer peer) {
+        delivered.add(peer);
+    }
+
+    /**
+     * The end of a transport read burst: every peer that delivered something flushes its sink (one
+     * write burst to each device per read burst). Transports call this from {@code channelReadComplete}.
+     */
+    public void flushDelivered() {
+        for (int i = 0; i < delivered.size(); i++) {
+            delivered.get(i).flushDelivered();
+        }
+        delivered.clear();
     }
 
     /** Removes every peer and its keys. */

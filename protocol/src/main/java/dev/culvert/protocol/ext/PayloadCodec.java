@@ -3,12 +3,13 @@ package dev.culvert.protocol.ext;
 import dev.culvert.protocol.wire.ExtensionHeader;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import dev.culvert.protocol.wire.PacketRoom;
 
 /**
  * Puts payloads into and takes them out of Culvert's {@link ExtensionHeader}: marks Ethernet frames,
  * compresses when that makes the packet smaller (else sends it as it is), and on receipt decompresses
  * whatever the peer chose — bounded by the caller's limit, so a decompression bomb costs one packet.
- * One per peer, used on the engine's thread.
+ * One per tunnel, used on its event loop.
  */
 public final class PayloadCodec {
     /** What {@link #decode} found. */
@@ -30,31 +31,42 @@ public final class PayloadCodec {
         this.alloc = alloc;
     }
 
-    /** The header plus the (maybe compressed) payload, with room for padding. Releases {@code payload}. */
+    /**
+     * Prepends the extension header to {@code payload}, compressing it when that makes it smaller.
+     * Uncompressed, the header is written into the payload's own headroom (no copy) when it has
+     * {@link ExtensionHeader#LENGTH} bytes of it; compressed, the result is a new buffer with the same
+     * {@link PacketRoom} around it. Ownership of {@code payload} passes here; the result is owned by the caller.
+     */
     public ByteBuf encode(ByteBuf payload) {
-        try {
-            int length = payload.readableBytes();
-            int room = ExtensionHeader.LENGTH + (compression != null ? Math.max(length, compression.maxCompressedLength(length)) : length) + 16;
-            ByteBuf out = alloc.directBuffer(room);
-            int kind = ethernet ? ExtensionHeader.KIND_ETHERNET : ExtensionHeader.KIND_IP;
-            int stored = -1;
-            if (compression != null && length > 0) {
-                stored = compression.compress(payload, out, ExtensionHeader.LENGTH);
-            }
-            int flags = kind;
+        int length = payload.readableBytes();
+        int flags = ethernet ? ExtensionHeader.KIND_ETHERNET : ExtensionHeader.KIND_IP;
+        if (compression != null && length > 0) {
+            ByteBuf out = alloc.directBuffer(PacketRoom.HEADROOM + Math.max(length, compression.maxCompressedLength(length))
+                    + PacketRoom.TAILROOM);
+            int stored = compression.compress(payload, out, PacketRoom.HEADROOM);
             if (stored >= 0) {
-                flags |= compression.code() << ExtensionHeader.COMPRESSION_SHIFT;
-            } else {
-                out.setBytes(ExtensionHeader.LENGTH, payload, payload.readerIndex(), length);
-                stored = length;
+                payload.release();
+                out.setIndex(PacketRoom.HEADROOM, PacketRoom.HEADROOM + stored);
+                return prependHeader(out, flags | compression.code() << ExtensionHeader.COMPRESSION_SHIFT, length);
             }
-            out.setByte(0, ExtensionHeader.MARKER).setByte(ExtensionHeader.FLAGS, flags)
-                    .setShort(ExtensionHeader.STORED_LENGTH, stored).setShort(ExtensionHeader.ORIGINAL_LENGTH, length);
-            out.writerIndex(ExtensionHeader.LENGTH + stored);
-            return out;
-        } finally {
+            out.release();
+        }
+        ByteBuf buf = payload;
+        if (payload.readerIndex() < ExtensionHeader.LENGTH || payload.refCnt() != 1 || payload.isReadOnly()) {
+            buf = alloc.directBuffer(PacketRoom.HEADROOM + length + PacketRoom.TAILROOM);
+            buf.setIndex(PacketRoom.HEADROOM, PacketRoom.HEADROOM).writeBytes(payload, payload.readerIndex(), length);
             payload.release();
         }
+        return prependHeader(buf, flags, length);
+    }
+
+    private static ByteBuf prependHeader(ByteBuf buf, int flags, int original) {
+        int stored = buf.readableBytes();
+        int at = buf.readerIndex() - ExtensionHeader.LENGTH;
+        buf.setByte(at, ExtensionHeader.MARKER).setByte(at + ExtensionHeader.FLAGS, flags)
+                .setShort(at + ExtensionHeader.STORED_LENGTH, stored)
+                .setShort(at + ExtensionHeader.ORIGINAL_LENGTH, original);
+        return buf.readerIndex(at);
     }
 
     /** True if a plaintext starts with the extension marker. */
@@ -63,52 +75,59 @@ public final class PayloadCodec {
     }
 
     /**
-     * Takes the payload out of an extended plaintext. Releases {@code plain} in every case.
+     * Takes the payload out of an extended plaintext (padding may follow it). Ownership of {@code plain}
+     * passes here: an uncompressed payload is returned as {@code plain} itself with its indices moved past
+     * the header (no copy); a compressed one in a new buffer, and {@code plain} is released; on failure
+     * {@code plain} is released and null returned, {@link #verdict()} saying why.
      *
-     * @param maxOriginal the largest payload this tunnel accepts (device MTU plus link header)
-     * @return the payload, or null; {@link #verdict()} says why
+     * @param maxOriginal the largest payload this tunnel accepts (device MTU plus link header), in bytes
      */
     public ByteBuf decode(ByteBuf plain, int maxOriginal) {
-        try {
-            int base = plain.readerIndex();
-            int available = plain.readableBytes();
-            if (available < ExtensionHeader.LENGTH) {
-                return fail(Verdict.MALFORMED);
-            }
-            int flags = plain.getUnsignedByte(base + ExtensionHeader.FLAGS);
-            int kind = flags & ExtensionHeader.KIND_MASK;
-            int code = (flags & ExtensionHeader.COMPRESSION_MASK) >>> ExtensionHeader.COMPRESSION_SHIFT;
-            if ((flags & ExtensionHeader.RESERVED_MASK) != 0 || kind > ExtensionHeader.KIND_ETHERNET || code > 2) {
-                return fail(Verdict.UNKNOWN_FLAGS);
-            }
-            int stored = plain.getUnsignedShort(base + ExtensionHeader.STORED_LENGTH);
-            int original = plain.getUnsignedShort(base + ExtensionHeader.ORIGINAL_LENGTH);
-            if (stored > available - ExtensionHeader.LENGTH) {
-                return fail(Verdict.MALFORMED);
-            }
-            if (original > maxOriginal) {
-                return fail(Verdict.TOO_BIG);
-            }
-            lastWasEthernet = kind == ExtensionHeader.KIND_ETHERNET;
-            lastCompression = code;
-            int start = base + ExtensionHeader.LENGTH;
-            if (code == 0) {
-                if (stored != original) {
-                    return fail(Verdict.MALFORMED);
-                }
-                verdict = Verdict.OK;
-                return plain.retainedSlice(start, stored);
-            }
-            ByteBuf out = alloc.directBuffer(Math.max(original, 1));
-            if (!decompressor(code).decompress(plain, start, stored, out, original)) {
-                out.release();
-                return fail(Verdict.CORRUPT);
+        int base = plain.readerIndex();
+        int available = plain.readableBytes();
+        if (available < ExtensionHeader.LENGTH) {
+            return fail(plain, Verdict.MALFORMED);
+        }
+        int flags = plain.getUnsignedByte(base + ExtensionHeader.FLAGS);
+        int kind = flags & ExtensionHeader.KIND_MASK;
+        int code = (flags & ExtensionHeader.COMPRESSION_MASK) >>> ExtensionHeader.COMPRESSION_SHIFT;
+        if ((flags & ExtensionHeader.RESERVED_MASK) != 0 || kind > ExtensionHeader.KIND_ETHERNET || code > 2) {
+            return fail(plain, Verdict.UNKNOWN_FLAGS);
+        }
+        int stored = plain.getUnsignedShort(base + ExtensionHeader.STORED_LENGTH);
+        int original = plain.getUnsignedShort(base + ExtensionHeader.ORIGINAL_LENGTH);
+        if (stored > available - ExtensionHeader.LENGTH) {
+            return fail(plain, Verdict.MALFORMED);
+        }
+        if (original > maxOriginal) {
+            return fail(plain, Verdict.TOO_BIG);
+        }
+        lastWasEthernet = kind == ExtensionHeader.KIND_ETHERNET;
+        lastCompression = code;
+        int start = base + ExtensionHeader.LENGTH;
+        if (code == 0) {
+            if (stored != original) {
+                return fail(plain, Verdict.MALFORMED);
             }
             verdict = Verdict.OK;
-            return out;
-        } finally {
-            plain.release();
+            return plain.setIndex(start, start + stored);
         }
+        ByteBuf out = alloc.directBuffer(PacketRoom.HEADROOM + Math.max(original, 1) + PacketRoom.TAILROOM);
+        out.setIndex(PacketRoom.HEADROOM, PacketRoom.HEADROOM);
+        boolean ok = decompressor(code).decompress(plain, start, stored, out, original);
+        plain.release();
+        if (!ok) {
+            out.release();
+            verdict = Verdict.CORRUPT;
+            return null;
+        }
+        verdict = Verdict.OK;
+        return out;
+    }
+
+    private ByteBuf fail(ByteBuf plain, Verdict v) {
+        plain.release();
+        return fail(v);
     }
 
     private ByteBuf fail(Verdict v) {

@@ -12,8 +12,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Adapts a datagram channel to the {@link Engine}: every received datagram goes to
- * {@link Engine#receive} (which owns and releases it), the engine's timers tick on the channel's
- * event loop, and what the engine queued is flushed after each read burst and each tick.
+ * {@link Engine#receive} (which owns and releases it, decrypting in place), the engine's housekeeping
+ * ticks on the channel's event loop, and after each read burst the devices that received something
+ * are flushed ({@link Engine#flushDelivered}) and then whatever the engine queued (handshake replies).
  * The engine must only ever be touched from this channel's event loop.
  */
 public final class DatagramEngineHandler extends ChannelInboundHandlerAdapter {
@@ -21,12 +22,15 @@ public final class DatagramEngineHandler extends ChannelInboundHandlerAdapter {
 
     private final Engine engine;
     private final ChannelOutbound outbound;
+    private final Runnable writabilityChanged;
     private ScheduledFuture<?> ticker;
     private long socketErrors;
 
-    public DatagramEngineHandler(Engine engine, ChannelOutbound outbound) {
+    /** @param writabilityChanged run on the loop when the channel's writability changes */
+    public DatagramEngineHandler(Engine engine, ChannelOutbound outbound, Runnable writabilityChanged) {
         this.engine = engine;
         this.outbound = outbound;
+        this.writabilityChanged = writabilityChanged;
     }
 
     @Override
@@ -56,7 +60,14 @@ public final class DatagramEngineHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        engine.flushDelivered();
         ctx.flush();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        writabilityChanged.run();
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override

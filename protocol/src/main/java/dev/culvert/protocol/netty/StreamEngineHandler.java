@@ -22,13 +22,18 @@ public final class StreamEngineHandler extends ChannelInboundHandlerAdapter {
     private final Engine engine;
     private final StreamOutbound outbound;
     private final Runnable onActive;
+    private final Runnable writabilityChanged;
     private InetSocketAddress remote;
 
-    /** @param onActive run when the connection is up and registered (a client starts its handshake there) */
-    public StreamEngineHandler(Engine engine, StreamOutbound outbound, Runnable onActive) {
+    /**
+     * @param onActive run when the connection is up and registered (a client starts its handshake there)
+     * @param writabilityChanged run when the connection's writability changes (tunnels re-check theirs)
+     */
+    public StreamEngineHandler(Engine engine, StreamOutbound outbound, Runnable onActive, Runnable writabilityChanged) {
         this.engine = engine;
         this.outbound = outbound;
         this.onActive = onActive;
+        this.writabilityChanged = writabilityChanged;
     }
 
     @Override
@@ -45,6 +50,9 @@ public final class StreamEngineHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         outbound.unregister(ctx.channel(), remote);
+        if (writabilityChanged != null) {
+            writabilityChanged.run(); // a closed connection no longer holds anyone back
+        }
         ctx.fireChannelInactive();
     }
 
@@ -59,7 +67,16 @@ public final class StreamEngineHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        engine.flushDelivered();
         outbound.flush();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (writabilityChanged != null) {
+            writabilityChanged.run();
+        }
+        ctx.fireChannelWritabilityChanged();
     }
 
     @Override

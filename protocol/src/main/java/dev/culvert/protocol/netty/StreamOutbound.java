@@ -13,7 +13,8 @@ import java.util.Set;
 /**
  * The engine's {@link Outbound} over TCP connections: a datagram for an address goes to the
  * connection with that remote address (on a client, the connection it dialled; on a server, the
- * one the peer called in on). Writes are flushed per batch. When a peer turns up on a new connection
+ * one the peer called in on). Writes are flushed per batch; {@link #isWritable} tells the tunnels when a
+ * slow reader has filled a connection, so they stop reading their devices instead of queueing. When a peer turns up on a new connection
  * the older one is closed: the newest connection wins (VTUN's {@code multi killold}).
  * Event-loop only.
  */
@@ -48,6 +49,15 @@ public final class StreamOutbound implements Outbound {
         }
         ch.write(datagram, ch.voidPromise());
         dirty.add(ch);
+    }
+
+    /**
+     * False while the connection to {@code to} has more queued than its high water mark; true when it
+     * drains, and when there is no connection (what is sent then is dropped and counted, not queued).
+     */
+    public boolean isWritable(InetSocketAddress to) {
+        Channel ch = to == null ? null : connections.get(to);
+        return ch == null || ch.isWritable();
     }
 
     @Override

@@ -1,9 +1,9 @@
 package dev.culvert.protocol.ext;
 
+import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.DropReason;
-import dev.culvert.protocol.testing.MemoryLink;
-import dev.culvert.protocol.testing.MemoryLink.Datagram;
 import dev.culvert.protocol.testing.Packets;
+import dev.culvert.protocol.testing.PipelineLink;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
@@ -17,21 +17,18 @@ import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Culvert's extensions over two engines: tap frames, compression, and what happens when configs differ. */
+/**
+ * Culvert's extensions through two real tunnel pipelines: tap frames, compression, and what happens
+ * when configs differ.
+ */
 class ExtensionsTest {
-    private MemoryLink link;
+    private PipelineLink link;
 
     @AfterEach
     void release() {
         if (link != null) {
-            link.releaseAll();
+            link.close();
         }
-    }
-
-    private void establish() {
-        link.a.peer.start();
-        link.pump();
-        assertThat(link.b.peer.hasSession()).isTrue();
     }
 
     /** An Ethernet frame: broadcast ARP-ish header and a pattern. */
@@ -44,31 +41,38 @@ class ExtensionsTest {
         return f;
     }
 
+    private long sentBytes() {
+        return link.a.peer.counters().get(Counters.Kind.TX_BYTES);
+    }
+
     @Test
     void tapFramesCrossByteForByteBothWays() {
-        link = MemoryLink.extended(true, null, true, null);
-        establish();
+        link = new PipelineLink(true, null, true, null);
+        link.establish();
         for (int len : new int[] {42, 60, 1000, 1438}) {
             ByteBuf sent = frame(len, len);
             byte[] expected = ByteBufUtil.getBytes(sent);
-            link.a.peer.send(sent);
+            link.a.fromDevice(sent);
             link.pump();
-            ByteBuf got = link.b.delivered.remove(link.b.delivered.size() - 1);
+            ByteBuf got = link.b.toDevice();
             assertThat(ByteBufUtil.getBytes(got)).isEqualTo(expected);
             got.release();
         }
-        link.b.peer.send(frame(60, 3));
+        link.b.fromDevice(frame(60, 3));
         link.pump();
-        assertThat(link.a.delivered).hasSize(1);
-        assertThat(link.a.delivered.get(0).readableBytes()).isEqualTo(60);
+        ByteBuf back = link.a.toDevice();
+        assertThat(back.readableBytes()).isEqualTo(60);
+        back.release();
     }
 
     @Test
     void frameLargerThanMtuPlusEthernetHeaderIsDropped() {
-        link = MemoryLink.extended(true, null, true, null);
-        establish();
-        link.a.peer.send(frame(1420 + 19, 1));
-        assertThat(link.wire).isEmpty();
+        link = new PipelineLink(true, null, true, null);
+        link.establish();
+        long before = sentBytes();
+        link.a.fromDevice(frame(1420 + 19, 1));
+        link.pump();
+        assertThat(sentBytes()).isEqualTo(before);
         assertThat(link.a.peer.counters().drops(DropReason.TOO_BIG)).isEqualTo(1);
     }
 
@@ -76,58 +80,65 @@ class ExtensionsTest {
     @ValueSource(strings = {"lz4", "zlib"})
     void compressiblePayloadTravelsSmallerAndArrivesIntact(String algorithm) {
         Compression c = algorithm.equals("lz4") ? new Lz4Compression() : new ZlibCompression(6);
-        link = MemoryLink.extended(false, c, false, algorithm.equals("lz4") ? new Lz4Compression() : new ZlibCompression(6));
-        establish();
+        link = new PipelineLink(false, c, false, algorithm.equals("lz4") ? new Lz4Compression() : new ZlibCompression(6));
+        link.establish();
         ByteBuf packet = Packets.ipv4("198.18.0.1", "198.18.0.2", 1400); // zero payload: very compressible
         byte[] expected = ByteBufUtil.getBytes(packet);
-        link.a.peer.send(packet);
-        Datagram d = link.wire.peek();
-        assertThat(d.data().readableBytes()).isLessThan(1400 / 4);
+        long before = sentBytes();
+        link.a.fromDevice(packet);
         link.pump();
-        assertThat(ByteBufUtil.getBytes(link.b.delivered.get(0))).isEqualTo(expected);
+        assertThat(sentBytes() - before).isLessThan(1400 / 4);
+        ByteBuf got = link.b.toDevice();
+        assertThat(ByteBufUtil.getBytes(got)).isEqualTo(expected);
+        got.release();
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"lz4", "zlib"})
     void randomPayloadIsSentUncompressedAndArrivesIntact(String algorithm) {
         Compression c = algorithm.equals("lz4") ? new Lz4Compression() : new ZlibCompression(9);
-        link = MemoryLink.extended(false, c, false, null);
-        establish();
+        link = new PipelineLink(false, c, false, null);
+        link.establish();
         ByteBuf packet = Packets.ipv4("198.18.0.1", "198.18.0.2", 20);
         byte[] noise = new byte[1380];
         new Random(7).nextBytes(noise);
         packet.writeBytes(noise).setShort(2, 1400);
         byte[] expected = ByteBufUtil.getBytes(packet);
-        link.a.peer.send(packet);
-        // header 6 + 1400 payload, padded to 16, + 32: never larger than that, never "compressed" bigger
-        assertThat(link.wire.peek().data().readableBytes()).isEqualTo(32 + ((6 + 1400 + 15) & -16));
+        long before = sentBytes();
+        link.a.fromDevice(packet);
         link.pump();
+        // header 6 + 1400 payload, padded to 16, + 32: never larger than that, never "compressed" bigger
+        assertThat(sentBytes() - before).isEqualTo(32 + ((6 + 1400 + 15) & -16));
         // b has compression off but understands a's choice
-        assertThat(ByteBufUtil.getBytes(link.b.delivered.get(0))).isEqualTo(expected);
+        ByteBuf got = link.b.toDevice();
+        assertThat(ByteBufUtil.getBytes(got)).isEqualTo(expected);
+        got.release();
     }
 
     @Test
     void tapTalkingToTunIsDroppedAndCountedNotDeliveredAsGarbage() {
-        link = MemoryLink.extended(true, null, false, null);
-        establish();
-        link.a.peer.send(frame(100, 1));
+        link = new PipelineLink(true, null, false, null);
+        link.establish();
+        link.a.fromDevice(frame(100, 1));
         link.pump();
-        assertThat(link.b.delivered).isEmpty();
+        assertThat((Object) link.b.toDevice()).isNull();
         assertThat(link.b.peer.counters().drops(DropReason.MODE_MISMATCH)).isEqualTo(1);
         // and the other way: b's plain IP packet reaches a tap tunnel
-        link.b.peer.send(Packets.ipv4("198.18.0.2", "198.18.0.1", 60));
+        link.b.fromDevice(Packets.ipv4("198.18.0.2", "198.18.0.1", 60));
         link.pump();
-        assertThat(link.a.delivered).isEmpty();
+        assertThat((Object) link.a.toDevice()).isNull();
         assertThat(link.a.peer.counters().drops(DropReason.MODE_MISMATCH)).isEqualTo(1);
     }
 
     @Test
     void tunWithoutCompressionSendsPlainWireGuardPayloads() {
-        link = MemoryLink.extended(false, null, false, null);
-        establish();
-        link.a.peer.send(Packets.ipv4("198.18.0.1", "198.18.0.2", 64));
+        link = new PipelineLink();
+        link.establish();
+        long before = sentBytes();
+        link.a.fromDevice(Packets.ipv4("198.18.0.1", "198.18.0.2", 64));
+        link.pump();
         // 64 bytes pad to 64: no extension header would make it 70 -> 80
-        assertThat(link.wire.peek().data().readableBytes()).isEqualTo(32 + 64);
+        assertThat(sentBytes() - before).isEqualTo(32 + 64);
     }
 
     // ---- the decoder alone, against hostile plaintexts
@@ -163,5 +174,7 @@ class ExtensionsTest {
         packed.getBytes(0, body);
         assertThat(codec.decode(extended(2 << 2, n, 1000, body), 1500)).isNull();
         assertThat(codec.verdict()).isEqualTo(PayloadCodec.Verdict.CORRUPT);
+        big.release();
+        packed.release();
     }
 }

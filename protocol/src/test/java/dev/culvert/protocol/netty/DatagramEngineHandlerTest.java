@@ -49,8 +49,10 @@ class DatagramEngineHandlerTest {
         ChannelOutbound outbound = new ChannelOutbound();
         Engine engine = new Engine(local, time, random, ByteBufAllocator.DEFAULT, outbound);
         Peer peer = engine.addPeer(new RemoteStatic(local, remote.publicKey(), null),
-                new PeerOptions(MemoryLink.allowed("198.18.0.2", 32), MemoryLink.B_ADDR, 0, 1420, p -> p.release()));
-        channel.pipeline().addLast(new DatagramEngineHandler(engine, outbound));
+                new PeerOptions(MemoryLink.B_ADDR, 0, 1420, dev.culvert.protocol.InboundSink.of(p -> p.release())));
+        channel.pipeline().addLast(new DatagramEngineHandler(engine, outbound, () -> { }));
+        // the peer's timers run from its tunnel's pipeline; here, from the same channel's executor
+        channel.eventLoop().scheduleAtFixedRate(peer::tick, 100, 100, TimeUnit.MILLISECONDS);
 
         channel.eventLoop().execute(() -> {
             peer.start();

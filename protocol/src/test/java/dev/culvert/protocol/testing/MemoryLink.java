@@ -2,10 +2,10 @@ package dev.culvert.protocol.testing;
 
 import dev.culvert.protocol.AllowedIps;
 import dev.culvert.protocol.Engine;
+import dev.culvert.protocol.InboundSink;
 import dev.culvert.protocol.Outbound;
 import dev.culvert.protocol.Peer;
 import dev.culvert.protocol.PeerOptions;
-import dev.culvert.protocol.ext.Compression;
 import dev.culvert.protocol.noise.LocalStatic;
 import dev.culvert.protocol.noise.RemoteStatic;
 import dev.culvert.crypto.X25519;
@@ -72,23 +72,7 @@ public final class MemoryLink {
     /** @param alloc where the engines take their buffers (pooled, for benchmarks) */
     public MemoryLink(byte[] pskA, byte[] pskB, long persistentKeepaliveNanos, boolean aKnowsB, int underLoadThreshold,
                       io.netty.buffer.ByteBufAllocator alloc) {
-        this(pskA, pskB, persistentKeepaliveNanos, aKnowsB, underLoadThreshold, alloc, false, null, false, null);
-    }
-
-    /** Culvert extensions: a and b each tap (ethernet) or tun, each with its own compression (null = none). */
-    public static MemoryLink extended(boolean ethernetA, Compression compressionA, boolean ethernetB, Compression compressionB) {
-        return new MemoryLink(null, null, 0, true, Integer.MAX_VALUE, UnpooledByteBufAllocator.DEFAULT,
-                ethernetA, compressionA, ethernetB, compressionB);
-    }
-
-    private MemoryLink(byte[] pskA, byte[] pskB, long persistentKeepaliveNanos, boolean aKnowsB, int underLoadThreshold,
-                       io.netty.buffer.ByteBufAllocator alloc, boolean ethernetA, Compression compressionA,
-                       boolean ethernetB, Compression compressionB) {
-        this(pskA, pskB, persistentKeepaliveNanos, aKnowsB, underLoadThreshold, alloc,
-                o -> new PeerOptions(o.allowedIps(), o.endpoint(), o.persistentKeepaliveNanos(), o.mtu(), o.sink(),
-                        ethernetA, compressionA),
-                o -> new PeerOptions(o.allowedIps(), o.endpoint(), o.persistentKeepaliveNanos(), o.mtu(), o.sink(),
-                        ethernetB, compressionB));
+        this(pskA, pskB, persistentKeepaliveNanos, aKnowsB, underLoadThreshold, alloc, o -> o, o -> o);
     }
 
     /** Any options: each side's defaults pass through {@code tweakA} / {@code tweakB}. */
@@ -110,10 +94,10 @@ public final class MemoryLink {
         List<ByteBuf> deliveredB = new ArrayList<>();
         try {
             Peer bAtA = engineA.addPeer(new RemoteStatic(localA, localB.publicKey(), pskA),
-                    tweakA.apply(new PeerOptions(allowed("198.18.0.2", 32), aKnowsB ? B_ADDR : null,
-                            persistentKeepaliveNanos, 1420, deliveredA::add)));
+                    tweakA.apply(new PeerOptions(aKnowsB ? B_ADDR : null, persistentKeepaliveNanos, 1420,
+                            InboundSink.of(deliveredA::add))));
             Peer aAtB = engineB.addPeer(new RemoteStatic(localB, localA.publicKey(), pskB),
-                    tweakB.apply(new PeerOptions(allowed("198.18.0.1", 32), null, 0, 1420, deliveredB::add)));
+                    tweakB.apply(new PeerOptions(null, 0, 1420, InboundSink.of(deliveredB::add))));
             this.a = new Side(engineA, bAtA, A_ADDR, deliveredA);
             this.b = new Side(engineB, aAtB, B_ADDR, deliveredB);
         } catch (InvalidKeyException e) {
@@ -143,17 +127,21 @@ public final class MemoryLink {
     public void deliver(Datagram d) {
         if (d.to().equals(B_ADDR)) {
             b.engine.receive(d.data(), d.from());
+            b.engine.flushDelivered();
         } else if (d.to().equals(A_ADDR)) {
             a.engine.receive(d.data(), d.from());
+            a.engine.flushDelivered();
         } else {
             d.data().release();
         }
     }
 
-    /** Ticks both engines. */
+    /** Ticks both engines and both peers' timers. */
     public void tick() {
         a.engine.tick();
         b.engine.tick();
+        a.peer.tick();
+        b.peer.tick();
     }
 
     public void releaseAll() {

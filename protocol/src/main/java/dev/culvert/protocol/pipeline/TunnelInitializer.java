@@ -1,0 +1,68 @@
+package dev.culvert.protocol.pipeline;
+
+import dev.culvert.protocol.AllowedIps;
+import dev.culvert.protocol.Peer;
+import dev.culvert.protocol.PeerOptions;
+import dev.culvert.protocol.ext.Compression;
+import dev.culvert.protocol.noise.RemoteStatic;
+import dev.culvert.protocol.transport.Transport;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+
+import java.util.function.Consumer;
+
+/**
+ * Assembles one tunnel's pipeline on its device channel, read top (device) to bottom (transport):
+ * <pre>
+ *   device channel (tun/tap)        packets read at {@link dev.culvert.protocol.wire.PacketRoom#HEADROOM}
+ *   "routing"    {@link AllowedIpsHandler}      cryptokey routing, MTU, padding trim
+ *   "extension"  {@link ExtensionCodecHandler}  tap frames and compression (Culvert to Culvert)
+ *   "wireguard"  {@link WireGuardHandler}       seal/open in place over the {@link Peer}; back-pressure
+ *   "timers"     {@link TimersHandler}          keepalive and the other timers of whitepaper §6
+ *   → {@link Transport} (UDP socket, TCP connection with its framing, or the in-memory twin)
+ * </pre>
+ * The peer is added to the transport's engine here, on the loop, and removed when the channel closes.
+ */
+public final class TunnelInitializer extends ChannelInitializer<Channel> {
+
+    /**
+     * One tunnel's settings.
+     *
+     * @param name        the tunnel's name (logs say "tunnel NAME")
+     * @param ethernet    true for tap (Ethernet frames), false for tun (IP packets)
+     * @param compression what this side compresses with, or null
+     */
+    public record Settings(String name, RemoteStatic remote, AllowedIps allowedIps, boolean ethernet,
+                           Compression compression, PeerOptions peer) {}
+
+    private final Settings settings;
+    private final Transport transport;
+    private final Consumer<Peer> onPeer;
+
+    /** @param onPeer told the new peer, on the loop, once the pipeline is assembled */
+    public TunnelInitializer(Settings settings, Transport transport, Consumer<Peer> onPeer) {
+        this.settings = settings;
+        this.transport = transport;
+        this.onPeer = onPeer;
+    }
+
+    @Override
+    protected void initChannel(Channel ch) {
+        if (ch.eventLoop() != transport.eventLoop()) {
+            throw new IllegalStateException("tunnel " + settings.name() + ": the device and its transport must "
+                    + "share one event loop (no thread hop per packet)");
+        }
+        WireGuardHandler wireguard = new WireGuardHandler(transport);
+        Peer peer = transport.engine().addPeer(settings.remote(), settings.peer().withSink(wireguard));
+        peer.label("tunnel " + settings.name());
+        wireguard.attach(peer);
+        int mtu = settings.peer().mtu();
+        ch.pipeline()
+                .addLast("routing", new AllowedIpsHandler(settings.allowedIps(), mtu, settings.ethernet(), peer.counters()))
+                .addLast("extension", new ExtensionCodecHandler(settings.ethernet(), settings.compression(), mtu,
+                        peer.counters(), "tunnel " + settings.name(), ch.alloc()))
+                .addLast("wireguard", wireguard)
+                .addLast("timers", new TimersHandler(peer, transport));
+        onPeer.accept(peer);
+    }
+}
