@@ -2,55 +2,84 @@ package dev.culvert.daemon;
 
 import dev.culvert.protocol.Engine;
 import dev.culvert.protocol.Limits;
+import dev.culvert.protocol.TimeSource;
 import dev.culvert.protocol.netty.StreamEngineHandler;
 import dev.culvert.protocol.netty.StreamFrameDecoder;
+import dev.culvert.protocol.netty.StreamFrameEncoder;
 import dev.culvert.protocol.netty.StreamOutbound;
+import dev.culvert.protocol.noise.LocalStatic;
+import dev.culvert.protocol.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.IoEventLoop;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.LengthFieldPrepender;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
+import java.security.SecureRandom;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
- * WireGuard messages over TCP, each with a 2-byte length: a listener for peers that call in and a
- * dialler per client tunnel that redials forever with jittered exponential backoff (0.5 s to 5 s),
- * re-resolving the endpoint on every try. Its own {@link Engine} (tunnels using TCP) on the
- * daemon's event loop; TCP_NODELAY everywhere.
+ * The TCP {@link Transport}: WireGuard messages on TCP streams, each framed by a 2-byte length
+ * ({@link StreamFrameDecoder} in, {@link StreamFrameEncoder} out, written into the message's headroom). A
+ * listener for peers that call in, and a dialler per client tunnel that redials forever with jittered
+ * exponential backoff (0.5 s to 5 s), looking the endpoint up afresh on every try — on the resolver
+ * executor, never on the loop. Its own {@link Engine}; TCP_NODELAY; one writev per flush.
+ *
+ * <p>Back-pressure: each connection has write-buffer water marks; when one crosses the high mark the
+ * tunnels whose peer is behind it stop reading their devices, and read again once it drains. A device
+ * that cannot take writes pauses reading on every connection.
  */
-final class TcpTransport implements AutoCloseable {
+final class TcpTransport implements Transport {
     private static final System.Logger LOG = System.getLogger("culvert.tcp");
     private static final long REDIAL_MIN_MS = 500;
     private static final long REDIAL_MAX_MS = 5_000;
+    /** Per connection: stop the tunnels' device reads above 1 MiB queued, resume below 256 KiB. */
+    static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(256 << 10, 1 << 20);
 
     private final IoEventLoop loop;
     private final Engine engine;
-    private final StreamOutbound outbound;
+    private final StreamOutbound outbound = new StreamOutbound();
     private final int maxFrame;
+    private final Executor resolver;
     private final ScheduledFuture<?> ticker;
-    private final List<Dialler> diallers = new ArrayList<>();
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final Set<Object> pausing = new HashSet<>();
+    private final Set<Channel> connections = new LinkedHashSet<>();
+    private final Set<Dialler> diallers = new LinkedHashSet<>();
     private Channel listener;
     private volatile boolean closed;
 
-    TcpTransport(IoEventLoop loop, Engine engine, StreamOutbound outbound, int maxFrame) {
+    /**
+     * @param maxFrame the largest message accepted from a peer, in bytes
+     * @param resolver where endpoint look-ups (which may block on DNS) run
+     */
+    TcpTransport(IoEventLoop loop, LocalStatic identity, ByteBufAllocator alloc, int maxFrame, Executor resolver) {
         this.loop = loop;
-        this.engine = engine;
-        this.outbound = outbound;
+        this.engine = new Engine(identity, TimeSource.of(loop.ticker()), new SecureRandom(), alloc, outbound);
         this.maxFrame = maxFrame;
+        this.resolver = resolver;
         this.ticker = loop.scheduleAtFixedRate(() -> {
             engine.tick();
             outbound.flush();
@@ -61,10 +90,28 @@ final class TcpTransport implements AutoCloseable {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(SocketChannel ch) {
-                ch.pipeline().addLast(new StreamFrameDecoder(maxFrame), new LengthFieldPrepender(2),
-                        new StreamEngineHandler(engine, outbound, onActive));
+                ch.config().setAutoRead(pausing.isEmpty());
+                ch.pipeline().addLast("tracker", new Tracker())
+                        .addLast("deframe", new StreamFrameDecoder(maxFrame))
+                        .addLast("frame", new StreamFrameEncoder())
+                        .addLast("engine", new StreamEngineHandler(engine, outbound, onActive, TcpTransport.this::writabilityChanged));
             }
         };
+    }
+
+    /** Keeps the set of live connections, so that pausing reads reaches every one of them. */
+    private final class Tracker extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            connections.add(ctx.channel());
+            ctx.fireChannelActive();
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            connections.remove(ctx.channel());
+            ctx.fireChannelInactive();
+        }
     }
 
     /** Listens for peers calling in on {@code local}. */
@@ -72,6 +119,8 @@ final class TcpTransport implements AutoCloseable {
         ChannelFuture bound = new ServerBootstrap().group(loop).channel(EpollServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.ALLOCATOR, engine.alloc())
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childHandler(pipeline(null))
                 .bind(local).awaitUninterruptibly();
         if (!bound.isSuccess()) {
@@ -82,67 +131,145 @@ final class TcpTransport implements AutoCloseable {
         listener = bound.channel();
     }
 
-    InetSocketAddress listenAddress() {
+    @Override
+    public Engine engine() {
+        return engine;
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return loop;
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
         return listener == null ? null : (InetSocketAddress) listener.localAddress();
     }
 
-    /**
-     * Keeps a connection to a client tunnel's server up: dials now, and again after every loss.
-     *
-     * @param resolve the endpoint, resolved afresh for each dial (null if it cannot be resolved now)
-     * @param onConnected run on the loop when a connection is up (the tunnel starts its handshake)
-     * @param name the tunnel, for logs
-     */
-    void dial(String name, Supplier<InetSocketAddress> resolve, Runnable onConnected) {
-        Dialler d = new Dialler(name, resolve, onConnected);
-        diallers.add(d);
-        loop.execute(d::connect);
+    @Override
+    public void flush() {
+        outbound.flush();
     }
 
-    private final class Dialler {
+    @Override
+    public boolean isWritable(InetSocketAddress to) {
+        return outbound.isWritable(to);
+    }
+
+    private void writabilityChanged() {
+        listeners.forEach(Runnable::run);
+    }
+
+    @Override
+    public void addWritabilityListener(Runnable l) {
+        listeners.add(l);
+    }
+
+    @Override
+    public void removeWritabilityListener(Runnable l) {
+        listeners.remove(l);
+    }
+
+    @Override
+    public void pauseReads(Object holder) {
+        if (pausing.add(holder) && pausing.size() == 1) {
+            connections.forEach(c -> c.config().setAutoRead(false));
+        }
+    }
+
+    @Override
+    public void resumeReads(Object holder) {
+        if (pausing.remove(holder) && pausing.isEmpty()) {
+            connections.forEach(c -> c.config().setAutoRead(true));
+        }
+    }
+
+    /** Live connections (accepted and dialled). Loop only. */
+    int connectionCount() {
+        return connections.size();
+    }
+
+    /** Client tunnels being kept connected. Loop only. */
+    int diallerCount() {
+        return diallers.size();
+    }
+
+    @Override
+    public Connection connect(String tunnel, Supplier<InetSocketAddress> resolve, Runnable onReady) {
+        Dialler d = new Dialler(tunnel, resolve, onReady);
+        loop.execute(() -> {
+            diallers.add(d);
+            d.resolveThenConnect();
+        });
+        return d;
+    }
+
+    /** One client tunnel's connection: dialled, and redialled after every loss until closed. */
+    private final class Dialler implements Connection {
         private final String name;
         private final Supplier<InetSocketAddress> resolve;
-        private final Runnable onConnected;
+        private final Runnable onReady;
         private int failures;
         private Channel channel;
+        private ScheduledFuture<?> retry;
+        private volatile boolean stopped;
 
-        Dialler(String name, Supplier<InetSocketAddress> resolve, Runnable onConnected) {
+        Dialler(String name, Supplier<InetSocketAddress> resolve, Runnable onReady) {
             this.name = name;
             this.resolve = resolve;
-            this.onConnected = onConnected;
+            this.onReady = onReady;
         }
 
-        void connect() {
-            if (closed) {
+        /** Looks the endpoint up on the resolver executor, then dials on the loop. */
+        void resolveThenConnect() {
+            if (stopped || closed) {
                 return;
             }
-            InetSocketAddress to = resolve.get();
+            try {
+                resolver.execute(() -> {
+                    InetSocketAddress to = resolve.get();
+                    if (!loop.isShuttingDown()) {
+                        loop.execute(() -> connect(to));
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                // the daemon is stopping
+            }
+        }
+
+        private void connect(InetSocketAddress to) {
+            if (stopped || closed) {
+                return;
+            }
             if (to == null) {
                 retryLater("cannot resolve the endpoint");
                 return;
             }
-            new Bootstrap().group(loop).channel(EpollSocketChannel.class)
+            ChannelFuture f = new Bootstrap().group(loop).channel(EpollSocketChannel.class)
                     .option(ChannelOption.TCP_NODELAY, true)
+                    .option(ChannelOption.ALLOCATOR, engine.alloc())
+                    .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                     .handler(pipeline(() -> {
                         failures = 0;
                         LOG.log(System.Logger.Level.INFO, "tunnel {0}: connected to {1}", name, Addresses.format(to));
-                        onConnected.run();
+                        onReady.run();
                     }))
-                    .connect(to).addListener((ChannelFuture f) -> {
-                        if (!f.isSuccess()) {
-                            Throwable cause = f.cause();
-                            retryLater("cannot connect to " + Addresses.format(to) + ": "
-                                    + (cause.getMessage() != null ? cause.getMessage() : cause.toString()));
-                            return;
-                        }
-                        channel = f.channel();
-                        channel.closeFuture().addListener(c -> retryLater("connection closed"));
-                    });
+                    .connect(to);
+            channel = f.channel();
+            f.addListener((ChannelFuture done) -> {
+                if (!done.isSuccess()) {
+                    Throwable cause = done.cause();
+                    retryLater("cannot connect to " + Addresses.format(to) + ": "
+                            + (cause.getMessage() != null ? cause.getMessage() : cause.toString()));
+                    return;
+                }
+                done.channel().closeFuture().addListener(c -> retryLater("connection closed"));
+            });
         }
 
         private void retryLater(String why) {
-            if (closed) {
+            if (stopped || closed) {
                 return;
             }
             long base = Math.min(REDIAL_MAX_MS, REDIAL_MIN_MS << Math.min(failures, 5));
@@ -150,27 +277,49 @@ final class TcpTransport implements AutoCloseable {
             failures++;
             LOG.log(failures == 1 ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
                     "tunnel {0}: {1}; redialling in {2} ms", name, why, String.valueOf(delay));
-            loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+            retry = loop.schedule(this::resolveThenConnect, delay, TimeUnit.MILLISECONDS);
         }
 
-        void close() {
-            if (channel != null) {
-                channel.close();
+        /** Stops redialling and closes the connection. Idempotent; safe from any thread. */
+        @Override
+        public void close() {
+            stopped = true;
+            Runnable stop = () -> {
+                diallers.remove(this);
+                if (retry != null) {
+                    retry.cancel(false);
+                }
+                if (channel != null) {
+                    channel.close();
+                }
+            };
+            if (loop.inEventLoop()) {
+                stop.run();
+            } else if (!loop.isShuttingDown()) {
+                loop.submit(stop).awaitUninterruptibly();
             }
         }
     }
 
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
         ticker.cancel(false);
         if (listener != null) {
             listener.close().awaitUninterruptibly();
         }
+        Runnable stop = () -> {
+            List.copyOf(diallers).forEach(Dialler::close);
+            List.copyOf(connections).forEach(Channel::close);
+            engine.close();
+        };
         if (loop.inEventLoop()) {
-            diallers.forEach(Dialler::close);
+            stop.run();
         } else if (!loop.isShuttingDown()) {
-            loop.submit(() -> diallers.forEach(Dialler::close)).awaitUninterruptibly();
+            loop.submit(stop).awaitUninterruptibly();
         }
     }
 }

@@ -3,9 +3,6 @@ package dev.culvert.daemon;
 import dev.culvert.config.Cidr;
 import dev.culvert.config.CompressionSetting;
 import dev.culvert.config.DeviceMode;
-import dev.culvert.protocol.ext.Compression;
-import dev.culvert.protocol.ext.Lz4Compression;
-import dev.culvert.protocol.ext.ZlibCompression;
 import dev.culvert.config.Endpoint;
 import dev.culvert.config.KeyFiles;
 import dev.culvert.config.TunnelConfig;
@@ -13,19 +10,19 @@ import dev.culvert.crypto.Keys;
 import dev.culvert.crypto.Secrets;
 import dev.culvert.daemon.metrics.TunnelView;
 import dev.culvert.daemon.tun.LinkConfigurator;
-import dev.culvert.daemon.tun.LinuxTunDevice;
-import dev.culvert.daemon.tun.TunDevice;
-import dev.culvert.daemon.tun.TunPacketSink;
 import dev.culvert.protocol.AllowedIps;
 import dev.culvert.protocol.Counters;
-import dev.culvert.protocol.Engine;
 import dev.culvert.protocol.Peer;
 import dev.culvert.protocol.PeerOptions;
+import dev.culvert.protocol.ext.Compression;
+import dev.culvert.protocol.ext.Lz4Compression;
+import dev.culvert.protocol.ext.ZlibCompression;
 import dev.culvert.protocol.noise.LocalStatic;
 import dev.culvert.protocol.noise.RemoteStatic;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.IoEventLoop;
+import dev.culvert.protocol.pipeline.TunnelInitializer;
+import dev.culvert.protocol.transport.Transport;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -33,83 +30,90 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.security.InvalidKeyException;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
- * One configured tunnel: its device and its peer in the engine, joined on the daemon's event loop.
- *
- * <p>Packet route: device read → {@link Peer#send} (encrypt) → UDP write; at the end of each device
- * read burst the UDP channel is flushed (one sendmmsg). UDP read → engine → {@link Peer} (decrypt,
- * filter) → {@link TunDevice#write}.
+ * One configured tunnel: its device channel, whose pipeline ({@link TunnelInitializer}) joins it to its
+ * peer on a {@link Transport}, both on one event loop; its link settings and hooks around it. It is
+ * handed its device and its transport; {@link Daemon} decides which.
  */
 final class Tunnel implements AutoCloseable, TunnelView {
     private static final System.Logger LOG = System.getLogger("culvert.tunnel");
 
     private final TunnelConfig config;
-    private final TunDevice device;
-    private final IoEventLoop loop;
-    private final Engine engine;
+    private final Channel device;
+    private final Transport transport;
+    private final Executor resolver;
     /** Written on the loop; read by metrics and the control socket through the {@link TunnelView} methods. */
     private volatile Peer peer;
     /** The last peer's counters, kept after close so a final scrape still reads them. */
     private volatile Counters counters = new Counters();
-    private volatile boolean up;
+    private volatile Transport.Connection connection = Transport.Connection.NONE;
     private long lastHandshakeSeen;
     private Peer.State lastState;
     private volatile boolean hooksConfigured;
     private boolean downHooksRan;
 
-    private Tunnel(TunnelConfig config, TunDevice device, IoEventLoop loop, Engine engine) {
+    private Tunnel(TunnelConfig config, Channel device, Transport transport, Executor resolver) {
         this.config = config;
         this.device = device;
-        this.loop = loop;
-        this.engine = engine;
+        this.transport = transport;
+        this.resolver = resolver;
     }
 
     /**
-     * Creates and configures the device, runs the up hooks, then adds the peer and starts both on the
-     * event loop. Over TCP, a client tunnel dials its peer and handshakes once connected.
+     * Registers the device on the transport's loop with the tunnel pipeline (which adds the peer), sets
+     * the link up, runs the up hooks, then starts the peer: a client (with an endpoint) asks the
+     * transport for a path to its server and handshakes as soon as it is up.
      *
-     * @param flush flushes the tunnel's transport (end of each device read burst)
-     * @param tcp the TCP transport for a tcp tunnel, else null
+     * @param device   the tun/tap channel, open and not yet registered; closed if anything fails
+     * @param resolver where endpoint look-ups run (never the loop)
+     * @throws IOException with an operator-readable message; whatever was set up is undone
      */
-    static Tunnel open(TunnelConfig config, IoEventLoop loop, ByteBufAllocator alloc, LocalStatic local,
-                       Engine engine, Runnable flush, TcpTransport tcp) throws IOException {
-        RemoteStatic remote = remoteStatic(config, local);
-        InetSocketAddress endpoint = resolve(config);
-        TunDevice device = LinuxTunDevice.open(config.device().name(), config.device().mode(),
-                config.device().mtu(), loop, alloc);
-        Tunnel tunnel = new Tunnel(config, device, loop, engine);
+    static Tunnel open(TunnelConfig config, Channel device, LinkConfigurator links, Transport transport,
+                       LocalStatic local, Executor resolver) throws IOException {
+        Tunnel tunnel = new Tunnel(config, device, transport, resolver);
         try {
-            new LinkConfigurator().configure(config.device());
+            RemoteStatic remote = remoteStatic(config, local);
+            InetSocketAddress endpoint = resolve(config);
+            PeerOptions options = new PeerOptions(endpoint, config.persistentKeepalive().toNanos(),
+                    config.device().mtu(), null, config.persist(), tunnel::reresolve);
+            TunnelInitializer.Settings settings = new TunnelInitializer.Settings(config.name(), remote,
+                    allowedIps(config.peer().allowedIps()), config.device().mode() == DeviceMode.TAP,
+                    compression(config.compression()), options);
+            device.pipeline().addLast(new TunnelInitializer(settings, transport, p -> {
+                tunnel.peer = p;
+                tunnel.counters = p.counters();
+            }));
+            ChannelFuture registered = transport.eventLoop().register(device).awaitUninterruptibly();
+            if (!registered.isSuccess()) {
+                throw new IOException("tunnel " + config.name() + ": cannot register device " + config.device().name()
+                        + ": " + registered.cause(), registered.cause());
+            }
+            if (tunnel.peer == null) {
+                throw new IOException("tunnel " + config.name() + ": the tunnel pipeline did not start (see the log)");
+            }
+            links.configure(config.device());
             tunnel.hooksConfigured = true;
             Hooks.run(config.name(), "up", config.up(), tunnel.hookValues(endpoint), config.hookTimeout(), true);
-            boolean dialTcp = tcp != null && endpoint != null;
-            PeerOptions options = new PeerOptions(allowedIps(config.peer().allowedIps()), endpoint,
-                    config.persistentKeepalive().toNanos(), config.device().mtu(), device::write,
-                    config.device().mode() == DeviceMode.TAP, compression(config.compression()), config.persist(),
-                    dialTcp ? null : tunnel::reresolve);
-            loop.submit(() -> tunnel.startOnLoop(remote, options, flush, !dialTcp)).get();
-            if (dialTcp) {
-                tcp.dial(config.name(), () -> resolveQuietly(config), () -> {
-                    Peer p = tunnel.peer;
-                    if (p != null) {
-                        p.transportReady();
-                    }
-                });
+            if (config.peer().endpoint().isPresent()) {
+                tunnel.connection = transport.connect(config.name(), () -> resolveQuietly(config), tunnel::pathReady);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            tunnel.close();
-            throw new IOException("interrupted while starting tunnel " + config.name(), e);
-        } catch (ExecutionException e) {
-            tunnel.close();
-            throw new IOException("tunnel " + config.name() + ": " + e.getCause().getMessage(), e.getCause());
         } catch (IOException | RuntimeException e) {
             tunnel.close();
             throw e;
         }
         return tunnel;
+    }
+
+    /** On the loop: the transport's path to the server is up (at once for UDP): handshake now. */
+    private void pathReady() {
+        Peer p = peer;
+        if (p != null) {
+            p.transportReady();
+            transport.flush();
+        }
     }
 
     private static Compression compression(CompressionSetting setting) {
@@ -136,17 +140,21 @@ final class Tunnel implements AutoCloseable, TunnelView {
         if (config.peer().endpoint().isEmpty() || config.peer().endpoint().get().isLiteral()) {
             return;
         }
-        java.util.concurrent.ForkJoinPool.commonPool().execute(() -> {
-            InetSocketAddress fresh = resolveQuietly(config);
-            if (fresh != null && !loop.isShuttingDown()) {
-                loop.execute(() -> {
-                    Peer p = peer;
-                    if (p != null) {
-                        p.setEndpoint(fresh);
-                    }
-                });
-            }
-        });
+        try {
+            resolver.execute(() -> {
+                InetSocketAddress fresh = resolveQuietly(config);
+                if (fresh != null && !transport.eventLoop().isShuttingDown()) {
+                    transport.eventLoop().execute(() -> {
+                        Peer p = peer;
+                        if (p != null) {
+                            p.setEndpoint(fresh);
+                        }
+                    });
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            // stopping
+        }
     }
 
     private static InetSocketAddress resolveQuietly(TunnelConfig config) {
@@ -156,28 +164,6 @@ final class Tunnel implements AutoCloseable, TunnelView {
             LOG.log(System.Logger.Level.DEBUG, e.getMessage());
             return null;
         }
-    }
-
-    private void startOnLoop(RemoteStatic remote, PeerOptions options, Runnable flush, boolean startNow) {
-        Peer added = engine.addPeer(remote, options);
-        added.label("tunnel " + config.name());
-        peer = added;
-        counters = added.counters();
-        device.start(new TunPacketSink() {
-            @Override
-            public void onPacket(ByteBuf packet) {
-                added.send(packet);
-            }
-
-            @Override
-            public void onReadComplete() {
-                flush.run();
-            }
-        });
-        if (startNow) {
-            added.start();
-        }
-        flush.run();
     }
 
     private static RemoteStatic remoteStatic(TunnelConfig config, LocalStatic local) throws IOException {
@@ -230,7 +216,22 @@ final class Tunnel implements AutoCloseable, TunnelView {
 
     @Override
     public boolean up() {
-        return up;
+        Peer p = peer;
+        return p != null && (p.state() == Peer.State.UP || p.state() == Peer.State.STALE);
+    }
+
+    @Override
+    public State state() {
+        Peer p = peer;
+        if (p == null) {
+            return State.DOWN;
+        }
+        return switch (p.state()) {
+            case CONNECTING -> State.CONNECTING;
+            case UP -> State.UP;
+            case STALE -> State.STALE;
+            case DOWN -> State.DOWN;
+        };
     }
 
     @Override
@@ -243,22 +244,20 @@ final class Tunnel implements AutoCloseable, TunnelView {
         return config;
     }
 
-    Peer peer() {
-        return peer;
-    }
-
-    TunDevice device() {
+    Channel device() {
         return device;
     }
 
-    /** Logs handshake completions and publishes the session state; called periodically on the loop. */
+    Transport transport() {
+        return transport;
+    }
+
+    /** Logs state changes; called periodically on the loop. */
     void watch() {
         Peer peer = this.peer;
         if (peer == null) {
-            up = false;
             return;
         }
-        up = peer.hasSession();
         Peer.State state = peer.state();
         if (state != lastState) {
             if (lastState != null || state != Peer.State.DOWN) {
@@ -279,17 +278,16 @@ final class Tunnel implements AutoCloseable, TunnelView {
         }
     }
 
-    /** Runs the down hooks, then removes the peer and the device. Safe from any thread; idempotent. */
+    /**
+     * Runs the down hooks, closes the transport path (a TCP client's dialler) and the device, whose
+     * pipeline removes the peer. Safe from any thread; idempotent.
+     */
     @Override
     public void close() {
         runDownHooks();
-        if (loop.inEventLoop()) {
-            closeOnLoop();
-        } else if (!loop.isShuttingDown()) {
-            loop.submit(this::closeOnLoop).awaitUninterruptibly();
-        } else {
-            device.close();
-        }
+        connection.close();
+        device.close().awaitUninterruptibly();
+        peer = null;
     }
 
     /** The down hooks, once, on the caller's thread, if the device got as far as being configured. */
@@ -305,15 +303,5 @@ final class Tunnel implements AutoCloseable, TunnelView {
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, e.getMessage());
         }
-    }
-
-    private void closeOnLoop() {
-        Peer p = peer;
-        if (p != null) {
-            engine.removePeer(p);
-            peer = null;
-        }
-        up = false;
-        device.close();
     }
 }

@@ -1,12 +1,17 @@
 package dev.culvert.daemon;
 
 import dev.culvert.protocol.Engine;
+import dev.culvert.protocol.TimeSource;
 import dev.culvert.protocol.netty.ChannelOutbound;
 import dev.culvert.protocol.netty.DatagramEngineHandler;
+import dev.culvert.protocol.noise.LocalStatic;
+import dev.culvert.protocol.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.WriteBufferWaterMark;
@@ -15,39 +20,56 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 
 /**
- * The UDP socket every tunnel's WireGuard messages use: one epoll datagram channel on the daemon's
- * event loop, reading many datagrams per recvmmsg and writing many per sendmmsg (writes are flushed
- * once per batch by the engine adapter).
+ * The UDP {@link Transport} every UDP tunnel's WireGuard messages use: one epoll datagram channel,
+ * reading many datagrams per recvmmsg (each a view of one pooled buffer, opened in place) and writing
+ * many per sendmmsg (written by the engine, flushed once per burst by the tunnels). Its
+ * {@link DatagramEngineHandler} ticks the engine's housekeeping on the channel's loop.
  */
-final class UdpTransport implements AutoCloseable {
+final class UdpTransport implements Transport {
     /** How many maximum-size datagrams one read buffer holds: the recvmmsg batch. */
     private static final int DATAGRAMS_PER_READ = 32;
     private static final int SOCKET_BUFFER_BYTES = 4 << 20;
+    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(1 << 20, 4 << 20);
 
     private final Channel channel;
+    private final Engine engine;
     private final DatagramEngineHandler handler;
+    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
+    private final Set<Object> pausing = new HashSet<>();
 
-    private UdpTransport(Channel channel, DatagramEngineHandler handler) {
+    private UdpTransport(Channel channel, Engine engine, DatagramEngineHandler handler) {
         this.channel = channel;
+        this.engine = engine;
         this.handler = handler;
     }
 
     /**
-     * Binds to {@code local} on {@code loop}.
+     * Binds to {@code local} on {@code loop} with an engine of its own for {@code identity}.
      *
-     * @param maxDatagram the largest datagram expected (device MTU + WireGuard overhead)
+     * @param maxDatagram the largest datagram expected in bytes (the tunnels' largest transport message)
+     * @throws IOException naming the address if it cannot be bound
      */
-    static UdpTransport bind(IoEventLoop loop, InetSocketAddress local, int maxDatagram, Engine engine,
-                             ChannelOutbound outbound) throws IOException {
-        DatagramEngineHandler handler = new DatagramEngineHandler(engine, outbound);
+    static UdpTransport bind(IoEventLoop loop, InetSocketAddress local, int maxDatagram, LocalStatic identity,
+                             ByteBufAllocator alloc) throws IOException {
+        ChannelOutbound outbound = new ChannelOutbound();
+        Engine engine = new Engine(identity, TimeSource.of(loop.ticker()), new SecureRandom(), alloc, outbound);
+        UdpTransport[] self = new UdpTransport[1];
+        DatagramEngineHandler handler = new DatagramEngineHandler(engine, outbound, () -> self[0].writabilityChanged());
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(EpollDatagramChannel.class)
+                .option(ChannelOption.ALLOCATOR, alloc)
                 .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_BYTES)
                 .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER_BYTES)
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, maxDatagram)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(maxDatagram * DATAGRAMS_PER_READ))
                 .handler(handler);
@@ -57,13 +79,71 @@ final class UdpTransport implements AutoCloseable {
             throw new IOException("cannot listen on udp " + Addresses.format(local) + ": "
                     + (cause.getMessage() != null ? cause.getMessage() : cause.toString()), cause);
         }
-        return new UdpTransport(bound.channel(), handler);
+        self[0] = new UdpTransport(bound.channel(), engine, handler);
+        return self[0];
     }
 
-    InetSocketAddress localAddress() {
+    @Override
+    public Engine engine() {
+        return engine;
+    }
+
+    @Override
+    public EventLoop eventLoop() {
+        return channel.eventLoop();
+    }
+
+    @Override
+    public InetSocketAddress localAddress() {
         return (InetSocketAddress) channel.localAddress();
     }
 
+    @Override
+    public void flush() {
+        channel.flush();
+    }
+
+    @Override
+    public boolean isWritable(InetSocketAddress to) {
+        return channel.isWritable();
+    }
+
+    private void writabilityChanged() {
+        listeners.forEach(Runnable::run);
+    }
+
+    @Override
+    public void addWritabilityListener(Runnable listener) {
+        listeners.add(listener);
+    }
+
+    @Override
+    public void removeWritabilityListener(Runnable listener) {
+        listeners.remove(listener);
+    }
+
+    @Override
+    public void pauseReads(Object holder) {
+        if (pausing.add(holder) && pausing.size() == 1) {
+            channel.config().setAutoRead(false);
+        }
+    }
+
+    @Override
+    public void resumeReads(Object holder) {
+        if (pausing.remove(holder) && pausing.isEmpty()) {
+            channel.config().setAutoRead(true);
+        }
+    }
+
+    /** A datagram socket needs no connection: {@code onReady} runs at once, on the loop. */
+    @Override
+    public Connection connect(String tunnel, Supplier<InetSocketAddress> resolve, Runnable onReady) {
+        channel.eventLoop().execute(onReady);
+        return Connection.NONE;
+    }
+
+    /** Errors the socket reported (unreachable peers and the like). */
     long socketErrors() {
         return handler.socketErrors();
     }
@@ -71,5 +151,10 @@ final class UdpTransport implements AutoCloseable {
     @Override
     public void close() {
         channel.close().awaitUninterruptibly();
+        if (channel.eventLoop().inEventLoop()) {
+            engine.close();
+        } else if (!channel.eventLoop().isShuttingDown()) {
+            channel.eventLoop().submit(engine::close).awaitUninterruptibly();
+        }
     }
 }

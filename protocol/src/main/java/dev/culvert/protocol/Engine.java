@@ -275,7 +275,8 @@ public final class Engine {
         return time.nanoTime();
     }
 
-    ByteBufAllocator alloc() {
+    /** Where the engine (and its transport) take buffers. */
+    public ByteBufAllocator alloc() {
         return alloc;
     }
 

@@ -28,8 +28,11 @@ public final class DaemonMetrics implements AutoCloseable {
     private final Map<String, TunnelMeters> tunnels = new ConcurrentHashMap<>();
     private final JvmGcMetrics gc = new JvmGcMetrics();
 
-    /** @param interfaceCounters the engine's own counters (drops not tied to a peer) */
-    public DaemonMetrics(Counters interfaceCounters) {
+    /**
+     * @param interfaceCounters the engines' own counters (drops not tied to a peer), read at each scrape and
+     *                          summed over the engines (one per transport)
+     */
+    public DaemonMetrics(java.util.function.Supplier<? extends java.util.Collection<Counters>> interfaceCounters) {
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -41,7 +44,7 @@ public final class DaemonMetrics implements AutoCloseable {
         poolGauge(MeterName.NETTY_HEAP_MEMORY, pool, ByteBufAllocatorMetric::usedHeapMemory);
         for (DropReason reason : DropReason.values()) {
             TunnelMeters.functionCounter(registry, MeterName.INTERFACE_DROPS, Tags.of(MeterName.REASON_TAG, reason.tag()),
-                    interfaceCounters, c -> c.drops(reason));
+                    interfaceCounters, c -> c.get().stream().mapToLong(k -> k.drops(reason)).sum());
         }
     }
 

@@ -1,0 +1,64 @@
+package dev.culvert.daemon;
+
+import dev.culvert.config.DeviceConfig;
+import dev.culvert.daemon.tun.LinkConfigurator;
+import dev.culvert.daemon.tun.TunChannel;
+import dev.culvert.daemon.tun.TunChannelOption;
+import dev.culvert.protocol.noise.LocalStatic;
+import dev.culvert.protocol.transport.Transport;
+import dev.culvert.protocol.wire.PacketRoom;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.epoll.EpollIoHandler;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+
+/** The real host: epoll loops, kernel tun/tap devices ({@link TunChannel}), ip(8), UDP and TCP sockets. */
+final class LinuxPlatform implements Platform {
+    private final LinkConfigurator links = new LinkConfigurator();
+
+    @Override
+    public IoHandlerFactory ioHandlerFactory() {
+        return EpollIoHandler.newFactory();
+    }
+
+    @Override
+    public Channel openDevice(DeviceConfig device) throws IOException {
+        TunChannel channel = TunChannel.open(device.name(), device.mode(), device.mtu());
+        channel.config().setOption(TunChannelOption.HEADROOM, PacketRoom.HEADROOM);
+        channel.config().setOption(TunChannelOption.TAILROOM, PacketRoom.TAILROOM);
+        return channel;
+    }
+
+    @Override
+    public LinkConfigurator links() {
+        return links;
+    }
+
+    @Override
+    public Transport udp(IoEventLoop loop, InetSocketAddress listen, int maxDatagram, LocalStatic identity,
+                         ByteBufAllocator alloc) throws IOException {
+        return UdpTransport.bind(loop, listen, maxDatagram, identity, alloc);
+    }
+
+    @Override
+    public Transport tcp(IoEventLoop loop, Optional<InetSocketAddress> listen, int maxFrame, LocalStatic identity,
+                         ByteBufAllocator alloc, Executor resolver) throws IOException {
+        TcpTransport tcp = new TcpTransport(loop, identity, alloc, maxFrame, resolver);
+        if (listen.isPresent()) {
+            try {
+                tcp.listen(listen.get());
+            } catch (IOException e) {
+                tcp.close();
+                throw e;
+            }
+        }
+        return tcp;
+    }
+}

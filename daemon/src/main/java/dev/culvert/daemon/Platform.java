@@ -1,0 +1,55 @@
+package dev.culvert.daemon;
+
+import dev.culvert.config.DeviceConfig;
+import dev.culvert.daemon.tun.LinkConfigurator;
+import dev.culvert.protocol.noise.LocalStatic;
+import dev.culvert.protocol.transport.Transport;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoHandlerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Optional;
+import java.util.concurrent.Executor;
+
+/**
+ * What the daemon takes from the host: event loops, devices, link configuration and transports
+ * (wireguard-go's {@code tun.Device} and {@code conn.Bind}, passed to {@code NewDevice}). {@link
+ * LinuxPlatform} is the real one; tests hand {@link Daemon} in-memory twins of all of it and run the
+ * whole daemon logic without root.
+ */
+public interface Platform {
+
+    /** What the event loops handle I/O with (epoll on Linux). */
+    IoHandlerFactory ioHandlerFactory();
+
+    /**
+     * Opens the tunnel's device as a channel, not yet registered, its reads leaving
+     * {@link dev.culvert.protocol.wire.PacketRoom} around each packet.
+     *
+     * @throws IOException with an operator-readable message naming the device
+     */
+    Channel openDevice(DeviceConfig device) throws IOException;
+
+    /** Sets addresses, MTU, routes and the link state of a device. */
+    LinkConfigurator links();
+
+    /**
+     * The UDP transport, bound to {@code listen}.
+     *
+     * @param maxDatagram the largest datagram the tunnels send, in bytes
+     */
+    Transport udp(IoEventLoop loop, InetSocketAddress listen, int maxDatagram, LocalStatic identity,
+                  ByteBufAllocator alloc) throws IOException;
+
+    /**
+     * The TCP transport, listening on {@code listen} if present (a client need not).
+     *
+     * @param maxFrame the largest message accepted from a peer, in bytes
+     * @param resolver where endpoint look-ups run
+     */
+    Transport tcp(IoEventLoop loop, Optional<InetSocketAddress> listen, int maxFrame, LocalStatic identity,
+                  ByteBufAllocator alloc, Executor resolver) throws IOException;
+}
