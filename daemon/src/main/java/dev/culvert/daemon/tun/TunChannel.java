@@ -66,6 +66,8 @@ public final class TunChannel extends AbstractChannel {
             new ChannelMetadata(false, TunChannelConfig.DEFAULT_MAX_MESSAGES_PER_READ);
     /** The idle interest set: EPOLLERR rather than none, which Netty may take as "remove the fd". */
     private static final EpollIoOps IDLE = EpollIoOps.EPOLLERR;
+    /** EPOLLHUP of {@code <sys/epoll.h>}, which epoll always reports and Netty has no constant for. */
+    private static final int EPOLLHUP = 0x010;
     private static final System.Logger LOG = System.getLogger(TunChannel.class.getName());
 
     private final String name;
@@ -246,7 +248,7 @@ public final class TunChannel extends AbstractChannel {
     @Override
     protected void doClose() throws Exception {
         try {
-            if (eventLoop().inEventLoop()) {
+            if (isRegistered() && eventLoop().inEventLoop()) {
                 doDeregister(); // leave epoll while the fd is still open
             }
         } finally {
@@ -413,6 +415,10 @@ public final class TunChannel extends AbstractChannel {
             EpollIoOps ready = ((EpollIoEvent) event).ops();
             if (ready.contains(EpollIoOps.EPOLLERR)) {
                 fail("the kernel reports an error on the device (was the interface deleted?)", null);
+                return;
+            }
+            if ((ready.value() & EPOLLHUP) != 0) { // never for a tun fd; a test's pipe or socket can
+                fail("the device hung up", null);
                 return;
             }
             if (ready.contains(EpollIoOps.EPOLLOUT)) {
