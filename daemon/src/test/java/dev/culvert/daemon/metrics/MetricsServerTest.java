@@ -44,6 +44,11 @@ class MetricsServerTest {
         }
 
         @Override
+        public State state() {
+            return up() ? State.UP : State.CONNECTING;
+        }
+
+        @Override
         public InetSocketAddress endpoint() {
             return peer.endpoint();
         }
@@ -51,7 +56,7 @@ class MetricsServerTest {
 
     @BeforeEach
     void start() throws Exception {
-        metrics = new DaemonMetrics(link.a.engine.counters());
+        metrics = new DaemonMetrics(() -> java.util.List.of(link.a.engine.counters()));
         metrics.addTunnel(new PeerView("t1", link.a.peer));
         server = MetricsServer.start(new InetSocketAddress("127.0.0.1", 0), metrics);
     }

@@ -1,0 +1,32 @@
+package dev.culvert.daemon;
+
+import dev.culvert.protocol.noise.LocalStatic;
+import dev.culvert.protocol.transport.Transport;
+import dev.culvert.protocol.transport.TransportContract;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+
+/** The UDP transport keeps the transport contract, over loopback. */
+class UdpTransportTest extends TransportContract {
+    @Override
+    protected EventLoopGroup newGroup() {
+        return new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    }
+
+    @Override
+    protected Transport listen(EventLoop loop, LocalStatic identity) throws Exception {
+        return UdpTransport.bind((IoEventLoop) loop, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
+                2048, identity, ALLOC);
+    }
+
+    @Override
+    protected Transport dialer(EventLoop loop, LocalStatic identity) throws Exception {
+        return listen(loop, identity);
+    }
+}
