@@ -9,7 +9,6 @@ import dev.culvert.protocol.transport.Transport;
 import dev.culvert.protocol.wire.PacketRoom;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.epoll.EpollIoHandler;

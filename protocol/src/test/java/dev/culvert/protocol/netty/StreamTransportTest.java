@@ -7,7 +7,6 @@ import dev.culvert.protocol.PeerOptions;
 import dev.culvert.protocol.TimeSource;
 import dev.culvert.protocol.noise.LocalStatic;
 import dev.culvert.protocol.noise.RemoteStatic;
-import dev.culvert.protocol.testing.MemoryLink;
 import dev.culvert.protocol.testing.Packets;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;

@@ -2,7 +2,6 @@ package dev.culvert.protocol.transport;
 
 import dev.culvert.protocol.noise.LocalStatic;
 import dev.culvert.protocol.testing.MemoryNetwork;
-import dev.culvert.protocol.testing.MemoryTransport;
 import io.netty.channel.DefaultEventLoopGroup;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
