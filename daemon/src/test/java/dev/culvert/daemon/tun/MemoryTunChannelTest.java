@@ -53,7 +53,7 @@ class MemoryTunChannelTest {
 
     @Test
     void packetsComeInBurstsBoundedByMaxMessagesPerRead() throws Exception {
-        channel.config().setOption(ChannelOption.MAX_MESSAGES_PER_READ, 2);
+        channel.config().setMaxMessagesPerRead(2);
         List<ByteBuf> five = new ArrayList<>();
         for (int i = 0; i < 5; i++) {
             five.add(packet(i, 20));
@@ -70,7 +70,7 @@ class MemoryTunChannelTest {
     @Test
     void withAutoReadOffInjectedPacketsWaitAndEachReadBringsOneBurst() throws Exception {
         channel.config().setAutoRead(false);
-        channel.config().setOption(ChannelOption.MAX_MESSAGES_PER_READ, 3);
+        channel.config().setMaxMessagesPerRead(3);
         register();
         for (int i = 0; i < 7; i++) {
             channel.inject(packet(i, 20));
@@ -205,7 +205,8 @@ class MemoryTunChannelTest {
         try {
             MemoryTunChannel onLocal = new MemoryTunChannel();
             onLocal.pipeline().addLast(recorder);
-            local.next().register(onLocal).sync();
+            EventLoop localLoop = local.next();
+            localLoop.register(onLocal).sync();
 
             onLocal.inject(packet(5, 40));
 

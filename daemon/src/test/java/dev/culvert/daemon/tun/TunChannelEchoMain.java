@@ -5,6 +5,7 @@ import dev.culvert.config.DeviceMode;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.EventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
 import java.io.BufferedReader;
@@ -66,7 +67,7 @@ public final class TunChannelEchoMain {
         int status = 0;
         try {
             TunChannel channel = TunChannel.open(name, mode, MTU);
-            group.next().register(channel).sync();
+            loop(group).register(channel).sync();
             System.out.println(OPENED + " " + channel.name() + " " + channel.mode());
             channel.close().sync();
         } catch (TunException e) {
@@ -86,7 +87,7 @@ public final class TunChannelEchoMain {
             channel = TunChannel.open(name, DeviceMode.TUN, MTU);
             channel.config().setHeadroom(HEADROOM).setTailroom(TAILROOM);
             channel.pipeline().addLast(echo);
-            group.next().register(channel).sync();
+            loop(group).register(channel).sync();
             new LinkConfigurator().configure(name, MTU, List.of(Cidr.parse(ADDRESS)), List.of());
         } catch (TunException e) {
             System.out.println(ERROR + e.getMessage());
@@ -119,6 +120,11 @@ public final class TunChannelEchoMain {
             }
         }
         System.exit(0); // stdin closed: the test that started us is gone
+    }
+
+    /** The next loop as an {@link EventLoop}: {@code IoEventLoopGroup} deprecates {@code register(Channel)}. */
+    private static EventLoop loop(MultiThreadIoEventLoopGroup group) {
+        return group.next();
     }
 
     /** Answers echo requests in place (the reply leaves in the read buffer); drops everything else. */
