@@ -110,16 +110,21 @@ public final class TunChannelConfig extends DefaultChannelConfig {
         return maxMessagesPerRead;
     }
 
-    /** Same as {@link #maxMessagesPerRead()}; kept for {@link ChannelConfig}. */
+    /** Same as {@link #maxMessagesPerRead()}. Not deprecated here: the read buffers need no RecvByteBufAllocator. */
     @Override
-    @Deprecated
+    @SuppressWarnings("deprecation")
     public int getMaxMessagesPerRead() {
         return maxMessagesPerRead;
     }
 
-    /** Sets the packets per burst, at least 1. @throws IllegalArgumentException if below 1 */
+    /**
+     * Sets the packets per burst, at least 1 (same as the option {@code MAX_MESSAGES_PER_READ}).
+     * Not deprecated here: the read buffers need no RecvByteBufAllocator.
+     *
+     * @throws IllegalArgumentException if below 1
+     */
     @Override
-    @Deprecated
+    @SuppressWarnings("deprecation")
     public TunChannelConfig setMaxMessagesPerRead(int packets) {
         if (packets < 1) {
             throw new IllegalArgumentException("maxMessagesPerRead must be at least 1: " + packets);

@@ -27,9 +27,14 @@ final class Netns implements AutoCloseable {
 
     /** Creates {@code cvt-<random>} with its loopback up. */
     static Netns create() throws IOException, InterruptedException {
+        return create(PREFIX);
+    }
+
+    /** Creates {@code <prefix><random>} with its loopback up. */
+    static Netns create(String prefix) throws IOException, InterruptedException {
         byte[] random = new byte[4];
         new SecureRandom().nextBytes(random);
-        Netns ns = new Netns(PREFIX + HexFormat.of().formatHex(random));
+        Netns ns = new Netns(prefix + HexFormat.of().formatHex(random));
         ns.check(ns.runner.run(List.of("ip", "netns", "add", ns.name), COMMAND_TIMEOUT), "ip netns add");
         try {
             ns.check(ns.ip("link", "set", "lo", "up"), "ip link set lo up");

@@ -11,7 +11,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
-import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.Epoll;
@@ -48,7 +47,7 @@ class TunChannelEpollTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
     private static ResourceLeakDetector.Level previousLeakLevel;
     private static MultiThreadIoEventLoopGroup group;
-    private static IoEventLoop loop;
+    private static EventLoop loop; // EventLoop, not IoEventLoop: IoEventLoopGroup deprecates register(Channel)
 
     private final List<FileDescriptor> peers = new ArrayList<>();
     private final List<TunChannel> channels = new ArrayList<>();
@@ -59,7 +58,7 @@ class TunChannelEpollTest {
         previousLeakLevel = ResourceLeakDetector.getLevel();
         ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
         group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        loop = (IoEventLoop) group.next();
+        loop = group.next();
     }
 
     @AfterAll
@@ -121,6 +120,7 @@ class TunChannelEpollTest {
     }
 
     @Test
+    @SuppressWarnings("deprecation") // MAX_MESSAGES_PER_READ: the option is part of what is tested
     void headroomAndTailroomAreValidated() throws Exception {
         TunChannel channel = TunChannel.wrap("sock0", DeviceMode.TUN, 1420, udpOnLoopback());
         try {
@@ -168,7 +168,7 @@ class TunChannelEpollTest {
 
         TunChannel channel = register(device, 1420, c -> {
             c.config().setAutoRead(false);
-            c.config().setOption(ChannelOption.MAX_MESSAGES_PER_READ, 10);
+            c.config().setMaxMessagesPerRead(10);
         }, recorder);
         turnLoop();
         assertThat(recorder.packets).as("auto-read off and no read()").isEmpty();
@@ -348,7 +348,8 @@ class TunChannelEpollTest {
         MultiThreadIoEventLoopGroup own = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         Socket device = udpOnLoopback();
         TunChannel channel = TunChannel.wrap("sock0", DeviceMode.TUN, 1420, device);
-        own.next().register(channel).sync();
+        EventLoop ownLoop = own.next();
+        ownLoop.register(channel).sync();
 
         // A quiet period above 0: with 0, Netty 4.2's loop can finish without closing its handles.
         own.shutdownGracefully(50, 1000, TimeUnit.MILLISECONDS).sync();
