@@ -27,12 +27,14 @@ public final class DaemonMetrics implements AutoCloseable {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Map<String, TunnelMeters> tunnels = new ConcurrentHashMap<>();
     private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final java.util.function.Supplier<? extends java.util.Collection<Counters>> interfaceCounters;
 
     /**
      * @param interfaceCounters the engines' own counters (drops not tied to a peer), read at each scrape and
      *                          summed over the engines (one per transport)
      */
     public DaemonMetrics(java.util.function.Supplier<? extends java.util.Collection<Counters>> interfaceCounters) {
+        this.interfaceCounters = interfaceCounters; // Micrometer holds a function counter's source weakly
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);

@@ -89,9 +89,9 @@ public final class LinkConfigurator {
     /** {@code ip link set dev DEVICE mtu MTU} */
     public void setMtu(String device, int mtu) throws TunException {
         InterfaceNames.check(device);
-        if (mtu < LinuxTunDevice.MIN_MTU || mtu > LinuxTunDevice.MAX_MTU) {
+        if (mtu < TunChannel.MIN_MTU || mtu > TunChannel.MAX_MTU) {
             throw new TunException("cannot set MTU " + mtu + " on " + device + ": must be "
-                    + LinuxTunDevice.MIN_MTU + ".." + LinuxTunDevice.MAX_MTU);
+                    + TunChannel.MIN_MTU + ".." + TunChannel.MAX_MTU);
         }
         run("cannot set MTU " + mtu + " on " + device, "link", "set", "dev", device, "mtu", Integer.toString(mtu));
     }

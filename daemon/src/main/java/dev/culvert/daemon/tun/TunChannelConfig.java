@@ -1,7 +1,6 @@
 package dev.culvert.daemon.tun;
 
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelConfig;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.WriteBufferWaterMark;

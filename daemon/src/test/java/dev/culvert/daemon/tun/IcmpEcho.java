@@ -4,7 +4,7 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * Turns an IPv4 ICMP echo request into its echo reply, in place: swap the addresses, type 0,
- * fresh checksums. Test support for {@link TunEchoMain}, which plays the far end of a ping.
+ * fresh checksums. Test support for the real-device tests, which play the far end of a ping.
  *
  * <p>Offsets from RFC 791 section 3.1 (IPv4 header) and RFC 792 (echo / echo reply).
  */

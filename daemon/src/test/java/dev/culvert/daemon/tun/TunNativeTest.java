@@ -4,52 +4,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.culvert.config.DeviceMode;
-import io.netty.buffer.ByteBufAllocator;
-import io.netty.channel.IoEventLoop;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.local.LocalIoHandler;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What can be checked without privileges: argument checks and the JNI shim's linkage. */
-class LinuxTunDeviceTest {
-
-    private static MultiThreadIoEventLoopGroup localGroup;
-
-    @BeforeAll
-    static void startLoop() {
-        localGroup = new MultiThreadIoEventLoopGroup(1, LocalIoHandler.newFactory());
-    }
-
-    @AfterAll
-    static void stopLoop() {
-        localGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
-    }
+class TunNativeTest {
 
     @Test
     void badNamesAndMtusAreRefusedBeforeAnySystemCall() {
-        IoEventLoop loop = (IoEventLoop) localGroup.next();
-        assertThatThrownBy(() -> LinuxTunDevice.open("way-too-long-name", DeviceMode.TUN, 1420, loop,
-                ByteBufAllocator.DEFAULT)).isInstanceOf(TunException.class).hasMessageContaining("longer than 15");
-        assertThatThrownBy(() -> LinuxTunDevice.open("cv-x", DeviceMode.TUN, 67, loop, ByteBufAllocator.DEFAULT))
+        assertThatThrownBy(() -> TunChannel.open("way-too-long-name", DeviceMode.TUN, 1420))
+                .isInstanceOf(TunException.class).hasMessageContaining("longer than 15");
+        assertThatThrownBy(() -> TunChannel.open("cv-x", DeviceMode.TUN, 67))
                 .isInstanceOf(TunException.class)
                 .hasMessage("invalid MTU 67 for device 'cv-x': must be 68..65535");
-    }
-
-    @Test
-    void aNonEpollLoopIsRefused() {
-        IoEventLoop loop = (IoEventLoop) localGroup.next();
-        assertThatThrownBy(() -> LinuxTunDevice.open("cv-x", DeviceMode.TUN, 1420, loop, ByteBufAllocator.DEFAULT))
-                .isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("needs an epoll event loop");
     }
 
     @Test
@@ -78,7 +50,7 @@ class LinuxTunDeviceTest {
 
     @Test
     void theLibraryIsLoadedFromAnExplicitNativeDir(@TempDir Path dir) throws Exception {
-        Path built = Path.of(LinuxTunDeviceTest.class.getClassLoader()
+        Path built = Path.of(TunNativeTest.class.getClassLoader()
                 .getResource(NativeLibraryLoader.RESOURCE_DIR + NativeLibraryLoader.TUN_LIBRARY).toURI());
         Files.copy(built, dir.resolve(NativeLibraryLoader.TUN_LIBRARY));
         String previous = System.getProperty(NativeLibraryLoader.DIR_PROPERTY);
@@ -92,7 +64,7 @@ class LinuxTunDeviceTest {
 
     @Test
     void theLibraryIsExtractedFromAJar(@TempDir Path dir) throws Exception {
-        Path built = Path.of(LinuxTunDeviceTest.class.getClassLoader()
+        Path built = Path.of(TunNativeTest.class.getClassLoader()
                 .getResource(NativeLibraryLoader.RESOURCE_DIR + NativeLibraryLoader.TUN_LIBRARY).toURI());
         Path jar = dir.resolve("culvert-daemon.jar");
         String entry = NativeLibraryLoader.RESOURCE_DIR + NativeLibraryLoader.TUN_LIBRARY;

@@ -1,0 +1,77 @@
+package dev.culvert.daemon;
+
+import dev.culvert.config.DeviceConfig;
+import dev.culvert.daemon.tun.CommandRunner;
+import dev.culvert.daemon.tun.LinkConfigurator;
+import dev.culvert.daemon.tun.MemoryTunChannel;
+import dev.culvert.daemon.tun.TunChannelOption;
+import dev.culvert.protocol.noise.LocalStatic;
+import dev.culvert.protocol.testing.MemoryNetwork;
+import dev.culvert.protocol.transport.Transport;
+import dev.culvert.protocol.wire.PacketRoom;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.local.LocalIoHandler;
+
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executor;
+
+/**
+ * One site's host, in memory: devices are {@link MemoryTunChannel}s the test plays the kernel of, ip(8)
+ * commands are recorded and succeed, and both transports are {@link dev.culvert.protocol.testing.MemoryTransport}s
+ * on a shared {@link MemoryNetwork} at this site's underlay address (UDP at its port, TCP at port + 1).
+ */
+final class TwinPlatform implements Platform {
+    final MemoryNetwork network;
+    final InetSocketAddress underlay;
+    final Map<String, MemoryTunChannel> devices = new ConcurrentHashMap<>();
+    final List<List<String>> commands = new CopyOnWriteArrayList<>();
+
+    TwinPlatform(MemoryNetwork network, InetSocketAddress underlay) {
+        this.network = network;
+        this.underlay = underlay;
+    }
+
+    @Override
+    public IoHandlerFactory ioHandlerFactory() {
+        return LocalIoHandler.newFactory();
+    }
+
+    @Override
+    public Channel openDevice(DeviceConfig device) {
+        MemoryTunChannel channel = new MemoryTunChannel(device.name(), device.mode(), device.mtu());
+        channel.config().setOption(TunChannelOption.HEADROOM, PacketRoom.HEADROOM);
+        channel.config().setOption(TunChannelOption.TAILROOM, PacketRoom.TAILROOM);
+        devices.put(device.name(), channel);
+        return channel;
+    }
+
+    @Override
+    public LinkConfigurator links() {
+        CommandRunner recorder = (argv, timeout) -> {
+            commands.add(argv);
+            return new CommandRunner.CommandResult(0, "", "");
+        };
+        return new LinkConfigurator(recorder);
+    }
+
+    @Override
+    public Transport udp(IoEventLoop loop, InetSocketAddress listen, int maxDatagram, LocalStatic identity,
+                         ByteBufAllocator alloc) {
+        return network.attach(listen.getPort() == 0 ? underlay : listen, loop, identity, alloc);
+    }
+
+    @Override
+    public Transport tcp(IoEventLoop loop, Optional<InetSocketAddress> listen, int maxFrame, LocalStatic identity,
+                         ByteBufAllocator alloc, Executor resolver) {
+        InetSocketAddress at = listen.orElse(new InetSocketAddress(underlay.getAddress(), underlay.getPort() + 1));
+        return network.attach(at, loop, identity, alloc);
+    }
+}

@@ -1,0 +1,225 @@
+package dev.culvert.daemon;
+
+import dev.culvert.config.ConfigLoader;
+import dev.culvert.config.CulvertConfig;
+import dev.culvert.crypto.Keys;
+import dev.culvert.crypto.X25519;
+import dev.culvert.daemon.control.ControlClient;
+import dev.culvert.daemon.metrics.TunnelView;
+import dev.culvert.daemon.tun.MemoryTunChannel;
+import dev.culvert.protocol.testing.MemoryNetwork;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Two whole daemons over the twins, no root: site a (server at 192.0.2.1:51820) and site b (client),
+ * each with a memory tun channel for a device and a memory transport on one memory network. Start, the
+ * states `culvert show` reports, traffic both ways, a reload applied as a diff, and stop.
+ */
+class TwinSitesTest {
+    private static final InetSocketAddress A = new InetSocketAddress("192.0.2.1", 51820);
+    private static final InetSocketAddress B = new InetSocketAddress("192.0.2.2", 51820);
+
+    @TempDir
+    Path dir;
+    private final MemoryNetwork network = new MemoryNetwork();
+    private final TwinPlatform hostA = new TwinPlatform(network, A);
+    private final TwinPlatform hostB = new TwinPlatform(network, B);
+    private final List<Daemon> running = new ArrayList<>();
+    private String keyA;
+    private String keyB;
+    private String keyC;
+
+    @BeforeEach
+    void keys() throws Exception {
+        keyA = writeKey("a.key");
+        keyB = writeKey("b.key");
+        keyC = writeKey("c.key");
+    }
+
+    @AfterEach
+    void stop() {
+        running.forEach(Daemon::close);
+    }
+
+    /** Writes a private key (0600) and returns its public key. */
+    private String writeKey(String name) throws Exception {
+        byte[] key = X25519.generatePrivateKey(new SecureRandom());
+        Path file = dir.resolve(name);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(file, Keys.encode(key) + "\n");
+        return Keys.encode(X25519.publicKey(key));
+    }
+
+    private String siteA(String extraTunnels, String keepalive) {
+        return """
+                culvert {
+                  private-key-file = a.key
+                  listen.udp = "192.0.2.1:51820"
+                  metrics.bind = off
+                  control.socket = a.sock
+                  tunnels {
+                    t1 {
+                      device { name = cv-a1, address = "198.18.0.1/30" }
+                      peer { public-key = "%s", allowed-ips = ["198.18.0.2/32"] }
+                      keepalive.persistent = %s
+                    }
+                    %s
+                  }
+                }
+                """.formatted(keyB, keepalive, extraTunnels);
+    }
+
+    private String siteB() {
+        return """
+                culvert {
+                  private-key-file = b.key
+                  metrics.bind = off
+                  control.socket = b.sock
+                  tunnels {
+                    t1 {
+                      device { name = cv-b1, address = "198.18.0.2/30" }
+                      peer { public-key = "%s", endpoint = "192.0.2.1:51820", allowed-ips = ["198.18.0.1/32"] }
+                      persist = true
+                    }
+                  }
+                }
+                """.formatted(keyA);
+    }
+
+    private CulvertConfig config(String name, String text) throws Exception {
+        Path file = dir.resolve(name);
+        Files.writeString(file, text);
+        return ConfigLoader.load(file);
+    }
+
+    private Daemon start(String name, String text, TwinPlatform host) throws Exception {
+        Daemon daemon = Daemon.start(config(name, text), host);
+        running.add(daemon);
+        return daemon;
+    }
+
+    private String show(String socket, String tunnel) throws Exception {
+        return ControlClient.request(dir.resolve(socket), "show " + tunnel);
+    }
+
+    private static TunnelView.State state(Daemon daemon, String tunnel) {
+        return daemon.tunnels().stream().filter(t -> t.name().equals(tunnel)).findFirst().orElseThrow().state();
+    }
+
+    /** An IPv4/UDP packet of {@code length} bytes from {@code src} to {@code dst} with a pattern payload. */
+    private static byte[] ipv4(int src, int dst, int length, int seed) {
+        byte[] p = new byte[length];
+        p[0] = 0x45;
+        p[2] = (byte) (length >> 8);
+        p[3] = (byte) length;
+        p[8] = 64;
+        p[9] = 17;
+        byte[] s = {(byte) 198, 18, 0, (byte) src};
+        byte[] d = {(byte) 198, 18, 0, (byte) dst};
+        System.arraycopy(s, 0, p, 12, 4);
+        System.arraycopy(d, 0, p, 16, 4);
+        for (int i = 20; i < length; i++) {
+            p[i] = (byte) (seed + i);
+        }
+        return p;
+    }
+
+    private static byte[] take(MemoryTunChannel device) throws InterruptedException {
+        ByteBuf got = device.written().poll(10, TimeUnit.SECONDS);
+        assertThat(got).as("a packet written to %s", device.name()).isNotNull();
+        try {
+            return ByteBufUtil.getBytes(got);
+        } finally {
+            got.release();
+        }
+    }
+
+    @Test
+    void connectingBeforeThePeerExistsThenUpAndTrafficBothWays() throws Exception {
+        Daemon b = start("b.conf", siteB(), hostB);
+        // a does not exist yet: b has an endpoint and is handshaking into the void
+        assertThat(state(b, "t1")).isEqualTo(TunnelView.State.CONNECTING);
+        assertThat(show("b.sock", "t1")).contains("\"state\":\"connecting\"");
+
+        Daemon a = start("a.conf", siteA("", "0"), hostA);
+        assertThat(show("a.sock", "t1")).contains("\"state\":\"down\""); // waits for b to call in
+        // b retries its handshake after REKEY_TIMEOUT (5 s + jitter); the first packet may also pull one in
+        hostB.devices.get("cv-b1").inject(ipv4(2, 1, 84, 1));
+        await().atMost(15, TimeUnit.SECONDS).until(() -> state(b, "t1") == TunnelView.State.UP
+                && state(a, "t1") == TunnelView.State.UP);
+        assertThat(show("b.sock", "t1")).contains("\"state\":\"up\"");
+        assertThat(show("a.sock", "t1")).contains("\"state\":\"up\"");
+
+        // the packet that pulled the handshake in was held and arrives once the session is up
+        assertThat(take(hostA.devices.get("cv-a1"))).isEqualTo(ipv4(2, 1, 84, 1));
+        for (int size : new int[] {40, 84, 1000, 1420}) {
+            byte[] out = ipv4(2, 1, size, size);
+            hostB.devices.get("cv-b1").inject(out);
+            assertThat(take(hostA.devices.get("cv-a1"))).isEqualTo(out);
+            byte[] back = ipv4(1, 2, size, ~size);
+            hostA.devices.get("cv-a1").inject(back);
+            assertThat(take(hostB.devices.get("cv-b1"))).isEqualTo(back);
+        }
+        // the links were configured through ip(8), never touched for real
+        assertThat(hostA.commands).anySatisfy(argv -> assertThat(argv).contains("cv-a1"));
+    }
+
+    @Test
+    void reloadKeepsUnchangedTunnelsAddsNewOnesAndRestartsChangedOnes() throws Exception {
+        Daemon a = start("a.conf", siteA("", "0"), hostA);
+        MemoryTunChannel t1 = hostA.devices.get("cv-a1");
+        String t2 = """
+                t2 {
+                  device { name = cv-a2, address = "198.18.0.5/30" }
+                  peer { public-key = "%s", allowed-ips = ["198.18.0.6/32"] }
+                }""".formatted(keyC);
+        a.reload(config("a.conf", siteA(t2, "0")));
+        assertThat(a.tunnelNames()).containsExactly("t1", "t2");
+        assertThat(hostA.devices.get("cv-a1")).isSameAs(t1); // unchanged: same device, untouched
+        assertThat(t1.isOpen()).isTrue();
+        assertThat(hostA.devices.get("cv-a2").isOpen()).isTrue();
+
+        a.reload(config("a.conf", siteA(t2, "25s"))); // t1 changed
+        assertThat(t1.isOpen()).isFalse();
+        assertThat(hostA.devices.get("cv-a1")).isNotSameAs(t1);
+        assertThat(hostA.devices.get("cv-a1").isOpen()).isTrue();
+
+        a.reload(config("a.conf", siteA("", "25s"))); // t2 removed
+        assertThat(a.tunnelNames()).containsExactly("t1");
+        assertThat(hostA.devices.get("cv-a2").isOpen()).isFalse();
+
+        a.reload(() -> null); // an invalid file: nothing changes
+        assertThat(a.tunnelNames()).containsExactly("t1");
+    }
+
+    @Test
+    void stopClosesEveryDeviceAndTheTransports() throws Exception {
+        Daemon a = start("a.conf", siteA("", "0"), hostA);
+        Daemon b = start("b.conf", siteB(), hostB);
+        hostB.devices.get("cv-b1").inject(ipv4(2, 1, 60, 7));
+        await().atMost(15, TimeUnit.SECONDS).until(() -> state(b, "t1") == TunnelView.State.UP);
+        a.close();
+        b.close();
+        a.close(); // idempotent
+        assertThat(hostA.devices.get("cv-a1").isOpen()).isFalse();
+        assertThat(hostB.devices.get("cv-b1").isOpen()).isFalse();
+        assertThat(Files.exists(dir.resolve("a.sock"))).isFalse();
+    }
+}
