@@ -189,6 +189,16 @@ final class TcpTransport implements Transport {
         return connections.size();
     }
 
+    /** Bytes written to the connections and not yet taken by the kernel. Loop only. */
+    long pendingWriteBytes() {
+        long sum = 0;
+        for (Channel c : connections) {
+            io.netty.channel.ChannelOutboundBuffer out = c.unsafe().outboundBuffer();
+            sum += out == null ? 0 : out.totalPendingWriteBytes();
+        }
+        return sum;
+    }
+
     /** Client tunnels being kept connected. Loop only. */
     int diallerCount() {
         return diallers.size();
