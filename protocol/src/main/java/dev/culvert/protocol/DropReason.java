@@ -32,7 +32,7 @@ public enum DropReason {
     STAGED_OVERFLOW("staged_overflow"),
     /** A decrypted packet the device could not take (it was closed, or refused the write). */
     DEVICE_ERROR("device_error"),
-    /** A datagram for a peer the transport has no path to (a TCP client between connections). */
+    /** A sealed packet the transport had no path for (a TCP connection not up, or the socket closed). */
     NO_CONNECTION("no_connection");
 
     private final String tag;

@@ -9,8 +9,10 @@ public interface Outbound {
     /**
      * Queues one datagram for {@code to}; ownership of the buffer passes to the callee. The adapter
      * flushes at the end of each batch, not per datagram.
+     *
+     * @return false if it was dropped at once (no socket or connection for {@code to}); the caller counts it
      */
-    void send(ByteBuf datagram, InetSocketAddress to);
+    boolean send(ByteBuf datagram, InetSocketAddress to);
 
     /**
      * A peer's endpoint moved from {@code from} (null if it had none) to {@code to}, on an

@@ -243,7 +243,9 @@ public final class Peer {
         buf.setIndex(header, start + padded + TransportMessage.TAG_LENGTH);
         counters.add(Kind.TX_PACKETS, 1);
         counters.add(Kind.TX_BYTES, buf.readableBytes());
-        engine.outbound().send(buf, endpoint);
+        if (!engine.outbound().send(buf, endpoint)) {
+            counters.drop(DropReason.NO_CONNECTION);
+        }
         timers.anyAuthenticatedPacketTraversal(now);
         timers.anyAuthenticatedPacketSent();
         if (length > 0) {

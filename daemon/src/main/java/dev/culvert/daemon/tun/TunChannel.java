@@ -60,7 +60,7 @@ public final class TunChannel extends AbstractChannel {
     /** The largest MTU an IPv4 or IPv6 packet without jumbograms can use. */
     public static final int MAX_MTU = 65535;
     /** Bytes a tap frame carries beyond the MTU: a 14-byte Ethernet header and one 4-byte 802.1Q tag. */
-    public static final int TAP_LINK_HEADER = 18;
+    public static final int TAP_LINK_HEADER = dev.culvert.protocol.wire.PacketRoom.LINK_HEADER;
 
     private static final ChannelMetadata METADATA =
             new ChannelMetadata(false, TunChannelConfig.DEFAULT_MAX_MESSAGES_PER_READ);

@@ -22,14 +22,15 @@ public final class ChannelOutbound implements Outbound {
     }
 
     @Override
-    public void send(ByteBuf datagram, InetSocketAddress to) {
+    public boolean send(ByteBuf datagram, InetSocketAddress to) {
         Channel ch = channel;
         if (ch == null || !ch.isActive() || to == null || to.isUnresolved()) {
             dropped++;
             datagram.release();
-            return;
+            return false;
         }
         ch.write(new DatagramPacket(datagram, to), ch.voidPromise());
+        return true;
     }
 
     /** Flushes what {@link #send} queued. */

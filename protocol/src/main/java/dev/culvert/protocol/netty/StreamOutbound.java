@@ -40,15 +40,16 @@ public final class StreamOutbound implements Outbound {
     }
 
     @Override
-    public void send(ByteBuf datagram, InetSocketAddress to) {
+    public boolean send(ByteBuf datagram, InetSocketAddress to) {
         Channel ch = to == null ? null : connections.get(to);
         if (ch == null || !ch.isActive()) {
             dropped++;
             datagram.release();
-            return;
+            return false;
         }
         ch.write(datagram, ch.voidPromise());
         dirty.add(ch);
+        return true;
     }
 
     /**

@@ -73,14 +73,15 @@ public final class MemoryTransport implements Transport, Outbound {
     }
 
     @Override
-    public void send(ByteBuf datagram, InetSocketAddress to) {
+    public boolean send(ByteBuf datagram, InetSocketAddress to) {
         if (closed || to == null) {
             datagram.release();
             lost.incrementAndGet();
-            return;
+            return false;
         }
         pending.add(datagram);
         pendingTo.add(to);
+        return true;
     }
 
     @Override
