@@ -14,6 +14,8 @@ import javax.crypto.spec.IvParameterSpec;
  * {@link ChaCha20Poly1305Engine} over the JDK's {@code ChaCha20-Poly1305} Cipher: one Cipher, re-initialised
  * per packet with that packet's nonce through one reused {@link NonceSpec}.
  *
+ * <p>The copying {@link #seal}/{@link #open} use the same scratch array when either buffer is direct.
+ *
  * <p>In place: heap buffers are processed in their backing array; direct buffers are copied into one heap
  * scratch array (grown to the largest packet, reused), processed there and copied back, because the JDK's
  * ByteBuffer path for direct buffers goes through {@code CipherSpi}'s temporary arrays (about 3.7 KB of
@@ -52,7 +54,15 @@ final class JdkChaCha20Poly1305 implements ChaCha20Poly1305Engine {
     public int seal(byte[] nonce12, ByteBuffer src, ByteBuffer dst) {
         initEncrypt(nonce12);
         try {
-            return cipher.doFinal(src, dst);
+            if (src.hasArray() && dst.hasArray()) {
+                return cipher.doFinal(src, dst);
+            }
+            int length = src.remaining();                         // direct: through the scratch array
+            byte[] work = scratch(length + Aead.TAG_LENGTH);
+            src.get(work, 0, length);
+            int written = cipher.doFinal(work, 0, length, work, 0);
+            dst.put(work, 0, written);
+            return written;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(TRANSFORMATION + " encryption of " + src.remaining() + " bytes failed", e);
         }
@@ -63,7 +73,14 @@ final class JdkChaCha20Poly1305 implements ChaCha20Poly1305Engine {
         int length = src.remaining();
         initDecrypt(nonce12);
         try {
-            return cipher.doFinal(src, dst);
+            if (src.hasArray() && dst.hasArray()) {
+                return cipher.doFinal(src, dst);
+            }
+            byte[] work = scratch(length);                        // direct: through the scratch array
+            src.get(work, 0, length);
+            int plain = cipher.doFinal(work, 0, length, work, 0);
+            dst.put(work, 0, plain);
+            return plain;
         } catch (AEADBadTagException e) {
             throw e;
         } catch (GeneralSecurityException e) {
