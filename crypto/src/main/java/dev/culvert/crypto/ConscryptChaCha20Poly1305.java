@@ -15,9 +15,10 @@ import javax.crypto.Cipher;
  * {@link NonceSpec}.
  *
  * <p>In place: direct buffers go straight to BoringSSL (which allows input and output to be the same
- * memory) through {@code Cipher.doFinal(ByteBuffer, ByteBuffer)}, with two reused views of the caller's
- * buffer (the JCA refuses one object as both input and output); heap buffers use the array form, which
- * Conscrypt stages through its own reusable buffer.
+ * memory) through {@code Cipher.doFinal(ByteBuffer, ByteBuffer)}. The JCA refuses one object as both
+ * input and output, so the output is the caller's buffer itself and the input a duplicate of it, kept
+ * while the same buffer object comes back (one 48-byte object per new buffer object otherwise). Heap
+ * buffers use the array form, which Conscrypt stages through its own reusable buffer.
  *
  * <p>Conscrypt, like the JDK, refuses to encrypt twice in a row under the same key and nonce
  * ({@code InvalidAlgorithmParameterException}); that is reported as {@link IllegalStateException}.
@@ -28,7 +29,7 @@ final class ConscryptChaCha20Poly1305 implements ChaCha20Poly1305Engine {
     private final Cipher cipher;
     private final RawChaChaKey key;
     private final NonceSpec spec = new NonceSpec();
-    /** The caller's buffer the two views below were made from; views are remade when another buffer comes. */
+    /** The caller's buffer {@link #input} duplicates; remade when another buffer object comes. */
     private ByteBuffer viewed;
     private ByteBuffer input;
     private ByteBuffer output;
@@ -130,15 +131,19 @@ final class ConscryptChaCha20Poly1305 implements ChaCha20Poly1305Engine {
         }
     }
 
-    /** Points the input view at {@code [offset, offset + inLength)} and the output view at {@code offset}. */
+    /**
+     * Points the input view at {@code [offset, offset + inLength)} and the output, which is {@code buf}
+     * itself (its position and limit are the engine's to move), at {@code [offset, offset + outLength)}.
+     * The input view is a duplicate of {@code buf}, made again only when another buffer object comes.
+     */
     private void views(ByteBuffer buf, int offset, int inLength, int outLength) {
         if (buf != viewed) {
             viewed = buf;
             input = buf.duplicate();
-            output = buf.duplicate();
         }
         input.clear().position(offset).limit(offset + inLength);
-        output.clear().position(offset).limit(offset + outLength);
+        buf.limit(buf.capacity()).position(offset).limit(offset + outLength);
+        output = buf;
     }
 
     private static AEADBadTagException badTag(int length, GeneralSecurityException e) {
