@@ -14,7 +14,8 @@ import javax.crypto.AEADBadTagException;
  *
  * <p>The data path seals and opens IN PLACE ({@link #sealInPlace}, {@link #openInPlace}): one buffer per
  * packet, usually direct (a Netty pooled direct buffer's NIO view), with 16 bytes of room after the
- * plaintext for the tag. With Conscrypt and a direct buffer nothing is copied on the Java side.
+ * plaintext for the tag. With Conscrypt and a direct buffer nothing is copied on the Java side (it keeps
+ * a duplicate of the last buffer object it was given, until another comes or {@link #close}).
  *
  * <p>Buffers may be heap or direct. The copying {@link #seal}/{@link #open} work in place too when {@code src} and
  * {@code dst} are distinct {@code ByteBuffer} objects (e.g. a {@code duplicate()}) whose content starts at
