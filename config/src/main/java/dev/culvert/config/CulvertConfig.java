@@ -19,10 +19,19 @@ import java.util.Optional;
  * @param controlSocket  the unix control socket's path (configured, or derived from the file name)
  * @param logLevel       error, warn, info, debug or trace (lower case)
  * @param listenTcp      the local TCP address to accept peers on (tunnels with transport = tcp); empty: none
+ * @param aead           the data-path ChaCha20-Poly1305: auto, jdk, conscrypt or bc (lower case)
  */
 public record CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocketAddress> listenUdp,
                             Map<String, TunnelConfig> tunnels, Optional<InetSocketAddress> metricsBind,
-                            Path controlSocket, String logLevel, Optional<InetSocketAddress> listenTcp) {
+                            Path controlSocket, String logLevel, Optional<InetSocketAddress> listenTcp,
+                            String aead) {
+
+    /** A configuration with {@code aead = auto}. */
+    public CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocketAddress> listenUdp,
+                         Map<String, TunnelConfig> tunnels, Optional<InetSocketAddress> metricsBind,
+                         Path controlSocket, String logLevel, Optional<InetSocketAddress> listenTcp) {
+        this(source, privateKeyFile, listenUdp, tunnels, metricsBind, controlSocket, logLevel, listenTcp, DEFAULT_AEAD);
+    }
 
     /** A configuration that does not listen on TCP. */
     public CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocketAddress> listenUdp,
@@ -37,6 +46,8 @@ public record CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocke
     public static final InetSocketAddress DEFAULT_METRICS_BIND = new InetSocketAddress("127.0.0.1", 9586);
     /** The log level when the file names none. */
     public static final String DEFAULT_LOG_LEVEL = "info";
+    /** The data-path AEAD choice when the file names none: measured at start. */
+    public static final String DEFAULT_AEAD = "auto";
 
     /** Null-checks and takes an unmodifiable, order-keeping copy of the tunnels. */
     public CulvertConfig {
@@ -48,6 +59,7 @@ public record CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocke
         Objects.requireNonNull(controlSocket, "controlSocket");
         Objects.requireNonNull(logLevel, "logLevel");
         Objects.requireNonNull(listenTcp, "listenTcp");
+        Objects.requireNonNull(aead, "aead");
     }
 
     /** A configuration with the default metrics address, control socket and log level. */

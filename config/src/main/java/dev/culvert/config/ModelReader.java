@@ -43,6 +43,7 @@ final class ModelReader {
         Path controlSocket = culvert.child("control").optionalParsed("socket", text -> Values.path(text, baseDir))
                 .orElse(CulvertConfig.defaultControlSocket(source));
         LogLevelName logLevel = culvert.oneOf("log-level", LogLevelName.class);
+        AeadName aead = culvert.oneOf("aead", AeadName.class);
 
         List<TunnelReader> readers = new ArrayList<>();
         for (Map.Entry<String, ConfigValue> entry : tunnelsInFileOrder()) {
@@ -61,11 +62,11 @@ final class ModelReader {
             }
         }
         checkAcrossTunnels(readers, tunnels, listening, listeningTcp);
-        if (!problems.isEmpty() || privateKeyFile == null || logLevel == null) {
+        if (!problems.isEmpty() || privateKeyFile == null || logLevel == null || aead == null) {
             return null;
         }
         return new CulvertConfig(source, privateKeyFile, listenUdp, tunnels, metricsBind, controlSocket,
-                logLevel.name().toLowerCase(Locale.ROOT), listenTcp);
+                logLevel.name().toLowerCase(Locale.ROOT), listenTcp, aead.name().toLowerCase(Locale.ROOT));
     }
 
     private List<Map.Entry<String, ConfigValue>> tunnelsInFileOrder() {

@@ -31,6 +31,21 @@ class OperationsKeysTest {
         assertThat(config.metricsBind()).contains(new InetSocketAddress("127.0.0.1", 9586));
         assertThat(config.controlSocket()).isEqualTo(Path.of("/run/culvert/site-a.sock"));
         assertThat(config.logLevel()).isEqualTo("info");
+        assertThat(config.aead()).isEqualTo("auto");
+    }
+
+    @Test
+    void aeadNamesAnImplementationCaseInsensitivelyAndNullMeansAuto() throws Exception {
+        assertThat(fx.parse(MINIMAL_HEAD + "  aead = Conscrypt\n" + MINIMAL_TAIL).aead()).isEqualTo("conscrypt");
+        assertThat(fx.parse(MINIMAL_HEAD + "  aead = jdk\n" + MINIMAL_TAIL).aead()).isEqualTo("jdk");
+        assertThat(fx.parse(MINIMAL_HEAD + "  aead = bc\n" + MINIMAL_TAIL).aead()).isEqualTo("bc");
+        assertThat(fx.parse(MINIMAL_HEAD + "  aead = null\n" + MINIMAL_TAIL).aead()).isEqualTo("auto");
+    }
+
+    @Test
+    void unknownAeadIsAProblemListingTheChoices() {
+        assertThat(fx.problem(MINIMAL_HEAD + "  aead = openssl\n" + MINIMAL_TAIL).toString())
+                .contains("culvert.aead: must be one of auto, jdk, conscrypt, bc (got 'openssl')");
     }
 
     @Test

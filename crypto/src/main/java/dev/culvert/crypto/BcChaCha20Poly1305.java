@@ -11,7 +11,9 @@ import org.bouncycastle.crypto.params.ParametersWithIV;
  * {@link ChaCha20Poly1305Engine} over Bouncy Castle's pure-Java ChaCha20-Poly1305. Heap buffers are
  * processed in their backing arrays; direct buffers go through two scratch arrays that grow to the
  * largest packet seen and are reused, so steady-state traffic allocates only the small
- * {@link ParametersWithIV} per packet.
+ * {@link ParametersWithIV} per packet. In place, the input is first copied to the scratch array (Bouncy
+ * Castle copies overlapping input into a new array of its own otherwise), then processed into the
+ * buffer's array (heap) or the second scratch array (direct, copied back).
  */
 final class BcChaCha20Poly1305 implements ChaCha20Poly1305Engine {
 
@@ -50,6 +52,56 @@ final class BcChaCha20Poly1305 implements ChaCha20Poly1305Engine {
         } catch (InvalidCipherTextException e) {
             throw new AEADBadTagException("ChaCha20-Poly1305 tag mismatch on " + length + "-byte input");
         }
+    }
+
+    @Override
+    public int sealInPlace(byte[] nonce12, byte[] ad, ByteBuffer buf, int offset, int length) {
+        try {
+            cipher.init(true, new ParametersWithIV(key, nonce12));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException("refusing to encrypt twice under the same key and nonce", e);
+        }
+        try {
+            return processInPlace(ad, buf, offset, length, length + Aead.TAG_LENGTH);
+        } catch (InvalidCipherTextException e) {
+            throw new IllegalStateException("ChaCha20-Poly1305 encryption failed", e); // cannot happen when sealing
+        }
+    }
+
+    @Override
+    public int openInPlace(byte[] nonce12, byte[] ad, ByteBuffer buf, int offset, int length)
+            throws AEADBadTagException {
+        cipher.init(false, new ParametersWithIV(key, nonce12));
+        try {
+            return processInPlace(ad, buf, offset, length, length - Aead.TAG_LENGTH);
+        } catch (InvalidCipherTextException e) {
+            throw new AEADBadTagException("ChaCha20-Poly1305 tag mismatch on " + length + "-byte input");
+        }
+    }
+
+    private int processInPlace(byte[] ad, ByteBuffer buf, int offset, int inLength, int outLength)
+            throws InvalidCipherTextException {
+        if (ad != null) {
+            cipher.processAADBytes(ad, 0, ad.length);
+        }
+        byte[] in = scratchIn = grow(scratchIn, inLength);
+        buf.get(offset, in, 0, inLength);
+        boolean direct = !buf.hasArray();
+        byte[] out;
+        int outOffset;
+        if (direct) {
+            out = scratchOut = grow(scratchOut, outLength);
+            outOffset = 0;
+        } else {
+            out = buf.array();
+            outOffset = buf.arrayOffset() + offset;
+        }
+        int written = cipher.processBytes(in, 0, inLength, out, outOffset);
+        written += cipher.doFinal(out, outOffset + written);
+        if (direct) {
+            buf.put(offset, out, 0, written);
+        }
+        return written;
     }
 
     /** Runs the initialised cipher over all of {@code src} into {@code dst}, which has room for {@code outLength}. */

@@ -12,8 +12,16 @@ import javax.crypto.spec.IvParameterSpec;
 
 /**
  * {@link ChaCha20Poly1305Engine} over the JDK's {@code ChaCha20-Poly1305} Cipher: one Cipher, re-initialised
- * per packet with that packet's nonce. The only per-packet allocation is the {@link IvParameterSpec}
- * (it copies its array) plus whatever the JDK allocates internally.
+ * per packet with that packet's nonce through one reused {@link NonceSpec}.
+ *
+ * <p>The copying {@link #seal}/{@link #open} use the same scratch array when either buffer is direct.
+ *
+ * <p>In place: heap buffers are processed in their backing array; direct buffers are copied into one heap
+ * scratch array (grown to the largest packet, reused), processed there and copied back, because the JDK's
+ * ByteBuffer path for direct buffers goes through {@code CipherSpi}'s temporary arrays (about 3.7 KB of
+ * garbage per 1420-byte packet on Java 17). Decryption always runs at array offset 0: JDK 17's
+ * ChaCha20Cipher buffers (and copies) ciphertext that does not start at offset 0. What remains per packet
+ * is what the JDK allocates inside {@code init} (key and nonce copies, the Poly1305 key).
  *
  * <p>The JDK refuses to initialise twice in a row with the same key and nonce. For encryption that
  * would be nonce reuse, a caller bug, and is reported as {@link IllegalStateException}. For decryption it
@@ -25,9 +33,12 @@ final class JdkChaCha20Poly1305 implements ChaCha20Poly1305Engine {
     private static final String TRANSFORMATION = "ChaCha20-Poly1305";
     /** A nonce no WireGuard counter produces (its first four bytes are never non-zero). */
     private static final byte[] DETOUR_NONCE = {(byte) 0xFF, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    private static final byte[] EMPTY = new byte[0];
 
     private final Cipher cipher;
     private final RawChaChaKey key;
+    private final NonceSpec spec = new NonceSpec();
+    private byte[] scratch = EMPTY;
 
     JdkChaCha20Poly1305(byte[] keyBytes) {
         try {
@@ -41,15 +52,17 @@ final class JdkChaCha20Poly1305 implements ChaCha20Poly1305Engine {
 
     @Override
     public int seal(byte[] nonce12, ByteBuffer src, ByteBuffer dst) {
+        initEncrypt(nonce12);
         try {
-            cipher.init(Cipher.ENCRYPT_MODE, key, new IvParameterSpec(nonce12));
-        } catch (InvalidKeyException e) {
-            throw new IllegalStateException("refusing to encrypt twice under the same key and nonce", e);
-        } catch (InvalidAlgorithmParameterException e) {
-            throw new IllegalStateException(TRANSFORMATION + " rejected a " + nonce12.length + "-byte nonce", e);
-        }
-        try {
-            return cipher.doFinal(src, dst);
+            if (src.hasArray() && dst.hasArray()) {
+                return cipher.doFinal(src, dst);
+            }
+            int length = src.remaining();                         // direct: through the scratch array
+            byte[] work = scratch(length + Aead.TAG_LENGTH);
+            src.get(work, 0, length);
+            int written = cipher.doFinal(work, 0, length, work, 0);
+            dst.put(work, 0, written);
+            return written;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(TRANSFORMATION + " encryption of " + src.remaining() + " bytes failed", e);
         }
@@ -60,24 +73,99 @@ final class JdkChaCha20Poly1305 implements ChaCha20Poly1305Engine {
         int length = src.remaining();
         initDecrypt(nonce12);
         try {
-            return cipher.doFinal(src, dst);
+            if (src.hasArray() && dst.hasArray()) {
+                return cipher.doFinal(src, dst);
+            }
+            byte[] work = scratch(length);                        // direct: through the scratch array
+            src.get(work, 0, length);
+            int plain = cipher.doFinal(work, 0, length, work, 0);
+            dst.put(work, 0, plain);
+            return plain;
         } catch (AEADBadTagException e) {
             throw e;
         } catch (GeneralSecurityException e) {
-            AEADBadTagException bad = new AEADBadTagException(
-                    TRANSFORMATION + " decryption of " + length + " bytes failed: " + e.getMessage());
-            bad.initCause(e);
-            throw bad;
+            throw badTag(length, e);
+        }
+    }
+
+    @Override
+    public int sealInPlace(byte[] nonce12, byte[] ad, ByteBuffer buf, int offset, int length) {
+        initEncrypt(nonce12);
+        if (ad != null) {
+            cipher.updateAAD(ad);
+        }
+        try {
+            if (buf.hasArray()) {
+                byte[] array = buf.array();
+                int at = buf.arrayOffset() + offset;
+                return cipher.doFinal(array, at, length, array, at);
+            }
+            byte[] work = scratch(length + Aead.TAG_LENGTH);
+            buf.get(offset, work, 0, length);
+            int written = cipher.doFinal(work, 0, length, work, 0);
+            buf.put(offset, work, 0, written);
+            return written;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(TRANSFORMATION + " encryption of " + length + " bytes failed", e);
+        }
+    }
+
+    @Override
+    public int openInPlace(byte[] nonce12, byte[] ad, ByteBuffer buf, int offset, int length)
+            throws AEADBadTagException {
+        initDecrypt(nonce12);
+        if (ad != null) {
+            cipher.updateAAD(ad);
+        }
+        try {
+            if (buf.hasArray() && buf.arrayOffset() + offset == 0) {
+                byte[] array = buf.array();
+                return cipher.doFinal(array, 0, length, array, 0);
+            }
+            byte[] work = scratch(length);
+            buf.get(offset, work, 0, length);
+            int plain = cipher.doFinal(work, 0, length, work, 0);
+            buf.put(offset, work, 0, plain);
+            return plain;
+        } catch (AEADBadTagException e) {
+            throw e;
+        } catch (GeneralSecurityException e) {
+            throw badTag(length, e);
+        }
+    }
+
+    private byte[] scratch(int needed) {
+        if (scratch.length < needed) {
+            Secrets.wipe(scratch);
+            scratch = new byte[Math.max(needed, 2048)];
+        }
+        return scratch;
+    }
+
+    private static AEADBadTagException badTag(int length, GeneralSecurityException e) {
+        AEADBadTagException bad = new AEADBadTagException(
+                TRANSFORMATION + " decryption of " + length + " bytes failed: " + e.getMessage());
+        bad.initCause(e);
+        return bad;
+    }
+
+    private void initEncrypt(byte[] nonce12) {
+        try {
+            cipher.init(Cipher.ENCRYPT_MODE, key, spec.set(nonce12));
+        } catch (InvalidKeyException e) {
+            throw new IllegalStateException("refusing to encrypt twice under the same key and nonce", e);
+        } catch (InvalidAlgorithmParameterException e) {
+            throw new IllegalStateException(TRANSFORMATION + " rejected a " + nonce12.length + "-byte nonce", e);
         }
     }
 
     private void initDecrypt(byte[] nonce12) throws AEADBadTagException {
         try {
-            cipher.init(Cipher.DECRYPT_MODE, key, new IvParameterSpec(nonce12));
+            cipher.init(Cipher.DECRYPT_MODE, key, spec.set(nonce12));
         } catch (InvalidKeyException sameKeyAndNonce) {
             try {
-                cipher.init(Cipher.DECRYPT_MODE, key, new IvParameterSpec(DETOUR_NONCE));
-                cipher.init(Cipher.DECRYPT_MODE, key, new IvParameterSpec(nonce12));
+                cipher.init(Cipher.DECRYPT_MODE, key, spec.set(DETOUR_NONCE));
+                cipher.init(Cipher.DECRYPT_MODE, key, spec.set(nonce12));
             } catch (GeneralSecurityException e) {
                 AEADBadTagException bad = new AEADBadTagException(
                         TRANSFORMATION + " could not be initialised for decryption: " + e.getMessage());
@@ -104,5 +192,6 @@ final class JdkChaCha20Poly1305 implements ChaCha20Poly1305Engine {
             // Nothing more can be done; the key copy below is still wiped.
         }
         key.destroy();
+        Secrets.wipe(scratch);
     }
 }

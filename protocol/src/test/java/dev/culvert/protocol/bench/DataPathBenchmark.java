@@ -23,7 +23,8 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The per-packet costs of the data path, one core: the AEAD alone (JDK vs Bouncy Castle) and a
+ * The per-packet costs of the data path, one core: the AEAD alone, copying (JDK, Conscrypt, Bouncy Castle;
+ * in place: {@link AeadBenchmark}) and a
  * whole packet through the engine (pad, encrypt, frame; then look up, decrypt, replay-check,
  * filter, deliver). Multiply packets/s by the size to get Gbit/s. Not a test: run by bench/jmh.sh.
  */
@@ -34,7 +35,7 @@ public class DataPathBenchmark {
     @Param({"1420"})
     int size;
 
-    @Param({"JDK", "BOUNCY_CASTLE"})
+    @Param({"JDK", "CONSCRYPT", "BOUNCY_CASTLE"})
     ChaCha20Poly1305Factory.Implementation aead;
 
     private DataCipher sealer;
