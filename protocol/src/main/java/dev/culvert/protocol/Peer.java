@@ -15,7 +15,6 @@ import io.netty.buffer.Unpooled;
 
 import javax.crypto.AEADBadTagException;
 import java.net.InetSocketAddress;
-import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 
 /**
@@ -233,9 +232,8 @@ public final class Peer {
             buf.setZero(start + length, padded - length);
         }
         long counter = keypair.sendCounter++;
-        ByteBuffer src = buf.nioBuffer(start, padded);
-        ByteBuffer dst = buf.nioBuffer(start, padded + TransportMessage.TAG_LENGTH);
-        keypair.sender.seal(counter, src, dst);
+        // The buffer's own NIO view (no allocation); withRoom left the tag's 16 bytes after it.
+        keypair.sender.sealInPlace(counter, buf.internalNioBuffer(start, padded));
         int header = start - TransportMessage.HEADER_LENGTH;
         buf.setIntLE(header, MessageType.TRANSPORT)
                 .setIntLE(header + TransportMessage.RECEIVER, keypair.remoteIndex)
@@ -428,8 +426,7 @@ public final class Peer {
         }
         int start = base + TransportMessage.HEADER_LENGTH;
         try {
-            keypair.receiver.open(counter, msg.nioBuffer(start, length - TransportMessage.HEADER_LENGTH),
-                    msg.nioBuffer(start, plainLength));
+            keypair.receiver.openInPlace(counter, msg.internalNioBuffer(start, length - TransportMessage.HEADER_LENGTH));
         } catch (AEADBadTagException | RuntimeException e) {
             counters.drop(DropReason.DECRYPT_FAILED);
             return;
