@@ -8,6 +8,7 @@ import dev.culvert.protocol.netty.StreamFrameDecoder;
 import dev.culvert.protocol.netty.StreamFrameEncoder;
 import dev.culvert.protocol.netty.StreamOutbound;
 import dev.culvert.protocol.noise.LocalStatic;
+import dev.culvert.protocol.transport.FlowControl;
 import dev.culvert.protocol.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -29,11 +30,9 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
@@ -64,8 +63,7 @@ final class TcpTransport implements Transport {
     private final int maxFrame;
     private final Executor resolver;
     private final ScheduledFuture<?> ticker;
-    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
-    private final Set<Object> pausing = new HashSet<>();
+    private final FlowControl flow = new FlowControl();
     private final Set<Channel> connections = new LinkedHashSet<>();
     private final Set<Dialler> diallers = new LinkedHashSet<>();
     private Channel listener;
@@ -90,7 +88,7 @@ final class TcpTransport implements Transport {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(SocketChannel ch) {
-                ch.config().setAutoRead(pausing.isEmpty());
+                ch.config().setAutoRead(!flow.paused());
                 ch.pipeline().addLast("tracker", new Tracker())
                         .addLast("deframe", new StreamFrameDecoder(maxFrame))
                         .addLast("frame", new StreamFrameEncoder())
@@ -157,29 +155,29 @@ final class TcpTransport implements Transport {
     }
 
     private void writabilityChanged() {
-        listeners.forEach(Runnable::run);
+        flow.writabilityChanged();
     }
 
     @Override
     public void addWritabilityListener(Runnable l) {
-        listeners.add(l);
+        flow.addWritabilityListener(l);
     }
 
     @Override
     public void removeWritabilityListener(Runnable l) {
-        listeners.remove(l);
+        flow.removeWritabilityListener(l);
     }
 
     @Override
     public void pauseReads(Object holder) {
-        if (pausing.add(holder) && pausing.size() == 1) {
+        if (flow.pause(holder)) {
             connections.forEach(c -> c.config().setAutoRead(false));
         }
     }
 
     @Override
     public void resumeReads(Object holder) {
-        if (pausing.remove(holder) && pausing.isEmpty()) {
+        if (flow.resume(holder)) {
             connections.forEach(c -> c.config().setAutoRead(true));
         }
     }

@@ -5,6 +5,7 @@ import dev.culvert.protocol.TimeSource;
 import dev.culvert.protocol.netty.ChannelOutbound;
 import dev.culvert.protocol.netty.DatagramEngineHandler;
 import dev.culvert.protocol.noise.LocalStatic;
+import dev.culvert.protocol.transport.FlowControl;
 import dev.culvert.protocol.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBufAllocator;
@@ -21,10 +22,6 @@ import io.netty.channel.epoll.EpollDatagramChannel;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
 /**
@@ -42,8 +39,7 @@ final class UdpTransport implements Transport {
     private final Channel channel;
     private final Engine engine;
     private final DatagramEngineHandler handler;
-    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
-    private final Set<Object> pausing = new HashSet<>();
+    private final FlowControl flow = new FlowControl();
 
     private UdpTransport(Channel channel, Engine engine, DatagramEngineHandler handler) {
         this.channel = channel;
@@ -109,29 +105,29 @@ final class UdpTransport implements Transport {
     }
 
     private void writabilityChanged() {
-        listeners.forEach(Runnable::run);
+        flow.writabilityChanged();
     }
 
     @Override
     public void addWritabilityListener(Runnable listener) {
-        listeners.add(listener);
+        flow.addWritabilityListener(listener);
     }
 
     @Override
     public void removeWritabilityListener(Runnable listener) {
-        listeners.remove(listener);
+        flow.removeWritabilityListener(listener);
     }
 
     @Override
     public void pauseReads(Object holder) {
-        if (pausing.add(holder) && pausing.size() == 1) {
+        if (flow.pause(holder)) {
             channel.config().setAutoRead(false);
         }
     }
 
     @Override
     public void resumeReads(Object holder) {
-        if (pausing.remove(holder) && pausing.isEmpty()) {
+        if (flow.resume(holder)) {
             channel.config().setAutoRead(true);
         }
     }

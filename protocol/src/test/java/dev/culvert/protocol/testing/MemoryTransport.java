@@ -5,6 +5,7 @@ import dev.culvert.protocol.Limits;
 import dev.culvert.protocol.Outbound;
 import dev.culvert.protocol.TimeSource;
 import dev.culvert.protocol.noise.LocalStatic;
+import dev.culvert.protocol.transport.FlowControl;
 import dev.culvert.protocol.transport.Transport;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -14,10 +15,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -39,8 +37,7 @@ public final class MemoryTransport implements Transport, Outbound {
     private final List<ByteBuf> pending = new ArrayList<>();
     private final List<InetSocketAddress> pendingTo = new ArrayList<>();
     private final List<Datagram> backlog = new ArrayList<>();
-    private final List<Runnable> listeners = new CopyOnWriteArrayList<>();
-    private final Set<Object> pausing = new HashSet<>();
+    private final FlowControl flow = new FlowControl();
     private final AtomicLong lost = new AtomicLong();
     private final ScheduledFuture<?> ticker;
     private long inFlight;
@@ -102,7 +99,7 @@ public final class MemoryTransport implements Transport, Outbound {
         pendingTo.clear();
         if (writable && inFlight > highWater) {
             writable = false;
-            listeners.forEach(Runnable::run);
+            flow.writabilityChanged();
         }
     }
 
@@ -113,7 +110,7 @@ public final class MemoryTransport implements Transport, Outbound {
             d.sender().loop.execute(() -> d.sender().consumed(d.bytes()));
             return;
         }
-        if (!pausing.isEmpty()) {
+        if (flow.paused()) {
             backlog.add(d);
             return;
         }
@@ -133,7 +130,7 @@ public final class MemoryTransport implements Transport, Outbound {
         inFlight -= bytes;
         if (!writable && inFlight <= highWater / 2) {
             writable = true;
-            listeners.forEach(Runnable::run);
+            flow.writabilityChanged();
         }
     }
 
@@ -144,22 +141,22 @@ public final class MemoryTransport implements Transport, Outbound {
 
     @Override
     public void addWritabilityListener(Runnable listener) {
-        listeners.add(listener);
+        flow.addWritabilityListener(listener);
     }
 
     @Override
     public void removeWritabilityListener(Runnable listener) {
-        listeners.remove(listener);
+        flow.removeWritabilityListener(listener);
     }
 
     @Override
     public void pauseReads(Object holder) {
-        pausing.add(holder);
+        flow.pause(holder);
     }
 
     @Override
     public void resumeReads(Object holder) {
-        if (pausing.remove(holder) && pausing.isEmpty()) {
+        if (flow.resume(holder)) {
             List<Datagram> held = new ArrayList<>(backlog);
             backlog.clear();
             for (Datagram d : held) {
