@@ -29,7 +29,7 @@ ENGINE_ARGS=(--storage-driver=overlay2 --iptables=false --ip-forward=false --bri
 STATE_DIR=/run/culvert-containers
 PID_FILE=$STATE_DIR/dockerd.pid
 ENGINE_LOG=$STATE_DIR/dockerd.log
-ENGINE_WAIT_SECONDS=30
+ENGINE_WAIT_SECONDS=90
 DOCKERFILE_DIR=$REPO/it-tests/src/test/resources/containers
 PACKAGE_DIR=$REPO/packaging/target
 
@@ -76,10 +76,12 @@ start_engine() {
   mkdir -p "$STATE_DIR"
   log "starting dockerd ${ENGINE_ARGS[*]} (log: $ENGINE_LOG)"
   nohup dockerd "${ENGINE_ARGS[@]}" >"$ENGINE_LOG" 2>&1 </dev/null &
-  echo $! >"$PID_FILE"
+  local started=$!
+  echo "$started" >"$PID_FILE"
   local waited=0
   until engine_answers; do
-    if ! our_engine_pid >/dev/null || [ "$waited" -ge $((ENGINE_WAIT_SECONDS * 10)) ]; then
+    # Until nohup has exec'd dockerd its comm is still "nohup": watch the pid itself, not its name.
+    if ! kill -0 "$started" 2>/dev/null || [ "$waited" -ge $((ENGINE_WAIT_SECONDS * 10)) ]; then
       echo "----- dockerd log ($ENGINE_LOG) -----" >&2
       tail -n 60 "$ENGINE_LOG" >&2 || true
       echo "-----" >&2
