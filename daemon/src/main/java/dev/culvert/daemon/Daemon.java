@@ -24,6 +24,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 
@@ -94,8 +95,7 @@ public final class Daemon implements AutoCloseable {
         ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
         selfTest(alloc);
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
-                new DefaultThreadFactory("culvert-loop", true),
-                BusyPollIoHandler.newFactory(BusyPollIoHandler.windowMicrosFromProperty()));
+                new DefaultThreadFactory("culvert-loop", true), EpollIoHandler.newFactory());
         Daemon daemon = new Daemon(config, group, local, alloc);
         try {
             daemon.bringUp();
