@@ -42,6 +42,8 @@ public final class Engine {
     private final LocalStatic local;
     private final TimeSource time;
     private final SecureRandom random;
+    /** For timer jitter only (not secret): a lone packet must not wait on the kernel's entropy pool. */
+    private final java.util.SplittableRandom timerRandom;
     private final ByteBufAllocator alloc;
     private final Outbound outbound;
     private final IndexTable indices;
@@ -68,6 +70,7 @@ public final class Engine {
         this.local = local;
         this.time = time;
         this.random = random;
+        this.timerRandom = new java.util.SplittableRandom(random.nextLong());
         this.alloc = alloc;
         this.outbound = outbound;
         this.indices = new IndexTable(random);
@@ -267,6 +270,11 @@ public final class Engine {
         return random;
     }
 
+    /** A uniform double in [0, 1) for timer jitter and backoff (whitepaper §6.1); not for keys. */
+    double timerJitter() {
+        return timerRandom.nextDouble();
+    }
+
     TimeSource time() {
         return time;
     }
@@ -290,6 +298,6 @@ public final class Engine {
 
     /** Random 0..REKEY_TIMEOUT_JITTER_MAX nanoseconds for handshake timers. */
     long jitter() {
-        return (long) (random.nextDouble() * Spec.REKEY_TIMEOUT_JITTER_MAX_NANOS);
+        return (long) (timerRandom.nextDouble() * Spec.REKEY_TIMEOUT_JITTER_MAX_NANOS);
     }
 }

@@ -197,7 +197,7 @@ final class PeerTimers {
     /** 5 s doubling to 30 s, each stretched by up to 50 %, so retries do not beat in step with other peers'. */
     private long persistBackoff(int round) {
         long base = Math.min(PERSIST_BACKOFF_MAX_NANOS, PERSIST_BACKOFF_MIN_NANOS << Math.min(round, 8));
-        double jitter = 1.0 + engine.random().nextDouble() * 0.5;
+        double jitter = 1.0 + engine.timerJitter() * 0.5;
         return (long) (base * jitter);
     }
 
