@@ -82,6 +82,8 @@ final class Tunnel implements AutoCloseable, TunnelView {
             TunnelInitializer.Settings settings = new TunnelInitializer.Settings(config.name(), remote,
                     allowedIps(config.peer().allowedIps()), config.device().mode() == DeviceMode.TAP,
                     compression(config.compression()), options);
+            // One pool for the whole path: device reads come from the allocator the transport writes with.
+            device.config().setAllocator(transport.engine().alloc());
             device.pipeline().addLast(new TunnelInitializer(settings, transport, p -> {
                 tunnel.peer = p;
                 tunnel.counters = p.counters();
