@@ -289,6 +289,16 @@ final class Tunnel implements AutoCloseable, TunnelView {
         runDownHooks();
         connection.close();
         device.close().awaitUninterruptibly();
+        // The pipeline's teardown removes the peer too, but only in a later loop task: remove it now, so a
+        // tunnel restarted by a reload can add the same peer key again at once.
+        Peer p = peer;
+        if (p != null) {
+            if (transport.eventLoop().inEventLoop()) {
+                transport.engine().removePeer(p);
+            } else if (!transport.eventLoop().isShuttingDown()) {
+                transport.eventLoop().submit(() -> transport.engine().removePeer(p)).awaitUninterruptibly();
+            }
+        }
         peer = null;
     }
 
