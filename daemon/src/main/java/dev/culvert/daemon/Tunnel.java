@@ -288,7 +288,11 @@ final class Tunnel implements AutoCloseable, TunnelView {
     public void close() {
         runDownHooks();
         connection.close();
-        device.close().awaitUninterruptibly();
+        if (device.isRegistered()) {
+            device.close().awaitUninterruptibly();
+        } else {
+            device.unsafe().closeForcibly(); // never reached its loop (the tunnel failed before): just the fd
+        }
         // The pipeline's teardown removes the peer too, but only in a later loop task: remove it now, so a
         // tunnel restarted by a reload can add the same peer key again at once.
         Peer p = peer;

@@ -210,6 +210,20 @@ class TwinSitesTest {
     }
 
     @Test
+    void aTunnelThatCannotStartSaysWhyAndLeavesNoDeviceOpen() throws Exception {
+        Path psk = dir.resolve("ab.psk");
+        Files.createFile(psk, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(psk, Keys.encode(Keys.generatePresharedKey(new SecureRandom())) + "\n");
+        CulvertConfig config = config("a.conf", siteA("", "0").replace("peer { public-key",
+                "peer { preshared-key-file = ab.psk, public-key"));
+        // Checked when the file was read; loosened before the daemon starts: the tunnel must refuse it.
+        Files.setPosixFilePermissions(psk, PosixFilePermissions.fromString("rw-r--r--"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Daemon.start(config, hostA))
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("ab.psk");
+        assertThat(hostA.devices.get("cv-a1").isOpen()).isFalse();
+    }
+
+    @Test
     void stopClosesEveryDeviceAndTheTransports() throws Exception {
         Daemon a = start("a.conf", siteA("", "0"), hostA);
         Daemon b = start("b.conf", siteB(), hostB);
