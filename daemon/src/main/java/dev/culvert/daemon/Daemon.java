@@ -303,10 +303,10 @@ public final class Daemon implements AutoCloseable {
         try {
             choice = ChaCha20Poly1305Factory.choose(setting);
         } catch (IllegalStateException | IllegalArgumentException e) {
-            throw new IOException("culvert.aead = " + setting + ": " + e.getMessage(), e);
+            throw new IOException("culvert.aead (or -D" + ChaCha20Poly1305Factory.PROPERTY + "): " + e.getMessage(), e);
         }
-        LOG.log(System.Logger.Level.INFO, "Java {0}; ChaCha20-Poly1305: {1}{2}", Runtime.version().toString(),
-                choice.describe(), choice.forced() ? " (forced by culvert.aead)" : "");
+        LOG.log(System.Logger.Level.INFO, "Java {0}; ChaCha20-Poly1305: {1}", Runtime.version().toString(),
+                choice.describe());
         if (choice.chosen() == ChaCha20Poly1305Factory.Implementation.JDK && Runtime.version().feature() < 20) {
             LOG.log(System.Logger.Level.WARNING, "Java {0}''s ChaCha20-Poly1305 has no CPU intrinsics; Conscrypt "
                     + "or Java 21+ moves several times the traffic per core", String.valueOf(Runtime.version().feature()));

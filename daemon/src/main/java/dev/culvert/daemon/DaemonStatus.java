@@ -30,8 +30,7 @@ final class DaemonStatus {
                 .map(t -> new ShowRequests.TunnelSource(t.config(), t)).toList();
         int port = udp == null || udp.localAddress() == null ? 0 : udp.localAddress().getPort();
         String key = Keys.encode(publicKey);
-        Counters interfaceCounters = udp != null ? udp.engine().counters()
-                : tcp != null ? tcp.engine().counters() : new Counters();
+        Counters interfaceCounters = Counters.sumOf(interfaceCounters(udp, tcp));
         return new ShowRequests.Source() {
             @Override
             public String publicKey() {

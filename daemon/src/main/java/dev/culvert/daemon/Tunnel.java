@@ -54,6 +54,11 @@ final class Tunnel implements AutoCloseable, TunnelView {
     private Peer.State lastState;
     private volatile boolean hooksConfigured;
     private boolean downHooksRan;
+    /** Set by {@link #close()}: the device is closing because we close it. */
+    private volatile boolean closing;
+    /** The device closed without us (deleted under us, or the kernel reported an error on it). */
+    private volatile boolean deviceLost;
+    private boolean deviceLossLogged;
 
     private Tunnel(TunnelConfig config, Channel device, Transport transport, Executor resolver) {
         this.config = config;
@@ -96,6 +101,11 @@ final class Tunnel implements AutoCloseable, TunnelView {
             if (tunnel.peer == null) {
                 throw new IOException("tunnel " + config.name() + ": the tunnel pipeline did not start (see the log)");
             }
+            device.closeFuture().addListener(f -> {
+                if (!tunnel.closing) {
+                    tunnel.deviceLost = true;
+                }
+            });
             links.configure(config.device());
             tunnel.hooksConfigured = true;
             Hooks.run(config.name(), "up", config.up(), tunnel.hookValues(endpoint), config.hookTimeout(), true);
@@ -225,7 +235,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
     @Override
     public State state() {
         Peer p = peer;
-        if (p == null) {
+        if (p == null || deviceLost) {
             return State.DOWN;
         }
         return switch (p.state()) {
@@ -254,8 +264,25 @@ final class Tunnel implements AutoCloseable, TunnelView {
         return transport;
     }
 
+    /**
+     * True if the device went away without the tunnel closing it: the tunnel passes nothing until a reload
+     * (which restarts it) or a restart of the daemon.
+     */
+    boolean deviceLost() {
+        return deviceLost;
+    }
+
     /** Logs state changes; called periodically on the loop. */
     void watch() {
+        if (deviceLost) {
+            if (!deviceLossLogged) {
+                deviceLossLogged = true;
+                LOG.log(System.Logger.Level.ERROR, "tunnel {0}: device {1} is gone (deleted, or the kernel reported "
+                        + "an error on it); the tunnel passes nothing until a reload (SIGHUP, systemctl reload) "
+                        + "re-creates it", config.name(), config.device().name());
+            }
+            return;
+        }
         Peer peer = this.peer;
         if (peer == null) {
             return;
@@ -263,7 +290,8 @@ final class Tunnel implements AutoCloseable, TunnelView {
         Peer.State state = peer.state();
         if (state != lastState) {
             if (lastState != null || state != Peer.State.DOWN) {
-                boolean normal = state == Peer.State.UP || (state == Peer.State.CONNECTING && lastState == null);
+                boolean normal = state == Peer.State.UP
+                        || (state == Peer.State.CONNECTING && (lastState == null || lastState == Peer.State.DOWN));
                 LOG.log(normal ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
                         "tunnel {0}: {1}{2}", config.name(), state.name().toLowerCase(java.util.Locale.ROOT),
                         state == Peer.State.UP ? " (peer at " + Addresses.format(peer.endpoint()) + ")"
@@ -286,6 +314,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
      */
     @Override
     public void close() {
+        closing = true;
         runDownHooks();
         connection.close();
         if (device.isRegistered()) {

@@ -90,11 +90,12 @@ final class TunnelSet {
                 close(t);
                 removed++;
                 LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} removed", t.name());
-            } else if (!wanted.equals(t.config())) {
+            } else if (!wanted.equals(t.config()) || t.deviceLost()) {
                 close(t);
                 toOpen.add(wanted);
                 restarted++;
-                LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} changed; restarting it", t.name());
+                LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} {1}; restarting it", t.name(),
+                        t.deviceLost() ? "lost its device" : "changed");
             } else {
                 kept++;
             }

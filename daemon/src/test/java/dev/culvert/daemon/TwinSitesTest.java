@@ -210,6 +210,19 @@ class TwinSitesTest {
     }
 
     @Test
+    void aDeviceDeletedUnderTheTunnelShowsDownAndAReloadRecreatesIt() throws Exception {
+        Daemon a = start("a.conf", siteA("", "0"), hostA);
+        MemoryTunChannel lost = hostA.devices.get("cv-a1");
+        lost.close().sync(); // as `ip link del cv-a1` does to a real one
+        await().atMost(5, TimeUnit.SECONDS).until(() -> state(a, "t1") == TunnelView.State.DOWN);
+        assertThat(show("a.sock", "t1")).contains("\"state\":\"down\"");
+        a.reload(config("a.conf", siteA("", "0"))); // unchanged config, but the device is gone: restarted
+        assertThat(hostA.devices.get("cv-a1")).isNotSameAs(lost);
+        assertThat(hostA.devices.get("cv-a1").isOpen()).isTrue();
+        assertThat(state(a, "t1")).isEqualTo(TunnelView.State.DOWN); // a server waiting for its client again
+    }
+
+    @Test
     void aTunnelThatCannotStartSaysWhyAndLeavesNoDeviceOpen() throws Exception {
         Path psk = dir.resolve("ab.psk");
         Files.createFile(psk, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));

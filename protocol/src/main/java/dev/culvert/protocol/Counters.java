@@ -33,6 +33,20 @@ public final class Counters {
         return drops.get(reason.ordinal());
     }
 
+    /** A snapshot adding several counter sets up, e.g. the interface drops of the UDP and the TCP engine. */
+    public static Counters sumOf(java.util.Collection<Counters> all) {
+        Counters sum = new Counters();
+        for (Counters c : all) {
+            for (int i = 0; i < sum.kinds.length(); i++) {
+                sum.kinds.set(i, sum.kinds.get(i) + c.kinds.get(i));
+            }
+            for (int i = 0; i < sum.drops.length(); i++) {
+                sum.drops.set(i, sum.drops.get(i) + c.drops.get(i));
+            }
+        }
+        return sum;
+    }
+
     public long totalDrops() {
         long sum = 0;
         for (int i = 0; i < drops.length(); i++) {

@@ -149,12 +149,17 @@ public final class Peer {
     }
 
     /**
-     * The transport to the endpoint has just come up (a TCP connection): handshake now, even if an
-     * initiation went nowhere moments ago (which would otherwise hold the next one back 5 s).
+     * A path to the endpoint has just come up (a TCP connection, or the tunnel's start): handshake now,
+     * even if an initiation went nowhere moments ago (which would otherwise hold the next one back 5 s),
+     * and even if a session exists — a server that restarted behind a new connection no longer has its
+     * keys, and a keepalive under the old ones would only be dropped there as an unknown index.
      */
     public void transportReady() {
         handshakeSentEver = false;
-        start();
+        if (endpoint != null) {
+            sendHandshakeInitiation(false);
+        }
+        updateState();
     }
 
     /** Starts the peer: with a known endpoint, handshakes right away (a keepalive pulls one in). */
@@ -239,11 +244,13 @@ public final class Peer {
                 .setIntLE(header + TransportMessage.RECEIVER, keypair.remoteIndex)
                 .setLongLE(header + TransportMessage.COUNTER, counter);
         buf.setIndex(header, start + padded + TransportMessage.TAG_LENGTH);
-        counters.add(Kind.TX_PACKETS, 1);
-        counters.add(Kind.TX_BYTES, buf.readableBytes());
+        int bytes = buf.readableBytes();
         if (!engine.outbound().send(buf, endpoint)) {
             counters.drop(DropReason.NO_CONNECTION);
+            return;
         }
+        counters.add(Kind.TX_PACKETS, 1);
+        counters.add(Kind.TX_BYTES, bytes);
         timers.anyAuthenticatedPacketTraversal(now);
         timers.anyAuthenticatedPacketSent();
         if (length > 0) {

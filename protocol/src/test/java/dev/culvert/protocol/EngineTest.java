@@ -182,4 +182,19 @@ class EngineTest {
         link.b.engine.receive(forged, new InetSocketAddress(MemoryLink.A_ADDR.getAddress(), 1));
         assertThat(link.b.peer.endpoint()).isEqualTo(moved);
     }
+
+    @Test
+    void aNewPathHandshakesAgainEvenWithASession() {
+        link = new MemoryLink();
+        link.a.peer.start();
+        link.pump();
+        assertThat(link.a.peer.hasSession()).isTrue();
+        // a TCP redial to a server that restarted: its keys are gone, so a keepalive under ours would be dropped
+        link.time.advance(java.time.Duration.ofSeconds(1));
+        link.a.peer.transportReady();
+        assertThat(link.wire).hasSize(1);
+        assertThat(MessageType.of(link.wire.peek().data())).isEqualTo(MessageType.INITIATION);
+        link.pump();
+        assertThat(link.a.peer.counters().get(Counters.Kind.HANDSHAKES_COMPLETED)).isEqualTo(2);
+    }
 }
