@@ -182,11 +182,6 @@ final class TcpTransport implements Transport {
         }
     }
 
-    /** Live connections (accepted and dialled). Loop only. */
-    int connectionCount() {
-        return connections.size();
-    }
-
     /** Bytes written to the connections and not yet taken by the kernel. Loop only. */
     long pendingWriteBytes() {
         long sum = 0;
@@ -195,11 +190,6 @@ final class TcpTransport implements Transport {
             sum += out == null ? 0 : out.totalPendingWriteBytes();
         }
         return sum;
-    }
-
-    /** Client tunnels being kept connected. Loop only. */
-    int diallerCount() {
-        return diallers.size();
     }
 
     @Override

@@ -256,14 +256,6 @@ final class Tunnel implements AutoCloseable, TunnelView {
         return config;
     }
 
-    Channel device() {
-        return device;
-    }
-
-    Transport transport() {
-        return transport;
-    }
-
     /**
      * True if the device went away without the tunnel closing it: the tunnel passes nothing until a reload
      * (which restarts it) or a restart of the daemon.

@@ -39,10 +39,6 @@ public final class WireGuardHandler extends ChannelDuplexHandler implements Inbo
         this.peer = peer;
     }
 
-    public Peer peer() {
-        return peer;
-    }
-
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;

@@ -17,7 +17,6 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -38,7 +37,6 @@ public final class MemoryTransport implements Transport, Outbound {
     private final List<InetSocketAddress> pendingTo = new ArrayList<>();
     private final List<Datagram> backlog = new ArrayList<>();
     private final FlowControl flow = new FlowControl();
-    private final AtomicLong lost = new AtomicLong();
     private final ScheduledFuture<?> ticker;
     private long inFlight;
     private boolean writable = true;
@@ -73,7 +71,6 @@ public final class MemoryTransport implements Transport, Outbound {
     public boolean send(ByteBuf datagram, InetSocketAddress to) {
         if (closed || to == null) {
             datagram.release();
-            lost.incrementAndGet();
             return false;
         }
         pending.add(datagram);
@@ -88,8 +85,7 @@ public final class MemoryTransport implements Transport, Outbound {
             MemoryTransport to = network.lookup(pendingTo.get(i));
             if (to == null || to.closed) {
                 data.release();
-                lost.incrementAndGet();
-                continue;
+                    continue;
             }
             int bytes = data.readableBytes();
             inFlight += bytes;
@@ -165,21 +161,6 @@ public final class MemoryTransport implements Transport, Outbound {
             }
             endOfBurst();
         }
-    }
-
-    /** Datagrams held while reads are paused. */
-    public int backlog() {
-        return backlog.size();
-    }
-
-    /** Bytes sent and not yet read by their receivers. Loop only. */
-    public long inFlightBytes() {
-        return inFlight;
-    }
-
-    /** Datagrams lost: to an address nobody holds, or sent while closed. */
-    public long lost() {
-        return lost.get();
     }
 
     /** Datagram transports need no connection: {@code onReady} runs at once, on the loop. */
