@@ -228,22 +228,14 @@ final class Tunnel implements AutoCloseable, TunnelView {
 
     @Override
     public boolean up() {
-        Peer p = peer;
-        return p != null && (p.state() == Peer.State.UP || p.state() == Peer.State.STALE);
+        Peer.State state = state();
+        return state == Peer.State.UP || state == Peer.State.STALE;
     }
 
     @Override
-    public State state() {
+    public Peer.State state() {
         Peer p = peer;
-        if (p == null || deviceLost) {
-            return State.DOWN;
-        }
-        return switch (p.state()) {
-            case CONNECTING -> State.CONNECTING;
-            case UP -> State.UP;
-            case STALE -> State.STALE;
-            case DOWN -> State.DOWN;
-        };
+        return p == null || deviceLost ? Peer.State.DOWN : p.state();
     }
 
     @Override

@@ -5,7 +5,7 @@ import dev.culvert.config.CulvertConfig;
 import dev.culvert.crypto.Keys;
 import dev.culvert.crypto.X25519;
 import dev.culvert.daemon.control.ControlClient;
-import dev.culvert.daemon.metrics.TunnelView;
+import dev.culvert.protocol.Peer;
 import dev.culvert.daemon.tun.MemoryTunChannel;
 import dev.culvert.protocol.testing.MemoryNetwork;
 import io.netty.buffer.ByteBuf;
@@ -119,7 +119,7 @@ class TwinSitesTest {
         return ControlClient.request(dir.resolve(socket), "show " + tunnel);
     }
 
-    private static TunnelView.State state(Daemon daemon, String tunnel) {
+    private static Peer.State state(Daemon daemon, String tunnel) {
         return daemon.tunnels().stream().filter(t -> t.name().equals(tunnel)).findFirst().orElseThrow().state();
     }
 
@@ -155,15 +155,15 @@ class TwinSitesTest {
     void connectingBeforeThePeerExistsThenUpAndTrafficBothWays() throws Exception {
         Daemon b = start("b.conf", siteB(), hostB);
         // a does not exist yet: b has an endpoint and is handshaking into the void
-        assertThat(state(b, "t1")).isEqualTo(TunnelView.State.CONNECTING);
+        assertThat(state(b, "t1")).isEqualTo(Peer.State.CONNECTING);
         assertThat(show("b.sock", "t1")).contains("\"state\":\"connecting\"");
 
         Daemon a = start("a.conf", siteA("", "0"), hostA);
         assertThat(show("a.sock", "t1")).contains("\"state\":\"down\""); // waits for b to call in
         // b retries its handshake after REKEY_TIMEOUT (5 s + jitter); the first packet may also pull one in
         hostB.devices.get("cv-b1").inject(ipv4(2, 1, 84, 1));
-        await().atMost(15, TimeUnit.SECONDS).until(() -> state(b, "t1") == TunnelView.State.UP
-                && state(a, "t1") == TunnelView.State.UP);
+        await().atMost(15, TimeUnit.SECONDS).until(() -> state(b, "t1") == Peer.State.UP
+                && state(a, "t1") == Peer.State.UP);
         assertThat(show("b.sock", "t1")).contains("\"state\":\"up\"");
         assertThat(show("a.sock", "t1")).contains("\"state\":\"up\"");
 
@@ -214,12 +214,12 @@ class TwinSitesTest {
         Daemon a = start("a.conf", siteA("", "0"), hostA);
         MemoryTunChannel lost = hostA.devices.get("cv-a1");
         lost.close().sync(); // as `ip link del cv-a1` does to a real one
-        await().atMost(5, TimeUnit.SECONDS).until(() -> state(a, "t1") == TunnelView.State.DOWN);
+        await().atMost(5, TimeUnit.SECONDS).until(() -> state(a, "t1") == Peer.State.DOWN);
         assertThat(show("a.sock", "t1")).contains("\"state\":\"down\"");
         a.reload(config("a.conf", siteA("", "0"))); // unchanged config, but the device is gone: restarted
         assertThat(hostA.devices.get("cv-a1")).isNotSameAs(lost);
         assertThat(hostA.devices.get("cv-a1").isOpen()).isTrue();
-        assertThat(state(a, "t1")).isEqualTo(TunnelView.State.DOWN); // a server waiting for its client again
+        assertThat(state(a, "t1")).isEqualTo(Peer.State.DOWN); // a server waiting for its client again
     }
 
     @Test
@@ -241,7 +241,7 @@ class TwinSitesTest {
         Daemon a = start("a.conf", siteA("", "0"), hostA);
         Daemon b = start("b.conf", siteB(), hostB);
         hostB.devices.get("cv-b1").inject(ipv4(2, 1, 60, 7));
-        await().atMost(15, TimeUnit.SECONDS).until(() -> state(b, "t1") == TunnelView.State.UP);
+        await().atMost(15, TimeUnit.SECONDS).until(() -> state(b, "t1") == Peer.State.UP);
         a.close();
         b.close();
         a.close(); // idempotent

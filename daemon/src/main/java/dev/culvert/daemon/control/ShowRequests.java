@@ -61,7 +61,7 @@ public final class ShowRequests {
         TunnelConfig c = source.config();
         TunnelView v = source.view();
         Counters k = v.counters();
-        return new Status.TunnelStatus(c.name(), v.state().word(), c.device().name(),
+        return new Status.TunnelStatus(c.name(), v.state().name().toLowerCase(Locale.ROOT), c.device().name(),
                 c.device().mode().name().toLowerCase(Locale.ROOT), c.transport().name().toLowerCase(Locale.ROOT),
                 c.compression().toString(), c.peer().publicKey(), v.endpoint() == null ? null : Addresses.format(v.endpoint()),
                 c.peer().allowedIps().stream().map(Cidr::toString).toList(), v.lastHandshakeEpochMillis() / 1000,

@@ -44,8 +44,8 @@ class MetricsServerTest {
         }
 
         @Override
-        public State state() {
-            return up() ? State.UP : State.CONNECTING;
+        public Peer.State state() {
+            return up() ? Peer.State.UP : Peer.State.CONNECTING;
         }
 
         @Override
