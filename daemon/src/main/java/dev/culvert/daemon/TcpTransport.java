@@ -15,8 +15,6 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -63,8 +61,7 @@ final class TcpTransport implements Transport {
     private final int maxFrame;
     private final Executor resolver;
     private final ScheduledFuture<?> ticker;
-    private final FlowControl flow = new FlowControl();
-    private final Set<Channel> connections = new LinkedHashSet<>();
+    private final FlowControl flow = new FlowControl(on -> outbound.channels().forEach(c -> c.config().setAutoRead(on)));
     private final Set<Dialler> diallers = new LinkedHashSet<>();
     private Channel listener;
     private volatile boolean closed;
@@ -89,27 +86,11 @@ final class TcpTransport implements Transport {
             @Override
             protected void initChannel(SocketChannel ch) {
                 ch.config().setAutoRead(!flow.paused());
-                ch.pipeline().addLast("tracker", new Tracker())
-                        .addLast("deframe", new StreamFrameDecoder(maxFrame))
+                ch.pipeline().addLast("deframe", new StreamFrameDecoder(maxFrame))
                         .addLast("frame", new StreamFrameEncoder())
-                        .addLast("engine", new StreamEngineHandler(engine, outbound, onActive, TcpTransport.this::writabilityChanged));
+                        .addLast("engine", new StreamEngineHandler(engine, outbound, onActive, flow::writabilityChanged));
             }
         };
-    }
-
-    /** Keeps the set of live connections, so that pausing reads reaches every one of them. */
-    private final class Tracker extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelActive(ChannelHandlerContext ctx) {
-            connections.add(ctx.channel());
-            ctx.fireChannelActive();
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            connections.remove(ctx.channel());
-            ctx.fireChannelInactive();
-        }
     }
 
     /** Listens for peers calling in on {@code local}. */
@@ -154,10 +135,6 @@ final class TcpTransport implements Transport {
         return outbound.isWritable(to);
     }
 
-    private void writabilityChanged() {
-        flow.writabilityChanged();
-    }
-
     @Override
     public void addWritabilityListener(Runnable l) {
         flow.addWritabilityListener(l);
@@ -170,22 +147,18 @@ final class TcpTransport implements Transport {
 
     @Override
     public void pauseReads(Object holder) {
-        if (flow.pause(holder)) {
-            connections.forEach(c -> c.config().setAutoRead(false));
-        }
+        flow.pause(holder);
     }
 
     @Override
     public void resumeReads(Object holder) {
-        if (flow.resume(holder)) {
-            connections.forEach(c -> c.config().setAutoRead(true));
-        }
+        flow.resume(holder);
     }
 
     /** Bytes written to the connections and not yet taken by the kernel. Loop only. */
     long pendingWriteBytes() {
         long sum = 0;
-        for (Channel c : connections) {
+        for (Channel c : outbound.channels()) {
             io.netty.channel.ChannelOutboundBuffer out = c.unsafe().outboundBuffer();
             sum += out == null ? 0 : out.totalPendingWriteBytes();
         }
@@ -311,7 +284,7 @@ final class TcpTransport implements Transport {
         }
         Runnable stop = () -> {
             List.copyOf(diallers).forEach(Dialler::close);
-            List.copyOf(connections).forEach(Channel::close);
+            List.copyOf(outbound.channels()).forEach(Channel::close);
             engine.close();
         };
         if (loop.inEventLoop()) {

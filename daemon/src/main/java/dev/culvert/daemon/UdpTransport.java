@@ -39,12 +39,13 @@ final class UdpTransport implements Transport {
     private final Channel channel;
     private final Engine engine;
     private final DatagramEngineHandler handler;
-    private final FlowControl flow = new FlowControl();
+    private final FlowControl flow;
 
-    private UdpTransport(Channel channel, Engine engine, DatagramEngineHandler handler) {
+    private UdpTransport(Channel channel, Engine engine, DatagramEngineHandler handler, FlowControl flow) {
         this.channel = channel;
         this.engine = engine;
         this.handler = handler;
+        this.flow = flow;
     }
 
     /**
@@ -57,8 +58,9 @@ final class UdpTransport implements Transport {
                              ByteBufAllocator alloc) throws IOException {
         ChannelOutbound outbound = new ChannelOutbound();
         Engine engine = new Engine(identity, TimeSource.of(loop.ticker()), new SecureRandom(), alloc, outbound);
-        UdpTransport[] self = new UdpTransport[1];
-        DatagramEngineHandler handler = new DatagramEngineHandler(engine, outbound, () -> self[0].writabilityChanged());
+        Channel[] socket = new Channel[1];
+        FlowControl flow = new FlowControl(on -> socket[0].config().setAutoRead(on));
+        DatagramEngineHandler handler = new DatagramEngineHandler(engine, outbound, flow::writabilityChanged);
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
                 .channel(EpollDatagramChannel.class)
@@ -75,8 +77,8 @@ final class UdpTransport implements Transport {
             throw new IOException("cannot listen on udp " + Addresses.format(local) + ": "
                     + (cause.getMessage() != null ? cause.getMessage() : cause.toString()), cause);
         }
-        self[0] = new UdpTransport(bound.channel(), engine, handler);
-        return self[0];
+        socket[0] = bound.channel();
+        return new UdpTransport(bound.channel(), engine, handler, flow);
     }
 
     @Override
@@ -104,10 +106,6 @@ final class UdpTransport implements Transport {
         return channel.isWritable();
     }
 
-    private void writabilityChanged() {
-        flow.writabilityChanged();
-    }
-
     @Override
     public void addWritabilityListener(Runnable listener) {
         flow.addWritabilityListener(listener);
@@ -120,16 +118,12 @@ final class UdpTransport implements Transport {
 
     @Override
     public void pauseReads(Object holder) {
-        if (flow.pause(holder)) {
-            channel.config().setAutoRead(false);
-        }
+        flow.pause(holder);
     }
 
     @Override
     public void resumeReads(Object holder) {
-        if (flow.resume(holder)) {
-            channel.config().setAutoRead(true);
-        }
+        flow.resume(holder);
     }
 
     /** A datagram socket needs no connection: {@code onReady} runs at once, on the loop. */

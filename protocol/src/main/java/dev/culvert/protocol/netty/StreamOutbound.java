@@ -80,6 +80,11 @@ public final class StreamOutbound implements Outbound {
         dirty.clear();
     }
 
+    /** The live connections (accepted and dialled), one per peer address; a read-only view. Loop only. */
+    public java.util.Collection<Channel> channels() {
+        return java.util.Collections.unmodifiableCollection(connections.values());
+    }
+
     public int connections() {
         return connections.size();
     }

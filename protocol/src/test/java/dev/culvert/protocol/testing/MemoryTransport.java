@@ -36,7 +36,11 @@ public final class MemoryTransport implements Transport, Outbound {
     private final List<ByteBuf> pending = new ArrayList<>();
     private final List<InetSocketAddress> pendingTo = new ArrayList<>();
     private final List<Datagram> backlog = new ArrayList<>();
-    private final FlowControl flow = new FlowControl();
+    private final FlowControl flow = new FlowControl(on -> {
+        if (on) {
+            readBacklog();
+        }
+    });
     private final ScheduledFuture<?> ticker;
     private long inFlight;
     private boolean writable = true;
@@ -152,15 +156,18 @@ public final class MemoryTransport implements Transport, Outbound {
 
     @Override
     public void resumeReads(Object holder) {
-        if (flow.resume(holder)) {
-            List<Datagram> held = new ArrayList<>(backlog);
-            backlog.clear();
-            for (Datagram d : held) {
-                engine.receive(d.data(), d.from());
-                d.sender().loop.execute(() -> d.sender().consumed(d.bytes()));
-            }
-            endOfBurst();
+        flow.resume(holder);
+    }
+
+    /** Reads resumed: what arrived while they were paused is read now, as one burst. */
+    private void readBacklog() {
+        List<Datagram> held = new ArrayList<>(backlog);
+        backlog.clear();
+        for (Datagram d : held) {
+            engine.receive(d.data(), d.from());
+            d.sender().loop.execute(() -> d.sender().consumed(d.bytes()));
         }
+        endOfBurst();
     }
 
     /** Datagram transports need no connection: {@code onReady} runs at once, on the loop. */
