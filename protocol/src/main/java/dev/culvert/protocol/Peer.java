@@ -8,6 +8,7 @@ import dev.culvert.protocol.noise.RemoteStatic;
 import dev.culvert.protocol.noise.SessionKeys;
 import dev.culvert.protocol.wire.InitiationMessage;
 import dev.culvert.protocol.wire.MessageType;
+import dev.culvert.protocol.wire.PacketRoom;
 import dev.culvert.protocol.wire.ResponseMessage;
 import dev.culvert.protocol.wire.TransportMessage;
 import io.netty.buffer.ByteBuf;
@@ -264,9 +265,8 @@ public final class Peer {
      */
     private ByteBuf withRoom(ByteBuf payload, int padded) {
         int need = padded + TransportMessage.TAG_LENGTH;
-        if (payload.readerIndex() >= TransportMessage.HEADER_LENGTH && payload.isDirect()
-                && payload.nioBufferCount() == 1 && payload.refCnt() == 1 && !payload.isReadOnly()
-                && payload.capacity() - payload.readerIndex() >= need) {
+        if (PacketRoom.canPrepend(payload, TransportMessage.HEADER_LENGTH) && payload.isDirect()
+                && payload.nioBufferCount() == 1 && payload.capacity() - payload.readerIndex() >= need) {
             return payload;
         }
         ByteBuf copy = engine.alloc().directBuffer(TransportMessage.HEADER_LENGTH + need);

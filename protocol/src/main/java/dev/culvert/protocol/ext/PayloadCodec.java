@@ -52,7 +52,7 @@ public final class PayloadCodec {
             out.release();
         }
         ByteBuf buf = payload;
-        if (payload.readerIndex() < ExtensionHeader.LENGTH || payload.refCnt() != 1 || payload.isReadOnly()) {
+        if (!PacketRoom.canPrepend(payload, ExtensionHeader.LENGTH)) {
             buf = alloc.directBuffer(PacketRoom.HEADROOM + length + PacketRoom.TAILROOM);
             buf.setIndex(PacketRoom.HEADROOM, PacketRoom.HEADROOM).writeBytes(payload, payload.readerIndex(), length);
             payload.release();

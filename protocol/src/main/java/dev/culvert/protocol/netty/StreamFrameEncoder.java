@@ -28,7 +28,7 @@ public final class StreamFrameEncoder extends ChannelOutboundHandlerAdapter {
         }
         ByteBuf framed = message;
         int at = message.readerIndex() - PacketRoom.STREAM_LENGTH_FIELD;
-        if (at < 0 || message.refCnt() != 1 || message.isReadOnly()) {
+        if (!PacketRoom.canPrepend(message, PacketRoom.STREAM_LENGTH_FIELD)) {
             framed = ctx.alloc().directBuffer(PacketRoom.STREAM_LENGTH_FIELD + length);
             framed.writerIndex(PacketRoom.STREAM_LENGTH_FIELD).writeBytes(message, message.readerIndex(), length);
             message.release();

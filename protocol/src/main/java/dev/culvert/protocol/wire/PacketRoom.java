@@ -25,6 +25,14 @@ public final class PacketRoom {
     public static final int TAILROOM = Spec.MESSAGE_PADDING_MULTIPLE - 1 + Spec.AEAD_TAG_LENGTH;
 
     /**
+     * True if {@code buf} is the caller's alone (one reference, writable) with at least {@code bytes} free
+     * before its readable bytes: a header can be written there in place instead of copying the packet.
+     */
+    public static boolean canPrepend(io.netty.buffer.ByteBuf buf, int bytes) {
+        return buf.readerIndex() >= bytes && buf.refCnt() == 1 && !buf.isReadOnly();
+    }
+
+    /**
      * The largest transport message a tunnel with this device MTU sends: the transport header, the
      * extension header, the MTU plus a link header, padding and tag (without the TCP length).
      */
