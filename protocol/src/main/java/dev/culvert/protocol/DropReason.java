@@ -33,7 +33,10 @@ public enum DropReason {
     /** A decrypted packet the device could not take (it was closed, or refused the write). */
     DEVICE_ERROR("device_error"),
     /** A sealed packet the transport had no path for (a TCP connection not up, or the socket closed). */
-    NO_CONNECTION("no_connection");
+    NO_CONNECTION("no_connection"),
+    /** A packet from the device whose virtio-net header does not fit it (sizes, types or offsets); see
+     *  {@link dev.culvert.protocol.offload.VirtioNetHdr}. */
+    BAD_OFFLOAD("bad_offload");
 
     private final String tag;
 
