@@ -22,6 +22,7 @@ public final class DaemonConfig {
     private final Path controlSocket;
     private Optional<String> listenUdp = Optional.empty();
     private Optional<String> listenTcp = Optional.empty();
+    private Optional<String> udpOffload = Optional.empty();
     private final List<TunnelBlock> tunnels = new ArrayList<>();
 
     private DaemonConfig(Path privateKeyFile, Path controlSocket) {
@@ -32,6 +33,11 @@ public final class DaemonConfig {
     /** A config for {@code node}: its key, its control socket in its folder, no listener, no tunnel yet. */
     public static DaemonConfig of(CulvertNode node) {
         return new DaemonConfig(node.privateKeyFile(), node.dir().resolve(CONTROL_SOCKET));
+    }
+
+    /** A config with these files, for tests of the rendering itself. */
+    static DaemonConfig of(Path privateKeyFile, Path controlSocket) {
+        return new DaemonConfig(privateKeyFile, controlSocket);
     }
 
     /** A config for {@code node} that uses another key file (two processes with one identity). */
@@ -48,6 +54,15 @@ public final class DaemonConfig {
     /** Accepts TCP peers on {@code hostPort} (a documentation-range address). */
     public DaemonConfig listenTcp(String hostPort) {
         listenTcp = Optional.of(SafeAddresses.requireUnderlay(hostPort));
+        return this;
+    }
+
+    /**
+     * Sets {@code culvert.udp-offload} ({@link TunnelBlock#OFFLOAD_AUTO}: UDP GSO and GRO where the kernel takes
+     * them; {@link TunnelBlock#OFFLOAD_OFF}: one datagram per send and receive).
+     */
+    public DaemonConfig udpOffload(String setting) {
+        udpOffload = Optional.of(setting);
         return this;
     }
 
@@ -70,6 +85,7 @@ public final class DaemonConfig {
         StringBuilder out = new StringBuilder("culvert {\n");
         out.append("  private-key-file = ").append(quote(privateKeyFile.toString())).append('\n');
         out.append("  control.socket = ").append(quote(controlSocket.toString())).append('\n');
+        udpOffload.ifPresent(o -> out.append("  udp-offload = ").append(o).append('\n'));
         if (listenUdp.isPresent() || listenTcp.isPresent()) {
             out.append("  listen {\n");
             listenUdp.ifPresent(l -> out.append("    udp = ").append(quote(l)).append('\n'));

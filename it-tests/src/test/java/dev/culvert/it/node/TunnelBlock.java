@@ -17,6 +17,10 @@ public final class TunnelBlock {
     public static final String UDP = "udp";
     /** {@code udp} or {@code tcp}. */
     public static final String TCP = "tcp";
+    /** {@code device.offload} and {@code culvert.udp-offload}: use what the kernel accepts. */
+    public static final String OFFLOAD_AUTO = "auto";
+    /** {@code device.offload} and {@code culvert.udp-offload}: plain packets, one datagram per send. */
+    public static final String OFFLOAD_OFF = "off";
 
     private final String name;
     private final String device;
@@ -32,11 +36,12 @@ public final class TunnelBlock {
     private final Optional<Boolean> persist;
     private final List<String> up;
     private final List<String> down;
+    private final Optional<String> offload;
 
     private TunnelBlock(String name, String device, String mode, Optional<String> address, Optional<String> mac,
                         String peerKey, Optional<String> endpoint, List<String> allowedIps, String transport,
                         String compression, int keepaliveSeconds, Optional<Boolean> persist, List<String> up,
-                        List<String> down) {
+                        List<String> down, Optional<String> offload) {
         this.name = name;
         this.device = device;
         this.mode = mode;
@@ -51,6 +56,7 @@ public final class TunnelBlock {
         this.persist = persist;
         this.up = List.copyOf(up);
         this.down = List.copyOf(down);
+        this.offload = offload;
     }
 
     /**
@@ -64,50 +70,50 @@ public final class TunnelBlock {
         List<String> allowed = List.of(allowedIps);
         allowed.forEach(SafeAddresses::requireOverlay);
         return new TunnelBlock(name, device, "tun", Optional.of(address), Optional.empty(), peerKey, Optional.empty(),
-                allowed, UDP, "off", 0, Optional.empty(), List.of(), List.of());
+                allowed, UDP, "off", 0, Optional.empty(), List.of(), List.of(), Optional.empty());
     }
 
     /** A tap tunnel with no address on the device (it is meant to sit in a bridge) and no allowed IPs. */
     public static TunnelBlock tap(String name, String device, String peerKey) {
         return new TunnelBlock(name, device, "tap", Optional.empty(), Optional.empty(), peerKey, Optional.empty(),
-                List.of(), UDP, "off", 0, Optional.empty(), List.of(), List.of());
+                List.of(), UDP, "off", 0, Optional.empty(), List.of(), List.of(), Optional.empty());
     }
 
     /** The same tunnel, dialling the peer at {@code hostPort} (a documentation-range address). */
     public TunnelBlock withEndpoint(String hostPort) {
         SafeAddresses.requireUnderlay(hostPort);
         return new TunnelBlock(name, device, mode, address, mac, peerKey, Optional.of(hostPort), allowedIps, transport,
-                compression, keepaliveSeconds, persist, up, down);
+                compression, keepaliveSeconds, persist, up, down, offload);
     }
 
     /** The same tunnel over {@link #UDP} or {@link #TCP}. */
     public TunnelBlock withTransport(String kind) {
         return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, kind,
-                compression, keepaliveSeconds, persist, up, down);
+                compression, keepaliveSeconds, persist, up, down, offload);
     }
 
     /** The same tunnel with {@code compression = setting} ({@code off}, {@code lz4}, {@code zlib:6}). */
     public TunnelBlock withCompression(String setting) {
         return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
-                setting, keepaliveSeconds, persist, up, down);
+                setting, keepaliveSeconds, persist, up, down, offload);
     }
 
     /** The same tunnel with a persistent keepalive. */
     public TunnelBlock withKeepalive(int seconds) {
         return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
-                compression, seconds, persist, up, down);
+                compression, seconds, persist, up, down, offload);
     }
 
     /** The same tunnel with {@code persist} set explicitly. */
     public TunnelBlock withPersist(boolean value) {
         return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
-                compression, keepaliveSeconds, Optional.of(value), up, down);
+                compression, keepaliveSeconds, Optional.of(value), up, down, offload);
     }
 
     /** The same (tap) tunnel with {@code device.mac}. */
     public TunnelBlock withMac(String value) {
         return new TunnelBlock(name, device, mode, address, Optional.of(value), peerKey, endpoint, allowedIps,
-                transport, compression, keepaliveSeconds, persist, up, down);
+                transport, compression, keepaliveSeconds, persist, up, down, offload);
     }
 
     /** The same tunnel with {@code command} appended to its {@code up} hooks. */
@@ -115,7 +121,7 @@ public final class TunnelBlock {
         List<String> more = new ArrayList<>(up);
         more.add(command);
         return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
-                compression, keepaliveSeconds, persist, more, down);
+                compression, keepaliveSeconds, persist, more, down, offload);
     }
 
     /** The same tunnel with {@code command} appended to its {@code down} hooks. */
@@ -123,7 +129,28 @@ public final class TunnelBlock {
         List<String> more = new ArrayList<>(down);
         more.add(command);
         return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
-                compression, keepaliveSeconds, persist, up, more);
+                compression, keepaliveSeconds, persist, up, more, offload);
+    }
+
+    /**
+     * The same tunnel with {@code device.address} (a tap device that carries IP itself instead of sitting in a
+     * bridge).
+     *
+     * @param value the device's address with prefix, in 198.18.0.0/15
+     */
+    public TunnelBlock withAddress(String value) {
+        SafeAddresses.requireOverlay(value);
+        return new TunnelBlock(name, device, mode, Optional.of(value), mac, peerKey, endpoint, allowedIps, transport,
+                compression, keepaliveSeconds, persist, up, down, offload);
+    }
+
+    /**
+     * The same tunnel with {@code device.offload = setting}: {@link #OFFLOAD_AUTO} (virtio_net_hdr with what
+     * TUNSETOFFLOAD accepts) or {@link #OFFLOAD_OFF} (plain packets).
+     */
+    public TunnelBlock withOffload(String setting) {
+        return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
+                compression, keepaliveSeconds, persist, up, down, Optional.of(setting));
     }
 
     /** The tunnel's name. */
@@ -144,6 +171,7 @@ public final class TunnelBlock {
         out.append("        mode = ").append(mode).append('\n');
         address.ifPresent(a -> out.append("        address = ").append(DaemonConfig.quote(a)).append('\n'));
         mac.ifPresent(m -> out.append("        mac = ").append(DaemonConfig.quote(m)).append('\n'));
+        offload.ifPresent(o -> out.append("        offload = ").append(o).append('\n'));
         out.append("      }\n");
         out.append("      peer {\n");
         out.append("        public-key = ").append(DaemonConfig.quote(peerKey)).append('\n');
