@@ -24,6 +24,10 @@ public final class Iperf {
     private static final Pattern BITS_PER_SECOND =
             Pattern.compile("\"sum_received\"\\s*:\\s*\\{[^}]*?\"bits_per_second\"\\s*:\\s*([0-9.eE+]+)", Pattern.DOTALL);
 
+    private static final Pattern SUM_SENT = Pattern.compile("\"sum_sent\"\\s*:\\s*\\{([^}]*)\\}");
+    private static final Pattern SUM_RECEIVED = Pattern.compile("\"sum_received\"\\s*:\\s*\\{([^}]*)\\}");
+    private static final Pattern REVERSE = Pattern.compile("\"reverse\"\\s*:\\s*(\\d+)");
+
     private Iperf() {
     }
 
@@ -34,6 +38,31 @@ public final class Iperf {
      * @param bitsPerSecond  the receiver's average rate
      */
     public record Result(long bytesReceived, double bitsPerSecond) {
+    }
+
+    /**
+     * Both ends' totals of one TCP run, from the client's JSON report (iperf3 fetches the server's figures at the end).
+     *
+     * @param reverse       whether the server sent ({@code --reverse}) instead of the client
+     * @param bytesSent     bytes the sender wrote into its socket
+     * @param bytesReceived bytes the receiver read
+     * @param retransmits   segments the sender's TCP retransmitted (from TCP_INFO; one count per MSS-sized segment)
+     * @param bitsPerSecond the receiver's average rate
+     */
+    public record Transfer(boolean reverse, long bytesSent, long bytesReceived, long retransmits, double bitsPerSecond) {
+    }
+
+    /**
+     * Runs {@code iperf3 -c serverIp -t seconds [--reverse]} from {@code clientNs} against a server bound to
+     * {@code serverIp} in {@code serverNs}: with {@code reverse} the data flows from the server to the client.
+     */
+    public static Transfer measure(Netns serverNs, String serverIp, Netns clientNs, int seconds, boolean reverse) {
+        List<String> options = new ArrayList<>(List.of("--time", Integer.toString(seconds)));
+        if (reverse) {
+            options.add("--reverse");
+        }
+        return parseTransfer(runJson(serverNs, serverIp, clientNs, Duration.ofSeconds(seconds + 30L),
+                options.toArray(String[]::new)));
     }
 
     /**
@@ -56,6 +85,12 @@ public final class Iperf {
     }
 
     private static Result run(Netns serverNs, String serverIp, Netns clientNs, Duration limit, String... clientOptions) {
+        return parse(runJson(serverNs, serverIp, clientNs, limit, clientOptions));
+    }
+
+    /** Runs a one-off server and the client, and returns the client's JSON report. */
+    private static String runJson(Netns serverNs, String serverIp, Netns clientNs, Duration limit,
+                                  String... clientOptions) {
         try (BackgroundProcess server = serverNs.spawn("iperf3-server",
                 "iperf3", "--server", "--one-off", "--bind", serverIp, "--port", Integer.toString(PORT))) {
             await("iperf3 server listening on " + serverIp + ":" + PORT + " in " + serverNs)
@@ -72,8 +107,34 @@ public final class Iperf {
             command.addAll(List.of(clientOptions));
             ExecResult client = clientNs.exec(command, null, Map.of(), limit);
             client.requireSuccess();
-            return parse(client.stdout());
+            return client.stdout();
         }
+    }
+
+    /** Reads both ends' totals from iperf3's JSON report of a TCP run. */
+    static Transfer parseTransfer(String json) {
+        String sent = group(SUM_SENT, json, "sum_sent");
+        String received = group(SUM_RECEIVED, json, "sum_received");
+        Matcher reverse = REVERSE.matcher(json);
+        return new Transfer(reverse.find() && !reverse.group(1).equals("0"), (long) number(sent, "bytes", json),
+                (long) number(received, "bytes", json), (long) number(sent, "retransmits", json),
+                number(received, "bits_per_second", json));
+    }
+
+    private static String group(Pattern pattern, String json, String what) {
+        Matcher m = pattern.matcher(json);
+        if (!m.find()) {
+            throw new AssertionError("no " + what + " in iperf3's report:\n" + json);
+        }
+        return m.group(1);
+    }
+
+    private static double number(String object, String field, String json) {
+        Matcher m = Pattern.compile("\"" + field + "\"\\s*:\\s*([0-9.eE+-]+)").matcher(object);
+        if (!m.find()) {
+            throw new AssertionError("no " + field + " in {" + object + "} of iperf3's report:\n" + json);
+        }
+        return Double.parseDouble(m.group(1));
     }
 
     /** Reads the receiver's totals from iperf3's JSON report. */
