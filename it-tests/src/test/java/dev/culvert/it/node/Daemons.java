@@ -29,7 +29,25 @@ public final class Daemons {
      * @throws AssertionError with the daemon's stderr if it exits first or a device does not appear in time
      */
     public static BackgroundProcess start(CulvertNode node, DaemonConfig config, List<String> devices) {
-        BackgroundProcess process = node.launch(node.writeConfig(config.render()));
+        BackgroundProcess process = launch(node, config);
+        awaitRunning(node, process, devices);
+        return process;
+    }
+
+    /**
+     * Writes {@code config} as the node's {@code culvert.conf} and launches the daemon without waiting: start two
+     * daemons side by side, then {@link #awaitRunning} each.
+     */
+    public static BackgroundProcess launch(CulvertNode node, DaemonConfig config) {
+        return node.launch(node.writeConfig(config.render()));
+    }
+
+    /**
+     * Waits until every device in {@code devices} exists in the node's namespace and the daemon says it is running.
+     *
+     * @throws AssertionError with the daemon's stderr if it exits first or does not get there in time
+     */
+    public static void awaitRunning(CulvertNode node, BackgroundProcess process, List<String> devices) {
         awaitDevices(node.netns(), process, devices);
         await("'" + RUNNING + "' in the log of " + process.label())
                 .atMost(CulvertNode.START_TIMEOUT)
@@ -38,7 +56,6 @@ public final class Daemons {
                     requireAlive(process);
                     return process.stderr().contains(RUNNING);
                 });
-        return process;
     }
 
     /** Waits until every device in {@code devices} exists in {@code netns} while {@code process} runs. */
