@@ -3,6 +3,8 @@ package dev.culvert.it.node;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.culvert.crypto.Keys;
+import dev.culvert.crypto.X25519;
 import dev.culvert.it.harness.BackgroundProcess;
 import dev.culvert.it.harness.Netns;
 import dev.culvert.it.harness.Workspace;
@@ -10,6 +12,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.Optional;
 
@@ -30,6 +33,8 @@ public final class CulvertNode implements TunnelNode {
     /** From SIGTERM to exit. */
     public static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
 
+    private static final SecureRandom RANDOM = new SecureRandom();
+
     private final CulvertDistribution distribution;
     private final Netns netns;
     private final String name;
@@ -41,12 +46,30 @@ public final class CulvertNode implements TunnelNode {
 
     /** A node called {@code name} (used in file and log names) that will run in {@code netns}. */
     public CulvertNode(CulvertDistribution distribution, Netns netns, String name) {
+        this(distribution, netns, name, null);
+    }
+
+    private CulvertNode(CulvertDistribution distribution, Netns netns, String name, byte[] secret) {
         this.distribution = distribution;
         this.netns = netns;
         this.name = name;
         this.dir = Workspace.newDir("culvert-" + name);
-        this.privateKeyFile = KeyFiles.writeSecret(dir.resolve(name + ".key"), distribution.genkey());
-        this.publicKey = distribution.pubkey(readKey(privateKeyFile));
+        if (secret == null) {
+            this.privateKeyFile = KeyFiles.writeSecret(dir.resolve(name + ".key"), distribution.genkey());
+            this.publicKey = distribution.pubkey(readKey(privateKeyFile));
+        } else {
+            this.privateKeyFile = KeyFiles.writeSecret(dir.resolve(name + ".key"), Keys.encode(secret));
+            this.publicKey = Keys.encode(X25519.publicKey(secret));
+        }
+    }
+
+    /**
+     * Like the constructor, but the key pair is made in the test JVM with Culvert's own X25519 instead of two
+     * {@code culvert genkey}/{@code pubkey} runs (two JVM starts): for tests that start many nodes and do not test
+     * the key commands.
+     */
+    public static CulvertNode withKeysFromTestJvm(CulvertDistribution distribution, Netns netns, String name) {
+        return new CulvertNode(distribution, netns, name, X25519.generatePrivateKey(RANDOM));
     }
 
     @Override
