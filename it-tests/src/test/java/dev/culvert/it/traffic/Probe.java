@@ -70,7 +70,7 @@ public final class Probe {
         return echo;
     }
 
-    private static String java() {
+    static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
@@ -84,7 +84,7 @@ public final class Probe {
         }
     }
 
-    private static String classpath() {
+    static String classpath() {
         try {
             return Path.of(UdpProbe.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
         } catch (URISyntaxException e) {
