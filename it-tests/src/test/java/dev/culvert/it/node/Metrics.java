@@ -35,7 +35,7 @@ public final class Metrics {
 
     /**
      * The value of one series, written exactly as exposed, e.g.
-     * {@code culvert_tunnel_drops_total{reason="bad_offload",tunnel="t1"}}.
+     * {@code culvert_tunnel_drops_packets_total{reason="bad_offload",tunnel="t1"}}.
      *
      * @throws AssertionError if the scrape has no such series
      */
