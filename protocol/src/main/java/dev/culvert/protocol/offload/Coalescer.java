@@ -267,6 +267,9 @@ public final class Coalescer {
                 return PLAIN; // a later fragment: no ports, and fragments are never merged
             }
             l4 = l2 + (p.getUnsignedByte(ip) & 0x0F) * 4;
+            if (l4 < l2 + IPV4_HEADER) {
+                return PLAIN;
+            }
             ipMergeable = l4 == l2 + IPV4_HEADER && fragment == IPV4_DF_ONLY
                     && l2 + p.getUnsignedShort(ip + 2) == length;
         } else if (version == 6) {

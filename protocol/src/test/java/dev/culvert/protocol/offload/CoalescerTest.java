@@ -203,6 +203,34 @@ class CoalescerTest {
     }
 
     @Test
+    void anIpv6PacketWithExtensionHeadersEndsEveryOpenMerge() {
+        List<Spec> a = flow(new Spec().v6(), 2);
+        Spec hopByHop = new Spec().v6().with(s -> s.protocol = 0); // ports unknown: may belong to flow A
+        List<ByteBuf> got = run(new Coalescer(ALL, false), List.of(a.get(0), hopByHop, a.get(1)));
+
+        assertThat(got).hasSize(3);
+        assertResegmentsTo(got, 0, 0, 1, 2);
+    }
+
+    @Test
+    void aPacketWithoutAValidIpv4HeaderLengthPassesSingly() {
+        Spec first = new Spec();
+        ByteBuf bad = first.next().buf();
+        bad.setByte(bad.readerIndex(), 0x44); // IHL 4: shorter than an IPv4 header
+        Coalescer c = new Coalescer(ALL, false);
+        ByteBuf good = first.buf();
+        inputs.add(good);
+        inputs.add(bad);
+        c.add(good);
+        c.add(bad);
+        List<ByteBuf> got = new ArrayList<>();
+        c.flush(alloc, got::add);
+        outputs.addAll(got);
+
+        assertThat(got).containsExactly(good, bad);
+    }
+
+    @Test
     void interleavedFlowsAreMergedEachInItsOwnOrder() {
         Spec a = new Spec();
         Spec b = new Spec().with(s -> {
