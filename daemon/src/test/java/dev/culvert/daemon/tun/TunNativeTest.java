@@ -30,8 +30,8 @@ class TunNativeTest {
         TunNative.load(); // idempotent
 
         // Refused inside the shim before it opens anything.
-        assertThat(TunNative.open("", false)).isEqualTo(-TunErrors.EINVAL);
-        assertThat(TunNative.open("sixteen-bytes-xx", true)).isEqualTo(-TunErrors.EINVAL);
+        assertThat(TunNative.open("", false, 0)).isEqualTo(-TunErrors.EINVAL);
+        assertThat(TunNative.open("sixteen-bytes-xx", true, 0)).isEqualTo(-TunErrors.EINVAL);
     }
 
     @Test
