@@ -31,6 +31,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       Each TCP segment with data that it reads (the first {@value #REPORTED}) is printed as
  *       {@value #PACKET} {@code read=N ipLen=N payload=N vnet=none|flags=F,gso=T,size=S,hdrLen=H,start=C,offset=O}.
  *       Commands on stdin: {@code stats} prints {@value #STATS} with the channel's counters.</li>
+ *   <li>{@code rate NAME offload|plain SECONDS}: as {@code tcp}, with window scaling (so the stream is not held to
+ *       64 KB in flight), then prints {@value #RATE} with the TCP payload read per second over SECONDS, after
+ *       one second of warm-up: a rough figure of the device path (kernel TCP into the tun, Java reads, ACKs).</li>
  *   <li>{@code queues NAME offload|plain}: opens NAME multi-queue, attaches a second queue, registers both and
  *       prints {@value #QUEUES} {@code 2 offloads=...}; {@code close 0} / {@code close 1} close a queue and
  *       print {@value #CLOSED} and its number.</li>
@@ -52,6 +55,7 @@ public final class TunOffloadMain {
     static final String PACKET = "PKT ";
     static final String STATS = "STATS ";
     static final String QUEUES = "QUEUES ";
+    static final String RATE = "RATE ";
     static final String CLOSED = "CLOSED ";
     static final String ERROR = "ERROR: ";
     static final int EXIT_ERROR = 2;
@@ -60,8 +64,8 @@ public final class TunOffloadMain {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 3 || !(args[2].equals("offload") || args[2].equals("plain"))) {
-            System.err.println("usage: TunOffloadMain tcp|queues NAME offload|plain");
+        if (args.length < 3 || !(args[2].equals("offload") || args[2].equals("plain"))) {
+            System.err.println("usage: TunOffloadMain tcp|queues NAME offload|plain | rate NAME offload|plain SECONDS");
             System.exit(64);
         }
         boolean offload = args[2].equals("offload");
@@ -70,6 +74,8 @@ public final class TunOffloadMain {
         try {
             if (args[0].equals("tcp")) {
                 tcp(loop, args[1], offload);
+            } else if (args[0].equals("rate")) {
+                rate(loop, args[1], offload, Integer.parseInt(args[3]));
             } else {
                 queues(loop, args[1], offload);
             }
@@ -85,7 +91,7 @@ public final class TunOffloadMain {
     private static void tcp(EventLoop loop, String name, boolean offload) throws Exception {
         TunChannel channel = TunChannel.open(name, DeviceMode.TUN, MTU, offload);
         channel.config().setHeadroom(HEADROOM).setTailroom(TAILROOM);
-        FarEnd far = new FarEnd(channel.offloads().vnetHeader());
+        FarEnd far = new FarEnd(channel.offloads().vnetHeader(), false);
         channel.pipeline().addLast(far);
         loop.register(channel).sync();
         new LinkConfigurator().configure(name, MTU, List.of(Cidr.parse(ADDRESS)), List.of());
@@ -101,6 +107,30 @@ public final class TunOffloadMain {
                         + channel.oversizedReads() + " synAcks=" + far.synAcks.get() + " acks=" + far.acks.get());
             }
         });
+        channel.close().sync();
+    }
+
+    private static void rate(EventLoop loop, String name, boolean offload, int seconds) throws Exception {
+        TunChannel channel = TunChannel.open(name, DeviceMode.TUN, MTU, offload);
+        channel.config().setHeadroom(HEADROOM).setTailroom(TAILROOM);
+        FarEnd far = new FarEnd(channel.offloads().vnetHeader(), true);
+        channel.pipeline().addLast(far);
+        loop.register(channel).sync();
+        new LinkConfigurator().configure(name, MTU, List.of(Cidr.parse(ADDRESS)), List.of());
+        System.out.println(OFFLOADS + channel.offloads().describe());
+        Thread sender = new Thread(TunOffloadMain::sendStream, "tcp-sender");
+        sender.setDaemon(true);
+        sender.start();
+        Thread.sleep(1000);
+        long bytes0 = far.payloadBytes.get();
+        long reads0 = far.reads.get();
+        long t0 = System.nanoTime();
+        Thread.sleep(seconds * 1000L);
+        long bytes = far.payloadBytes.get() - bytes0;
+        long reads = far.reads.get() - reads0;
+        double elapsed = (System.nanoTime() - t0) / 1e9;
+        System.out.printf(java.util.Locale.ROOT, RATE + "gbps=%.2f reads=%d bytesPerRead=%d seconds=%.1f%n",
+                bytes * 8 / elapsed / 1e9, reads, reads == 0 ? 0 : bytes / reads, elapsed);
         channel.close().sync();
     }
 
@@ -159,11 +189,18 @@ public final class TunOffloadMain {
 
         final AtomicInteger synAcks = new AtomicInteger();
         final AtomicInteger acks = new AtomicInteger();
+        final java.util.concurrent.atomic.AtomicLong payloadBytes = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong reads = new java.util.concurrent.atomic.AtomicLong();
         private final boolean vnet;
+        private final boolean windowScale;
+        private final boolean quiet;
         private int reported;
 
-        FarEnd(boolean vnet) {
+        /** @param bulk window scaling on (shift 7) and nothing printed per packet */
+        FarEnd(boolean vnet, boolean bulk) {
             this.vnet = vnet;
+            this.windowScale = bulk;
+            this.quiet = bulk;
         }
 
         @Override
@@ -186,7 +223,9 @@ public final class TunOffloadMain {
                     ctx.write(segment(ctx, p, ip, tcp, ISN, seq + 1, SYN | ACK));
                     synAcks.incrementAndGet();
                 } else if (payload > 0) {
-                    if (reported++ < REPORTED) {
+                    payloadBytes.addAndGet(payload);
+                    reads.incrementAndGet();
+                    if (!quiet && reported++ < REPORTED) {
                         System.out.println(PACKET + "read=" + p.readableBytes() + " ipLen=" + ipLen + " payload="
                                 + payload + " vnet=" + describeHeader(p, at));
                     }
@@ -215,7 +254,7 @@ public final class TunOffloadMain {
         /** A reply to the segment at {@code ip}/{@code tcp}: addresses and ports swapped; MSS option on a SYN. */
         private ByteBuf segment(ChannelHandlerContext ctx, ByteBuf in, int inIp, int inTcp, long seq, long ack,
                                 int flags) {
-            int options = (flags & SYN) != 0 ? 4 : 0;
+            int options = (flags & SYN) != 0 ? (windowScale ? 8 : 4) : 0;
             int tcpLen = 20 + options;
             int header = vnet ? VirtioNetHdr.LENGTH : 0;
             ByteBuf out = ctx.alloc().directBuffer(HEADROOM + header + 20 + tcpLen + TAILROOM);
@@ -244,6 +283,12 @@ public final class TunOffloadMain {
                 out.setByte(tcp + 20, 2); // MSS
                 out.setByte(tcp + 21, 4);
                 out.setShort(tcp + 22, MSS);
+                if (windowScale) {
+                    out.setByte(tcp + 24, 1); // NOP
+                    out.setByte(tcp + 25, 3); // window scale
+                    out.setByte(tcp + 26, 3);
+                    out.setByte(tcp + 27, 7); // 65535 << 7: 8 MB
+                }
             }
             long sum = Checksums.pseudoHeaderV4(out, ip, 6, tcpLen);
             out.setShort(tcp + 16, Checksums.finish(Checksums.add(out, tcp, tcpLen, sum)));
