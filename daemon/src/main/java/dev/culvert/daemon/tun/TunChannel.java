@@ -18,6 +18,9 @@ import io.netty.channel.epoll.EpollIoEvent;
 import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.IovArray;
+import io.netty.channel.unix.Limits;
+import io.netty.util.internal.PlatformDependent;
 import io.netty.util.internal.StringUtil;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -53,10 +56,12 @@ import java.util.Objects;
  *   4. A burst cut short is reported again on the loop's next turn. With auto-read off, EPOLLIN is armed
  *      only while a read() is pending: one read() = one burst.
  * Outbound (pipeline to device)
- *   1. write() queues the packet (with the virtio-net header: header and packet, one buffer) in Netty's
- *      ChannelOutboundBuffer (heap or composite buffers are copied
- *      to one direct buffer); its water marks drive isWritable / channelWritabilityChanged.
- *   2. flush(): each packet is one write(2) of its readable bytes. The kernel refusing a packet
+ *   1. write() queues the packet (with the virtio-net header: header and packet) in Netty's
+ *      ChannelOutboundBuffer; a buffer with heap memory is copied to one direct buffer, a composite of direct
+ *      buffers (e.g. a header before a coalesced super-packet) is kept as it is. The water marks drive
+ *      isWritable / channelWritabilityChanged.
+ *   2. flush(): each packet is one write(2) of its readable bytes, or one writev(2) of a direct composite's
+ *      parts (the tun driver takes one writev as one packet). The kernel refusing a packet
  *      (EINVAL, EIO while the link is down...) drops it and counts it ({@link #writeErrors()}).
  *   3. EAGAIN: EPOLLOUT is armed and the rest stays queued; on EPOLLOUT the flush resumes.
  * Failure
@@ -122,6 +127,8 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
     private boolean readPending;
     /** Where reads land when read buffers are bigger than COPY_LIMIT; null until needed. */
     private ByteBuf scratch;
+    /** The iovecs of a composite packet written with writev; null until needed. */
+    private IovArray iov;
 
     // Written only on the loop, read from anywhere (metrics): single writer, so ++ on a volatile is safe.
     private volatile long writeErrors;
@@ -428,7 +435,7 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
             registration = null;
             reg.cancel();
         }
-        releaseScratch(); // on the loop: no read is under way
+        releaseScratch(); // on the loop: no read or write is under way
     }
 
     private void releaseScratch() {
@@ -436,6 +443,11 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
         if (s != null) {
             scratch = null;
             s.release();
+        }
+        IovArray v = iov;
+        if (v != null) {
+            iov = null;
+            v.release();
         }
     }
 
@@ -502,8 +514,9 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
                     + " (a tun channel writes ByteBufs, one packet each)");
         }
         ByteBuf packet = (ByteBuf) msg;
-        if (packet.isDirect() && packet.nioBufferCount() == 1) {
-            return packet;
+        int parts = packet.nioBufferCount();
+        if (packet.isDirect() && (parts == 1 || parts > 1 && parts <= Limits.IOV_MAX && PlatformDependent.hasUnsafe())) {
+            return packet; // one part for write(2), or direct parts whose addresses go to writev(2)
         }
         ByteBuf direct = alloc().directBuffer(packet.readableBytes());
         direct.writeBytes(packet, packet.readerIndex(), packet.readableBytes());
@@ -598,11 +611,28 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
     }
 
     private int writeFrom(ByteBuf packet) throws IOException {
+        if (packet.nioBufferCount() > 1) {
+            return writeGathering(packet);
+        }
         if (packet.hasMemoryAddress()) {
             return fd.writeAddress(packet.memoryAddress(), packet.readerIndex(), packet.writerIndex());
         }
         ByteBuffer nio = packet.internalNioBuffer(packet.readerIndex(), packet.readableBytes());
         return fd.write(nio, nio.position(), nio.limit());
+    }
+
+    /** One writev(2) of the parts of a direct composite: one packet to the tun driver. */
+    private int writeGathering(ByteBuf packet) throws IOException {
+        IovArray v = iov;
+        if (v == null) {
+            v = new IovArray();
+            iov = v;
+        }
+        v.clear();
+        if (!v.add(packet, packet.readerIndex(), packet.readableBytes())) {
+            throw new IOException("a packet of " + packet.nioBufferCount() + " parts is more than writev takes");
+        }
+        return (int) fd.writevAddresses(v.memoryAddress(0), v.count());
     }
 
     /** Netty's per-channel internals, and the handle that epoll reports the fd's readiness to. */

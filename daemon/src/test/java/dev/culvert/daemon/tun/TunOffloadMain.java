@@ -27,7 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       plain), gives it {@value #ADDRESS} and MTU {@value #MTU}, prints {@value #OFFLOADS} and what is on, then
  *       connects a TCP socket to {@value #PEER}:{@value #PORT} (routed into the device) and sends a stream.
  *       The channel plays the far end in a few lines: it answers the SYN with a SYN-ACK (MSS 1380, window 65535)
- *       and acknowledges what it reads, each written with an all-zero virtio_net_hdr when the device has one.
+ *       and acknowledges what it reads, each written with an all-zero virtio_net_hdr when the device has one
+ *       (the SYN-ACK's in a buffer of its own before the packet's: a composite, written with writev).
  *       Each TCP segment with data that it reads (the first {@value #REPORTED}) is printed as
  *       {@value #PACKET} {@code read=N ipLen=N payload=N vnet=none|flags=F,gso=T,size=S,hdrLen=H,start=C,offset=O}.
  *       Commands on stdin: {@code stats} prints {@value #STATS} with the channel's counters.</li>
@@ -220,7 +221,14 @@ public final class TunOffloadMain {
                 int payload = ipLen - ihl - tcpLen;
                 long seq = p.getUnsignedInt(tcp + 4);
                 if ((flags & (SYN | ACK)) == SYN) {
-                    ctx.write(segment(ctx, p, ip, tcp, ISN, seq + 1, SYN | ACK));
+                    ByteBuf synAck = segment(ctx, p, ip, tcp, ISN, seq + 1, SYN | ACK);
+                    if (vnet) { // the header in a buffer of its own: the channel writes both with one writev
+                        ByteBuf header = ctx.alloc().directBuffer(VirtioNetHdr.LENGTH).writeBytes(synAck,
+                                synAck.readerIndex(), VirtioNetHdr.LENGTH);
+                        synAck.skipBytes(VirtioNetHdr.LENGTH);
+                        synAck = ctx.alloc().compositeDirectBuffer(2).addComponents(true, header, synAck);
+                    }
+                    ctx.write(synAck);
                     synAcks.incrementAndGet();
                 } else if (payload > 0) {
                     payloadBytes.addAndGet(payload);
