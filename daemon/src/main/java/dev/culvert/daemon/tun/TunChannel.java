@@ -435,10 +435,11 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
             registration = null;
             reg.cancel();
         }
-        releaseScratch(); // on the loop: no read or write is under way
+        releaseLoopBuffers(); // on the loop: no read or write is under way
     }
 
-    private void releaseScratch() {
+    /** Releases the scratch buffer and the iovec array (loop-confined, or the channel is not registered). */
+    private void releaseLoopBuffers() {
         ByteBuf s = scratch;
         if (s != null) {
             scratch = null;
@@ -463,7 +464,7 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
             if (isRegistered() && eventLoop().inEventLoop()) {
                 doDeregister(); // leave epoll while the fd is still open
             } else if (!isRegistered()) {
-                releaseScratch();
+                releaseLoopBuffers();
             }
         } finally {
             fd.close();
@@ -749,7 +750,9 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
         private ByteBuf scratch(int capacity) {
             ByteBuf s = scratch;
             if (s == null || s.capacity() < capacity) {
-                releaseScratch();
+                if (s != null) {
+                    s.release(); // headroom or tailroom grew
+                }
                 s = alloc().directBuffer(capacity);
                 scratch = s;
             }
