@@ -253,7 +253,7 @@ public final class Segmenter {
             ByteBuf s = alloc.directBuffer(head + segmentLength + PacketRoom.TAILROOM);
             s.setBytes(head, packet, base, headerBytes);
             s.setBytes(head + headerBytes, packet, base + headerBytes + done, chunk);
-            s.readerIndex(head).writerIndex(head + segmentLength);
+            s.setIndex(head, head + segmentLength);
             int ip = head + ipOffset;
             int l4At = head + l4Offset;
             int l4Length = segmentLength - l4Offset;
