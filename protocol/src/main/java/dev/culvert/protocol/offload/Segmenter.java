@@ -15,9 +15,11 @@ import io.netty.buffer.ByteBufAllocator;
  *
  * <p>The packet is an IP packet on tun and an Ethernet frame (ethertype IPv4 or IPv6, at most one 802.1Q tag)
  * on tap. Offsets in the header ({@code csum_start}) count from the first byte after it. {@code hdr_len} is not
- * trusted: the kernel fills it with the length of the skb's linear part, which may exceed the headers, so the
- * header lengths are read from the IP and TCP/UDP headers themselves and {@code hdr_len} only has to lie within
- * the packet. IPv6 extension headers and IPv4 fragments are refused; IPv4 and TCP options are copied into every segment.
+ * trusted: on the forwarding path the kernel may give the length of the whole first segment (its linear part)
+ * rather than of the headers, so the header lengths are read from the IP and TCP/UDP headers themselves, must
+ * agree with {@code csum_start}/{@code csum_offset} when {@link VirtioNetHdr#F_NEEDS_CSUM} is set, and
+ * {@code hdr_len} only has to lie within the packet. IPv6 extension headers and IPv4 fragments are refused; IPv4
+ * and TCP options are copied into every segment.
  *
  * <p>Ownership: {@link #process} always consumes the packet — it is handed on (a plain packet, the header
  * skipped, possibly checksummed in place), or released after its segments were emitted, or released as bad. A bad

@@ -30,33 +30,38 @@ final class GsoPackets {
 
     /** How to build one super-packet. {@code link}: 0 (tun), 14 (Ethernet) or 18 (Ethernet with 802.1Q tag). */
     record Spec(int link, boolean v6, boolean tcp, byte[] tcpOptions, int payload, int gsoSize, int tcpFlags,
-                boolean ecn) {
+                boolean ecn, byte[] ipOptions) {
         static Spec tcp4(int payload, int gsoSize) {
-            return new Spec(0, false, true, TIMESTAMPS, payload, gsoSize, ACK | PSH | FIN, false);
+            return new Spec(0, false, true, TIMESTAMPS, payload, gsoSize, ACK | PSH | FIN, false, new byte[0]);
         }
 
         static Spec tcp6(int payload, int gsoSize) {
-            return new Spec(0, true, true, TIMESTAMPS, payload, gsoSize, ACK | PSH | FIN, false);
+            return new Spec(0, true, true, TIMESTAMPS, payload, gsoSize, ACK | PSH | FIN, false, new byte[0]);
         }
 
         static Spec udp4(int payload, int gsoSize) {
-            return new Spec(0, false, false, new byte[0], payload, gsoSize, 0, false);
+            return new Spec(0, false, false, new byte[0], payload, gsoSize, 0, false, new byte[0]);
         }
 
         static Spec udp6(int payload, int gsoSize) {
-            return new Spec(0, true, false, new byte[0], payload, gsoSize, 0, false);
+            return new Spec(0, true, false, new byte[0], payload, gsoSize, 0, false, new byte[0]);
         }
 
         Spec link(int bytes) {
-            return new Spec(bytes, v6, tcp, tcpOptions, payload, gsoSize, tcpFlags, ecn);
+            return new Spec(bytes, v6, tcp, tcpOptions, payload, gsoSize, tcpFlags, ecn, ipOptions);
         }
 
         Spec flags(int flags, boolean ecnBit) {
-            return new Spec(link, v6, tcp, tcpOptions, payload, gsoSize, flags, ecnBit);
+            return new Spec(link, v6, tcp, tcpOptions, payload, gsoSize, flags, ecnBit, ipOptions);
+        }
+
+        /** IPv4 only: options after the 20-byte header (a multiple of 4 bytes), copied into every segment. */
+        Spec ipOptions(byte[] options) {
+            return new Spec(link, v6, tcp, tcpOptions, payload, gsoSize, tcpFlags, ecn, options);
         }
 
         int ipHeader() {
-            return v6 ? 40 : 20;
+            return v6 ? 40 : 20 + ipOptions.length;
         }
 
         int l4Header() {
@@ -99,9 +104,11 @@ final class GsoPackets {
             b.writeInt(0x60A12345).writeShort(l4Length).writeByte(protocol).writeByte(64);
             b.writeBytes(SRC6).writeBytes(DST6);
         } else {
-            b.writeByte(0x45).writeByte(0x02).writeShort(20 + l4Length).writeShort(IP_ID).writeShort(0x4000)
-                    .writeByte(64).writeByte(protocol).writeShort(0).writeBytes(SRC4).writeBytes(DST4);
-            b.setShort(ip + 10, ~sum16(b, ip, ip + 20, 0) & 0xFFFF);
+            int ihl = s.ipHeader();
+            b.writeByte(0x40 | ihl / 4).writeByte(0x02).writeShort(ihl + l4Length).writeShort(IP_ID)
+                    .writeShort(0x4000).writeByte(64).writeByte(protocol).writeShort(0).writeBytes(SRC4)
+                    .writeBytes(DST4).writeBytes(s.ipOptions);
+            b.setShort(ip + 10, ~sum16(b, ip, ip + ihl, 0) & 0xFFFF);
         }
         int l4 = b.writerIndex();
         if (s.tcp) {

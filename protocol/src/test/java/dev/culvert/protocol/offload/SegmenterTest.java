@@ -132,7 +132,33 @@ class SegmenterTest {
 
     @Test
     void tcpWithoutOptions() {
-        segmentAndCheck(new Spec(0, false, true, new byte[0], 3000, 1460, ACK, false));
+        segmentAndCheck(new Spec(0, false, true, new byte[0], 3000, 1460, ACK, false, new byte[0]));
+    }
+
+    @Test
+    void ipv4OptionsAreCopiedIntoEverySegment() {
+        // Router alert (RFC 2113): 94 04 00 00; the header is 24 bytes, covered by each header checksum.
+        byte[] routerAlert = {(byte) 0x94, 4, 0, 0};
+        segmentAndCheck(Spec.tcp4(3000, 1444).ipOptions(routerAlert));
+        for (ByteBuf seg : out) {
+            assertThat((int) seg.getUnsignedByte(seg.readerIndex())).isEqualTo(0x46);
+            assertThat(ByteBufUtil.getBytes(seg, seg.readerIndex() + 20, 4)).isEqualTo(routerAlert);
+        }
+        releaseOutput();
+        out.clear();
+        segmentAndCheck(Spec.udp4(3000, 1468).ipOptions(routerAlert).link(18));
+    }
+
+    @Test
+    void aTapFrameThatIsNotIpPassesWhenNotSegmented() {
+        // An ARP request on tap: GSO_NONE without NEEDS_CSUM is passed on as it is (a bridge decides).
+        ByteBuf frame = GsoPackets.build(Spec.udp4(100, 1472).link(14));
+        int at = frame.readerIndex();
+        VirtioNetHdr.setNone(frame, at);
+        frame.setShort(at + VirtioNetHdr.LENGTH + 12, 0x0806);
+        assertThat(run(frame, true)).isTrue();
+        assertThat(out).containsExactly(frame);
+        assertThat(frame.getUnsignedShort(frame.readerIndex() + 12)).isEqualTo(0x0806);
     }
 
     @Test
