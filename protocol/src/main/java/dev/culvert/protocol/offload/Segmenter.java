@@ -130,7 +130,7 @@ public final class Segmenter {
         return true;
     }
 
-    /** Checks a GSO packet's header against the packet and fills {@link #l3}, {@link #v4}, {@link #l4}, {@link #headers}. */
+    /** Checks a GSO packet's header against the packet; fills {@link #l3}, {@link #v4}, {@link #l4} and so on. */
     private boolean parse(ByteBuf packet, int at, int base, int length, int type, boolean needsCsum) {
         int gso = type & ~VirtioNetHdr.GSO_ECN;
         boolean tcp;

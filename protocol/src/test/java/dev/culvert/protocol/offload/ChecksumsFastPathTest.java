@@ -23,9 +23,11 @@ class ChecksumsFastPathTest {
             case "pooled-direct" -> PooledByteBufAllocator.DEFAULT.directBuffer(capacity);
             case "unpooled-direct" -> Unpooled.directBuffer(capacity);
             case "heap" -> Unpooled.buffer(capacity);
-            case "composite" -> Unpooled.compositeBuffer().addComponent(true, Unpooled.directBuffer(capacity / 2).writeZero(capacity / 2))
-                    .addComponent(true, Unpooled.buffer(capacity - capacity / 2).writeZero(capacity - capacity / 2))
-                    .writerIndex(0);
+            case "composite" -> {
+                int half = capacity / 2;
+                yield Unpooled.compositeBuffer().addComponent(true, Unpooled.directBuffer(half).writeZero(half))
+                        .addComponent(true, Unpooled.buffer(capacity - half).writeZero(capacity - half)).writerIndex(0);
+            }
             default -> throw new IllegalArgumentException(kind);
         };
     }
