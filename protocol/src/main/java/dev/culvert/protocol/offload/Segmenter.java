@@ -238,6 +238,9 @@ public final class Segmenter {
     private void segment(ByteBuf packet, int at, int base, int length, int type, ByteBufAllocator alloc, Output out) {
         boolean tcp = (type & ~VirtioNetHdr.GSO_ECN) != VirtioNetHdr.GSO_UDP_L4;
         int gsoSize = VirtioNetHdr.gsoSize(packet, at);
+        // The parse into locals: out.accept may run the pipeline, which could (in theory) bring another packet.
+        boolean v4 = this.v4;
+        int ipHeaderLength = this.ipHeaderLength;
         int headerBytes = headers;
         int ipOffset = l3 - base; // within each segment, from its start
         int l4Offset = l4 - base;
@@ -262,7 +265,6 @@ public final class Segmenter {
             if (v4) {
                 s.setShort(ip + 2, segmentLength - ipOffset);
                 s.setShort(ip + 4, ipId + i);
-                s.setShort(ip + 10, 0);
                 s.setShort(ip + 10, Checksums.ipv4Header(s, ip, ipHeaderLength));
             } else {
                 s.setShort(ip + 4, segmentLength - ipOffset - IPV6_HEADER);
