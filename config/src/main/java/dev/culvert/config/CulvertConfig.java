@@ -20,11 +20,20 @@ import java.util.Optional;
  * @param logLevel       error, warn, info, debug or trace (lower case)
  * @param listenTcp      the local TCP address to accept peers on (tunnels with transport = tcp); empty: none
  * @param aead           the data-path ChaCha20-Poly1305: auto, jdk, conscrypt or bc (lower case)
+ * @param udpOffload     {@code culvert.udp-offload}: true = auto (UDP GSO and GRO where the kernel takes them),
+ *                       false = off
  */
 public record CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocketAddress> listenUdp,
                             Map<String, TunnelConfig> tunnels, Optional<InetSocketAddress> metricsBind,
                             Path controlSocket, String logLevel, Optional<InetSocketAddress> listenTcp,
-                            String aead) {
+                            String aead, boolean udpOffload) {
+
+    /** A configuration with {@code udp-offload = auto}. */
+    public CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocketAddress> listenUdp,
+                         Map<String, TunnelConfig> tunnels, Optional<InetSocketAddress> metricsBind,
+                         Path controlSocket, String logLevel, Optional<InetSocketAddress> listenTcp, String aead) {
+        this(source, privateKeyFile, listenUdp, tunnels, metricsBind, controlSocket, logLevel, listenTcp, aead, true);
+    }
 
     /** A configuration with {@code aead = auto}. */
     public CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocketAddress> listenUdp,

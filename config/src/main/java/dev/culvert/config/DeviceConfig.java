@@ -13,9 +13,11 @@ import java.util.Optional;
  * @param address the interface address with its prefix, host bits allowed; empty if the device gets none
  * @param mac     tap only: the device's Ethernet address (aa:bb:cc:dd:ee:ff, unicast); empty: the kernel picks one
  * @param routes  prefixes routed into the device, host bits cleared
+ * @param offload {@code device.offload}: true = auto (virtio-net header and what offloads the kernel accepts),
+ *                false = off (plain packets)
  */
 public record DeviceConfig(String name, DeviceMode mode, int mtu, Optional<Cidr> address, List<Cidr> routes,
-                           Optional<String> mac) {
+                           Optional<String> mac, boolean offload) {
 
     /** Null-checks and takes an unmodifiable copy of the routes. */
     public DeviceConfig {
@@ -26,7 +28,13 @@ public record DeviceConfig(String name, DeviceMode mode, int mtu, Optional<Cidr>
         Objects.requireNonNull(mac, "mac");
     }
 
-    /** A device without a fixed MAC address. */
+    /** A device with {@code offload = auto}. */
+    public DeviceConfig(String name, DeviceMode mode, int mtu, Optional<Cidr> address, List<Cidr> routes,
+                        Optional<String> mac) {
+        this(name, mode, mtu, address, routes, mac, true);
+    }
+
+    /** A device without a fixed MAC address, with {@code offload = auto}. */
     public DeviceConfig(String name, DeviceMode mode, int mtu, Optional<Cidr> address, List<Cidr> routes) {
         this(name, mode, mtu, address, routes, Optional.empty());
     }

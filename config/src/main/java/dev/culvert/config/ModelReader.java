@@ -44,6 +44,7 @@ final class ModelReader {
                 .orElse(CulvertConfig.defaultControlSocket(source));
         LogLevelName logLevel = culvert.oneOf("log-level", LogLevelName.class);
         AeadName aead = culvert.oneOf("aead", AeadName.class);
+        OffloadSetting udpOffload = culvert.oneOf("udp-offload", OffloadSetting.class);
 
         List<TunnelReader> readers = new ArrayList<>();
         for (Map.Entry<String, ConfigValue> entry : tunnelsInFileOrder()) {
@@ -62,11 +63,12 @@ final class ModelReader {
             }
         }
         checkAcrossTunnels(readers, tunnels, listening, listeningTcp);
-        if (!problems.isEmpty() || privateKeyFile == null || logLevel == null || aead == null) {
+        if (!problems.isEmpty() || privateKeyFile == null || logLevel == null || aead == null || udpOffload == null) {
             return null;
         }
         return new CulvertConfig(source, privateKeyFile, listenUdp, tunnels, metricsBind, controlSocket,
-                logLevel.name().toLowerCase(Locale.ROOT), listenTcp, aead.name().toLowerCase(Locale.ROOT));
+                logLevel.name().toLowerCase(Locale.ROOT), listenTcp, aead.name().toLowerCase(Locale.ROOT),
+                udpOffload == OffloadSetting.AUTO);
     }
 
     private List<Map.Entry<String, ConfigValue>> tunnelsInFileOrder() {

@@ -108,14 +108,16 @@ final class TunnelReader {
         List<Cidr> routes = device.list("routes", Values::network);
         Optional<String> mac = device.optionalParsed("mac", Values::mac);
         boolean macValid = mac.isPresent() || !device.isSet("mac");
+        OffloadSetting offload = device.oneOf("offload", OffloadSetting.class);
         if (mac.isPresent() && mode == DeviceMode.TUN) {
             device.problem("mac", "only a tap device has an Ethernet address (device.mode is tun)");
             macValid = false;
         }
-        if (deviceName == null || mode == null || mtu == null || !addressValid || routes == null || !macValid) {
+        if (deviceName == null || mode == null || mtu == null || !addressValid || routes == null || !macValid
+                || offload == null) {
             return null;
         }
-        return new DeviceConfig(deviceName, mode, mtu, address, routes, mac);
+        return new DeviceConfig(deviceName, mode, mtu, address, routes, mac, offload == OffloadSetting.AUTO);
     }
 
     private PeerConfig readPeer(Section peer) {

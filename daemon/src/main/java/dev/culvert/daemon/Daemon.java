@@ -14,12 +14,14 @@ import dev.culvert.daemon.log.DropLog;
 import dev.culvert.daemon.metrics.DaemonMetrics;
 import dev.culvert.daemon.metrics.MetricsServer;
 import dev.culvert.daemon.systemd.SdNotify;
+import dev.culvert.daemon.tun.TunDevice;
 import dev.culvert.protocol.SelfTest;
 import dev.culvert.protocol.noise.LocalStatic;
 import dev.culvert.protocol.transport.Transport;
 import dev.culvert.protocol.wire.PacketRoom;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.channel.Channel;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.util.concurrent.DefaultThreadFactory;
@@ -153,8 +155,10 @@ public final class Daemon implements AutoCloseable {
     /** Where devices and transports meet: the tunnel's device, on its transport. */
     private Tunnel openTunnel(TunnelConfig tunnelConfig) throws IOException {
         Transport transport = tunnelConfig.transport() == TransportKind.TCP ? tcp : udp;
-        return Tunnel.open(tunnelConfig, platform.openDevice(tunnelConfig.device()), platform.links(), transport,
-                local, resolver);
+        Channel device = platform.openDevice(tunnelConfig.device());
+        LOG.log(System.Logger.Level.INFO, "device ''{0}'' offloads: {1}", tunnelConfig.device().name(),
+                TunDevice.offloadsOf(device).describe());
+        return Tunnel.open(tunnelConfig, device, platform.links(), transport, local, resolver);
     }
 
     private static int maxMtu(CulvertConfig cfg) {
@@ -242,6 +246,9 @@ public final class Daemon implements AutoCloseable {
         }
         if (!now.controlSocket().equals(next.controlSocket())) {
             return "culvert.control.socket";
+        }
+        if (now.udpOffload() != next.udpOffload()) {
+            return "culvert.udp-offload";
         }
         return null;
     }

@@ -27,7 +27,9 @@ public interface Platform {
 
     /**
      * Opens the tunnel's device as a channel, not yet registered, its reads leaving
-     * {@link dev.culvert.protocol.wire.PacketRoom} around each packet.
+     * {@link dev.culvert.protocol.wire.PacketRoom} around each packet. With {@link DeviceConfig#offload()} the
+     * device may come up with the virtio-net header and offloads: the channel is then a
+     * {@link dev.culvert.daemon.tun.TunDevice} and {@code TunDevice.offloadsOf(channel)} says what is on.
      *
      * @throws IOException with an operator-readable message naming the device
      */

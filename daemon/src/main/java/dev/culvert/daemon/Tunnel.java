@@ -20,6 +20,7 @@ import dev.culvert.protocol.ext.ZlibCompression;
 import dev.culvert.protocol.noise.LocalStatic;
 import dev.culvert.protocol.noise.RemoteStatic;
 import dev.culvert.protocol.pipeline.TunnelInitializer;
+import dev.culvert.daemon.tun.TunDevice;
 import dev.culvert.protocol.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -86,7 +87,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
                     config.device().mtu(), null, config.persist(), tunnel::reresolve);
             TunnelInitializer.Settings settings = new TunnelInitializer.Settings(config.name(), remote,
                     allowedIps(config.peer().allowedIps()), config.device().mode() == DeviceMode.TAP,
-                    compression(config.compression()), options);
+                    compression(config.compression()), options, TunDevice.offloadsOf(device));
             // One pool for the whole path: device reads come from the allocator the transport writes with.
             device.config().setAllocator(transport.engine().alloc());
             device.pipeline().addLast(new TunnelInitializer(settings, transport, p -> {

@@ -249,4 +249,40 @@ class TwinSitesTest {
         assertThat(hostB.devices.get("cv-b1").isOpen()).isFalse();
         assertThat(Files.exists(dir.resolve("a.sock"))).isFalse();
     }
+
+    @Test
+    void eachDeviceSaysOnceWhatOffloadsItCameUpWithAndAReloadCannotSwitchUdpOffload() throws Exception {
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger daemonLog = java.util.logging.Logger.getLogger("culvert"); // Daemon's System.Logger
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            private final java.util.logging.SimpleFormatter formatter = new java.util.logging.SimpleFormatter();
+
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                lines.add(formatter.formatMessage(record));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        daemonLog.addHandler(capture);
+        try {
+            Daemon a = start("a.conf", siteA("", "0"), hostA);
+            // The twin's devices are plain (no virtio-net header), whatever device.offload says.
+            assertThat(lines).containsOnlyOnce("device 'cv-a1' offloads: off");
+
+            MemoryTunChannel t1 = hostA.devices.get("cv-a1");
+            a.reload(config("a.conf", siteA("", "0").replace("metrics.bind = off", "metrics.bind = off\n  udp-offload = off")));
+            assertThat(lines).anyMatch(l -> l.startsWith("reload refused: culvert.udp-offload changed"));
+            assertThat(hostA.devices.get("cv-a1")).isSameAs(t1);
+            assertThat(t1.isOpen()).isTrue();
+        } finally {
+            daemonLog.removeHandler(capture);
+        }
+    }
 }

@@ -20,7 +20,8 @@ import java.util.Map;
  *       after each packet read, default 0, 0..{@value TunChannelOption#MAX_ROOM}.</li>
  * </ul>
  *
- * <p>The read buffers have a fixed size (headroom + mtu + link header + tailroom), so the
+ * <p>The read buffers are sized by the channel (headroom + the largest read + tailroom, or exactly
+ * headroom + packet + tailroom where the largest read is big: see {@link TunChannel}), so the
  * {@code RCVBUF_ALLOCATOR} is not used for sizing.
  */
 public final class TunChannelConfig extends DefaultChannelConfig {

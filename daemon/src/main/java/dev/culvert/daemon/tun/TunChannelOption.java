@@ -22,7 +22,10 @@ public final class TunChannelOption<T> extends ChannelOption<T> {
     /** Bytes left free before each packet read: the packet's {@code readerIndex} equals this. */
     public static final ChannelOption<Integer> HEADROOM = valueOf(TunChannelOption.class, "HEADROOM");
 
-    /** Bytes left free after the largest packet the device can deliver (mtu + link header). */
+    /**
+     * Bytes left free after each packet read, at least: after the largest packet the device can deliver (mtu +
+     * link header) for plain packets; after the packet itself when the device has the virtio-net header.
+     */
     public static final ChannelOption<Integer> TAILROOM = valueOf(TunChannelOption.class, "TAILROOM");
 
     @SuppressWarnings("deprecation")

@@ -1,6 +1,7 @@
 package dev.culvert.daemon.tun;
 
 import dev.culvert.config.DeviceMode;
+import dev.culvert.protocol.offload.DeviceOffloads;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.AbstractChannel;
@@ -30,7 +31,8 @@ import java.util.function.Predicate;
  *   1. {@link #inject} (any thread) queues a packet as if the kernel had routed it to the device.
  *   2. On the loop, while auto-read is on or a read() is pending, up to MAX_MESSAGES_PER_READ queued
  *      packets are copied into buffers laid out as the real channel's (HEADROOM before, TAILROOM
- *      after the largest packet); a packet longer than mtu (+ 18 in tap mode) is dropped and counted.
+ *      after the largest packet; with the virtio-net header, exactly TAILROOM after the packet); a packet
+ *      longer than mtu (+ 18 in tap mode; with the header 10 + 65535, + 18) is dropped and counted.
  *   3. channelRead per packet, channelReadComplete per burst; the rest waits for the next turn.
  * Outbound (pipeline to "kernel")
  *   1. Netty's ChannelOutboundBuffer holds written packets; its water marks drive writability.
@@ -43,7 +45,7 @@ import java.util.function.Predicate;
  * <p>With an {@code EmbeddedChannel}'s loop, tasks scheduled by {@link #inject} run when the test
  * calls {@code runPendingTasks()}. Shared with other modules through the daemon's test-jar.
  */
-public final class MemoryTunChannel extends AbstractChannel {
+public final class MemoryTunChannel extends AbstractChannel implements TunDevice {
 
     /** Default name, mode and MTU. */
     public static final String DEFAULT_NAME = "mem0";
@@ -55,6 +57,7 @@ public final class MemoryTunChannel extends AbstractChannel {
     private final String name;
     private final DeviceMode mode;
     private final int mtu;
+    private final DeviceOffloads offloads;
     private final TunChannelConfig config;
     private final Queue<ByteBuf> inbound = new ConcurrentLinkedQueue<>();
     private final BlockingQueue<ByteBuf> written = new LinkedBlockingQueue<>();
@@ -73,9 +76,18 @@ public final class MemoryTunChannel extends AbstractChannel {
         this(DEFAULT_NAME, DeviceMode.TUN, DEFAULT_MTU);
     }
 
-    /** A channel with every property chosen. */
+    /** A plain channel ({@link DeviceOffloads#NONE}) with name, mode and MTU chosen. */
     public MemoryTunChannel(String name, DeviceMode mode, int mtu) {
+        this(name, mode, mtu, DeviceOffloads.NONE);
+    }
+
+    /**
+     * A channel with every property chosen. With {@code offloads.vnetHeader()} the test injects and receives
+     * packets that start with a virtio_net_hdr, and reads may be up to 10 + 65535 (+ 18 on tap) bytes long.
+     */
+    public MemoryTunChannel(String name, DeviceMode mode, int mtu, DeviceOffloads offloads) {
         super(null);
+        this.offloads = Objects.requireNonNull(offloads, "offloads");
         this.name = Objects.requireNonNull(name, "name");
         this.mode = Objects.requireNonNull(mode, "mode");
         if (mtu < TunChannel.MIN_MTU || mtu > TunChannel.MAX_MTU) {
@@ -85,16 +97,24 @@ public final class MemoryTunChannel extends AbstractChannel {
         this.config = new TunChannelConfig(this, this::autoReadCleared);
     }
 
+    @Override
     public String name() {
         return name;
     }
 
+    @Override
     public DeviceMode mode() {
         return mode;
     }
 
+    @Override
     public int mtu() {
         return mtu;
+    }
+
+    @Override
+    public DeviceOffloads offloads() {
+        return offloads;
     }
 
     /** Packets the "kernel" refused ({@link #refuseWhen}); dropped. */
@@ -300,8 +320,9 @@ public final class MemoryTunChannel extends AbstractChannel {
         }
         boolean granted = !config.isAutoRead();
         int headroom = config.headroom();
-        int maxPacket = TunChannel.maxPacketLength(mode, mtu);
+        int maxPacket = TunChannel.maxPacketLength(mode, mtu, offloads.vnetHeader());
         int capacity = TunChannel.readCapacity(headroom, maxPacket, config.tailroom());
+        boolean exactSize = capacity > TunChannel.COPY_LIMIT; // as the real channel's copies out of its scratch
         ChannelPipeline pipeline = pipeline();
         int delivered = 0;
         try {
@@ -319,7 +340,7 @@ public final class MemoryTunChannel extends AbstractChannel {
                     oversizedReads++;
                     continue;
                 }
-                ByteBuf packet = alloc().directBuffer(capacity);
+                ByteBuf packet = alloc().directBuffer(exactSize ? headroom + length + config.tailroom() : capacity);
                 packet.setBytes(headroom, injected, injected.readerIndex(), length);
                 packet.setIndex(headroom, headroom + length);
                 injected.release();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.culvert.config.DeviceMode;
+import dev.culvert.protocol.offload.DeviceOffloads;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.DefaultEventLoop;
@@ -153,6 +154,31 @@ class MemoryTunChannelTest {
         assertThat(tap.oversizedReads()).isEqualTo(1);
         assertThat(tooLong.refCnt()).isZero();
         tap.close().sync();
+    }
+
+    @Test
+    void withTheVirtioHeaderTheTwinDeliversSuperPacketsInExactBuffersAndSaysSo() throws Exception {
+        DeviceOffloads offloads = new DeviceOffloads(true, true, true, true, false, false);
+        MemoryTunChannel twin = new MemoryTunChannel("mem2", DeviceMode.TUN, 1420, offloads);
+        twin.config().setHeadroom(24).setTailroom(31);
+        twin.pipeline().addLast(recorder);
+        loop.register(twin).sync();
+        ByteBuf tooLong = packet(1, 10 + 65535 + 1);
+
+        twin.inject(tooLong);
+        twin.inject(packet(2, 10 + 65535));
+        twin.inject(packet(3, 10 + 60));
+
+        await().atMost(TIMEOUT).until(() -> recorder.packets.size() == 2);
+        assertThat(recorder.packets).containsExactly(2, 3);
+        assertThat(recorder.readerIndexes).containsExactly(24, 24);
+        assertThat(recorder.freeAfter).containsExactly(31, 31);
+        assertThat(twin.oversizedReads()).isEqualTo(1);
+        assertThat(twin.offloads()).isEqualTo(offloads);
+        assertThat(TunDevice.offloadsOf(twin)).isEqualTo(offloads);
+        assertThat(TunDevice.offloadsOf(channel)).isEqualTo(DeviceOffloads.NONE);
+        assertThat(TunDevice.offloadsOf(new EmbeddedChannel())).isEqualTo(DeviceOffloads.NONE);
+        twin.close().sync();
     }
 
     @Test

@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * Test handler for the tun channels: records the first int of each packet read, its layout
+ * Test handler for the tun channels: records the first and last int of each packet read, its layout
  * (readerIndex, free bytes after it), the size of each burst and each writability change, and
  * releases every packet.
  */
@@ -18,6 +18,8 @@ final class PacketRecorder extends ChannelInboundHandlerAdapter {
     final List<Integer> readerIndexes = new CopyOnWriteArrayList<>();
     final List<Integer> freeAfter = new CopyOnWriteArrayList<>();
     final List<Integer> lengths = new CopyOnWriteArrayList<>();
+    /** The last int of each packet (-1 if shorter than 8 bytes). */
+    final List<Integer> lastInts = new CopyOnWriteArrayList<>();
     final List<Boolean> writability = new CopyOnWriteArrayList<>();
     private int inBurst;
 
@@ -29,6 +31,8 @@ final class PacketRecorder extends ChannelInboundHandlerAdapter {
             freeAfter.add(packet.capacity() - packet.writerIndex());
             lengths.add(packet.readableBytes());
             packets.add(packet.readableBytes() >= Integer.BYTES ? packet.getInt(packet.readerIndex()) : -1);
+            lastInts.add(packet.readableBytes() >= 2 * Integer.BYTES
+                    ? packet.getInt(packet.writerIndex() - Integer.BYTES) : -1);
             inBurst++;
         } finally {
             packet.release();

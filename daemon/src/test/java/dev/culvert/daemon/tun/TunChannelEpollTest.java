@@ -302,6 +302,48 @@ class TunChannelEpollTest {
     }
 
     @Test
+    void aDirectCompositeGoesOutAsOnePacketWithWritevAndAHugeOneIsCopied() throws Exception {
+        Socket device = udpOnLoopback();
+        Socket peer = udpOnLoopback();
+        device.connect(peer.localAddress());
+        peers.add(peer);
+        TunChannel channel = register(device, 1420, c -> { }, new PacketRecorder());
+        ByteBuf header = PooledByteBufAllocator.DEFAULT.directBuffer(10).writeZero(10).setByte(0, 0x5a);
+        ByteBuf first = PooledByteBufAllocator.DEFAULT.directBuffer(100).writeInt(1).writeZero(96);
+        ByteBuf second = PooledByteBufAllocator.DEFAULT.directBuffer(1000).writeZero(996).writeInt(2);
+        ByteBuf gathered = Unpooled.compositeBuffer(3).addComponents(true, header, first, second);
+        assertThat(gathered.nioBufferCount()).isEqualTo(3);
+        ByteBuf many = Unpooled.compositeBuffer(2000);
+        for (int i = 0; i < 1100; i++) { // more parts than IOV_MAX (1024): copied to one buffer
+            ((io.netty.buffer.CompositeByteBuf) many).addComponent(true, Unpooled.directBuffer(4).writeInt(i));
+        }
+
+        channel.writeAndFlush(gathered).sync();
+        channel.writeAndFlush(many).sync();
+
+        ByteBuffer got = ByteBuffer.allocateDirect(8192);
+        int[] lengths = new int[2];
+        byte[][] datagrams = new byte[2][];
+        for (int i = 0; i < 2; i++) {
+            int index = i;
+            await().atMost(TIMEOUT).until(() -> (lengths[index] = peer.recv(got, 0, got.capacity())) > 0);
+            datagrams[i] = new byte[lengths[i]];
+            got.get(0, datagrams[i]);
+        }
+        assertThat(lengths).containsExactly(1110, 4400);
+        ByteBuf one = Unpooled.wrappedBuffer(datagrams[0]);
+        assertThat(one.getByte(0)).isEqualTo((byte) 0x5a);
+        assertThat(one.getInt(10)).isEqualTo(1);
+        assertThat(one.getInt(1106)).isEqualTo(2);
+        ByteBuf two = Unpooled.wrappedBuffer(datagrams[1]);
+        assertThat(two.getInt(0)).isZero();
+        assertThat(two.getInt(4396)).isEqualTo(1099);
+        assertThat(gathered.refCnt()).isZero();
+        assertThat(many.refCnt()).isZero();
+        assertThat(channel.writeErrors()).isZero();
+    }
+
+    @Test
     void closeFromAnotherThreadReleasesQueuedPacketsAndTheFd(@TempDir Path dir) throws Exception {
         Socket device = unixDgram(dir, "device");
         Socket peer = unixDgram(dir, "peer");

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.culvert.config.DeviceMode;
+import dev.culvert.protocol.offload.DeviceOffloads;
+import io.netty.channel.unix.FileDescriptor;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** What can be checked without privileges: argument checks and the JNI shim's linkage. */
 class TunNativeTest {
+
+    private static final int EBADF = 9;
+    private static final int ENOTTY = 25;
 
     @Test
     void badNamesAndMtusAreRefusedBeforeAnySystemCall() {
@@ -30,8 +35,36 @@ class TunNativeTest {
         TunNative.load(); // idempotent
 
         // Refused inside the shim before it opens anything.
-        assertThat(TunNative.open("", false)).isEqualTo(-TunErrors.EINVAL);
-        assertThat(TunNative.open("sixteen-bytes-xx", true)).isEqualTo(-TunErrors.EINVAL);
+        assertThat(TunNative.open("", false, 0)).isEqualTo(-TunErrors.EINVAL);
+        assertThat(TunNative.open("sixteen-bytes-xx", true, 0)).isEqualTo(-TunErrors.EINVAL);
+        // Only IFF_VNET_HDR and IFF_MULTI_QUEUE may be added (0x1000 is IFF_NO_PI, 0x0001 IFF_TUN: the shim's own).
+        assertThat(TunNative.open("cv-x", false, 0x0001)).isEqualTo(-TunErrors.EINVAL);
+        assertThat(TunNative.open("cv-x", false, TunNative.IFF_VNET_HDR | 0x8000)).isEqualTo(-TunErrors.EINVAL);
+    }
+
+    @Test
+    void theOffloadIoctlsReportErrnoAndThrowNothing() throws Exception {
+        TunNative.load();
+        assertThat(TunNative.setOffload(-1, TunNative.TUN_F_CSUM)).isEqualTo(-EBADF);
+        assertThat(TunNative.setVnetHdrSize(-1, 10)).isEqualTo(-EBADF);
+        io.netty.channel.epoll.Epoll.ensureAvailability(); // Netty's native library, for FileDescriptor.pipe()
+        FileDescriptor[] pipe = FileDescriptor.pipe();
+        try {
+            // Not a tun fd: the kernel answers ENOTTY (no such ioctl on a pipe).
+            assertThat(TunNative.setOffload(pipe[0].intValue(), TunNative.TUN_F_CSUM)).isEqualTo(-ENOTTY);
+            assertThat(TunNative.setVnetHdrSize(pipe[0].intValue(), 10)).isEqualTo(-ENOTTY);
+        } finally {
+            pipe[0].close();
+            pipe[1].close();
+        }
+    }
+
+    @Test
+    void offloadBitsAreTheTunFlagsOfTheOffloadsThatAreOn() {
+        assertThat(TunChannel.offloadBits(DeviceOffloads.NONE)).isZero();
+        assertThat(TunChannel.offloadBits(new DeviceOffloads(true, true, false, false, false, false))).isEqualTo(0x01);
+        assertThat(TunChannel.offloadBits(new DeviceOffloads(true, true, true, true, false, false))).isEqualTo(0x07);
+        assertThat(TunChannel.offloadBits(new DeviceOffloads(true, true, true, true, true, true))).isEqualTo(0x67);
     }
 
     @Test

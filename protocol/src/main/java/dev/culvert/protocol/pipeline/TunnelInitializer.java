@@ -5,6 +5,9 @@ import dev.culvert.protocol.Peer;
 import dev.culvert.protocol.PeerOptions;
 import dev.culvert.protocol.ext.Compression;
 import dev.culvert.protocol.noise.RemoteStatic;
+import dev.culvert.protocol.offload.CoalescingHandler;
+import dev.culvert.protocol.offload.DeviceOffloads;
+import dev.culvert.protocol.offload.SegmentationHandler;
 import dev.culvert.protocol.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -15,6 +18,8 @@ import java.util.function.Consumer;
  * Assembles one tunnel's pipeline on its device channel, read top (device) to bottom (transport):
  * <pre>
  *   device channel (tun/tap)        packets read at {@link dev.culvert.protocol.wire.PacketRoom#HEADROOM}
+ *   "segmentation" {@link SegmentationHandler}  only with a virtio-net header: TSO/USO super-packets split
+ *   "coalescing"   {@link CoalescingHandler}    only with a virtio-net header: GRO towards the device
  *   "routing"    {@link AllowedIpsHandler}      cryptokey routing, MTU, padding trim
  *   "extension"  {@link ExtensionCodecHandler}  tap frames and compression (Culvert to Culvert)
  *   "wireguard"  {@link WireGuardHandler}       seal/open in place over the {@link Peer}; back-pressure
@@ -31,9 +36,16 @@ public final class TunnelInitializer extends ChannelInitializer<Channel> {
      * @param name        the tunnel's name (logs say "tunnel NAME")
      * @param ethernet    true for tap (Ethernet frames), false for tun (IP packets)
      * @param compression what this side compresses with, or null
+     * @param offloads    what the device was opened with ({@link DeviceOffloads#NONE}: plain packets)
      */
     public record Settings(String name, RemoteStatic remote, AllowedIps allowedIps, boolean ethernet,
-                           Compression compression, PeerOptions peer) {}
+                           Compression compression, PeerOptions peer, DeviceOffloads offloads) {
+        /** Settings for a plain device (no virtio-net header). */
+        public Settings(String name, RemoteStatic remote, AllowedIps allowedIps, boolean ethernet,
+                        Compression compression, PeerOptions peer) {
+            this(name, remote, allowedIps, ethernet, compression, peer, DeviceOffloads.NONE);
+        }
+    }
 
     private final Settings settings;
     private final Transport transport;
@@ -57,6 +69,12 @@ public final class TunnelInitializer extends ChannelInitializer<Channel> {
         peer.label("tunnel " + settings.name());
         wireguard.attach(peer);
         int mtu = settings.peer().mtu();
+        DeviceOffloads offloads = settings.offloads();
+        if (offloads.vnetHeader()) {
+            ch.pipeline()
+                    .addLast("segmentation", new SegmentationHandler(offloads, settings.ethernet(), mtu, peer.counters()))
+                    .addLast("coalescing", new CoalescingHandler(offloads, settings.ethernet(), peer.counters()));
+        }
         ch.pipeline()
                 .addLast("routing", new AllowedIpsHandler(settings.allowedIps(), mtu, settings.ethernet(), peer.counters()))
                 .addLast("extension", new ExtensionCodecHandler(settings.ethernet(), settings.compression(), mtu,
