@@ -48,7 +48,7 @@ final class UdpTransport implements Transport {
      * GRO read is one 64 KiB slot, read by recvmsg, carrying up to 64 datagrams of one peer. Once Netty
      * is upgraded, several slots (8: 512 KiB, below a quarter of the pool's 4 MiB chunk, whose emptying
      * would free and re-zero it on every read, ~100 us instead of ~0.2 us) restore recvmmsg batching for
-     * datagrams that were not coalesced; UdpOffloadTest#nettyRecvmmsgLosesTheGroSegmentSize says when.
+     * datagrams that were not coalesced; NettyGroReadTest says when.
      */
     static final int GRO_SLOT_BYTES = 65_535;
     static final int GRO_SLOTS_PER_READ = 1;
