@@ -1,5 +1,6 @@
 package dev.culvert.daemon;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
@@ -11,7 +12,6 @@ import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.SegmentedDatagramPacket;
 
 import java.net.InetSocketAddress;
-import java.util.function.LongConsumer;
 
 /**
  * UDP generic segmentation offload on send (Linux {@code UDP_SEGMENT}, udp(7)): consecutive
@@ -22,11 +22,13 @@ import java.util.function.LongConsumer;
  * kernel's {@code UDP_MAX_SEGMENTS} and the 64 KiB limit of one UDP send). A lone datagram goes out as
  * it came. At most one run is held; it is written when the next datagram does not fit it, and at flush.
  *
- * <p>Fallback: when a segmented send fails with {@code EIO} (the egress device has no checksum
- * offload, so the kernel cannot segment; wireguard-go disables GSO on the same error) or {@code EINVAL}
- * (a segment larger than the path MTU), GSO is switched off for the socket for good, logged once at
- * WARN, and the datagrams of the failed run are reported to {@code lost} as dropped. Other send errors
- * go to the pipeline's exceptionCaught, as a single datagram's would.
+ * <p>Fallback: when the kernel refuses a segmented send — {@code EIO} from udp_send_skb() (the egress
+ * device has no checksum offload, a hard requirement of UDP_SEGMENT; wireguard-go disables GSO on the
+ * same error), {@code EINVAL} or {@code EMSGSIZE} (a segment larger than the route's MTU, which a single
+ * datagram would pass as IP fragments) — GSO is switched off for the socket for good, logged once at
+ * WARN, and the datagrams of the refused run are sent again one by one, so none is lost (each run's
+ * buffers hold one extra reference until its send completes). Other send errors go to the pipeline's
+ * exceptionCaught, as a single datagram's would.
  *
  * <p>Writes with a promise of their own (not the void promise) are passed through unbatched, in order.
  * Event loop only.
@@ -37,11 +39,11 @@ final class UdpGsoHandler extends ChannelOutboundHandlerAdapter {
     static final int MAX_SEGMENTS = 64;
     /** Bytes of payload per GSO send: below the 65535 of one IP datagram, with room for headers. */
     static final int MAX_BYTES = 65_000;
-    /** errno values from include/uapi/asm-generic/errno-base.h, negated as Netty reports them. */
+    /** errno values (include/uapi/asm-generic/errno-base.h, errno.h), negated as Netty reports them. */
     private static final int EIO_NEGATIVE = -5;
     private static final int EINVAL_NEGATIVE = -22;
+    private static final int EMSGSIZE_NEGATIVE = -90;
 
-    private final LongConsumer lost;
     private final DatagramPacket[] run = new DatagramPacket[MAX_SEGMENTS];
     private int runLength;
     private int runBytes;
@@ -50,11 +52,6 @@ final class UdpGsoHandler extends ChannelOutboundHandlerAdapter {
     private long segmentedSends;
     private long segmentedDatagrams;
     private long fallbacks;
-
-    /** @param lost told how many datagrams a failed segmented send lost (they count as drops) */
-    UdpGsoHandler(LongConsumer lost) {
-        this.lost = lost;
-    }
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
@@ -114,14 +111,16 @@ final class UdpGsoHandler extends ChannelOutboundHandlerAdapter {
         int segmentSize = run[0].content().readableBytes();
         InetSocketAddress to = run[0].recipient();
         CompositeByteBuf content = ctx.alloc().compositeDirectBuffer(n);
+        ByteBuf[] datagrams = new ByteBuf[n];
         for (int i = 0; i < n; i++) {
+            datagrams[i] = run[i].content().retain();
             content.addComponent(true, run[i].content());
             run[i] = null;
         }
         segmentedSends++;
         segmentedDatagrams += n;
         ChannelPromise promise = ctx.newPromise();
-        promise.addListener(new Outcome(ctx, n));
+        promise.addListener(new Outcome(ctx, datagrams, to));
         ctx.write(new SegmentedDatagramPacket(content, segmentSize, to), promise);
     }
 
@@ -146,34 +145,46 @@ final class UdpGsoHandler extends ChannelOutboundHandlerAdapter {
         runClosed = false;
     }
 
+    /** Completes one segmented send: drops the extra references, or sends the run again one by one. */
     private final class Outcome implements ChannelFutureListener {
         private final ChannelHandlerContext ctx;
-        private final int datagrams;
+        private final ByteBuf[] datagrams;
+        private final InetSocketAddress to;
 
-        Outcome(ChannelHandlerContext ctx, int datagrams) {
+        Outcome(ChannelHandlerContext ctx, ByteBuf[] datagrams, InetSocketAddress to) {
             this.ctx = ctx;
             this.datagrams = datagrams;
+            this.to = to;
         }
 
         @Override
         public void operationComplete(ChannelFuture future) {
             Throwable cause = future.cause();
-            if (cause == null) {
-                return;
-            }
-            if (cause instanceof Errors.NativeIoException e
-                    && (e.expectedErr() == EIO_NEGATIVE || e.expectedErr() == EINVAL_NEGATIVE)) {
-                lost.accept(datagrams);
+            if (cause instanceof Errors.NativeIoException e && refused(e.expectedErr()) && ctx.channel().isActive()) {
                 if (enabled) {
                     enabled = false;
                     fallbacks++;
-                    LOG.log(System.Logger.Level.WARNING, "udp gso off: a segmented send failed ({0}); "
+                    LOG.log(System.Logger.Level.WARNING, "udp gso off: the kernel refused a segmented send ({0}); "
                             + "sending datagrams one by one from now on", cause.getMessage());
                 }
-            } else if (!future.isCancelled()) {
+                // Still inside the channel's write loop: these join the flushed messages it is writing.
+                for (ByteBuf datagram : datagrams) {
+                    ctx.write(new DatagramPacket(datagram, to), ctx.voidPromise());
+                }
+                ctx.flush();
+                return;
+            }
+            for (ByteBuf datagram : datagrams) {
+                datagram.release();
+            }
+            if (cause != null && !future.isCancelled()) {
                 ctx.fireExceptionCaught(cause);
             }
         }
+    }
+
+    private static boolean refused(int negativeErrno) {
+        return negativeErrno == EIO_NEGATIVE || negativeErrno == EINVAL_NEGATIVE || negativeErrno == EMSGSIZE_NEGATIVE;
     }
 
     /** True while segmented sends are on (false after a fallback). */

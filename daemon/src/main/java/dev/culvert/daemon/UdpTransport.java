@@ -1,6 +1,5 @@
 package dev.culvert.daemon;
 
-import dev.culvert.protocol.DropReason;
 import dev.culvert.protocol.Engine;
 import dev.culvert.protocol.TimeSource;
 import dev.culvert.protocol.netty.ChannelOutbound;
@@ -100,7 +99,7 @@ final class UdpTransport implements Transport {
         Channel channel = registered.channel();
         UdpGsoHandler gso;
         try {
-            gso = loop.submit(() -> configureOffloads(channel, maxDatagram, offload, engine)).get();
+            gso = loop.submit(() -> configureOffloads(channel, maxDatagram, offload)).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             channel.close();
@@ -129,7 +128,7 @@ final class UdpTransport implements Transport {
      *
      * @return the GSO handler, or null if GSO is off
      */
-    private static UdpGsoHandler configureOffloads(Channel channel, int maxDatagram, boolean offload, Engine engine) {
+    private static UdpGsoHandler configureOffloads(Channel channel, int maxDatagram, boolean offload) {
         boolean gro = false;
         if (offload) {
             try {
@@ -145,11 +144,7 @@ final class UdpTransport implements Transport {
         channel.config().setOption(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(slot * slots));
         UdpGsoHandler gso = null;
         if (offload && EpollDatagramChannel.isSegmentedDatagramPacketSupported()) {
-            gso = new UdpGsoHandler(lost -> {
-                for (long i = 0; i < lost; i++) {
-                    engine.counters().drop(DropReason.NO_CONNECTION);
-                }
-            });
+            gso = new UdpGsoHandler();
             channel.pipeline().addFirst("gso", gso);
         }
         String on = (gso != null ? "gso " : "") + (gro ? "gro" : "");

@@ -37,8 +37,8 @@ public final class UdpGsoBench {
         PooledByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, EpollIoHandler.newFactory());
         LongAdder received = new LongAdder();
-        int slot = gro ? UdpTransport.GRO_SLOT_BYTES : 2048;
-        int slots = gro ? UdpTransport.GRO_SLOTS_PER_READ : 32;
+        int slot = Integer.getInteger("slot", gro ? UdpTransport.GRO_SLOT_BYTES : 2048);
+        int slots = Integer.getInteger("slots", gro ? UdpTransport.GRO_SLOTS_PER_READ : 32);
         Channel rx = new Bootstrap().group(group.next()).channel(EpollDatagramChannel.class)
                 .option(ChannelOption.ALLOCATOR, alloc)
                 .option(ChannelOption.SO_RCVBUF, 4 << 20)
@@ -59,7 +59,7 @@ public final class UdpGsoBench {
                 .handler(new ChannelInboundHandlerAdapter())
                 .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
         if (gso) {
-            tx.pipeline().addFirst(new UdpGsoHandler(n -> { }));
+            tx.pipeline().addFirst(new UdpGsoHandler());
         }
         InetSocketAddress to = (InetSocketAddress) rx.localAddress();
         long[] sent = new long[1];

@@ -93,4 +93,20 @@ class UdpOffloadNetnsTest {
         assertThat(count(r, "outDatagrams")).isEqualTo(COUNT);
         assertThat(count(r, "inDatagrams")).as("loopback has no GRO of its own").isEqualTo(COUNT);
     }
+
+    @Test
+    void aRefusedSegmentedSendIsSentAgainOneByOneAndGsoStaysOff() throws Exception {
+        // The kernel refuses a UDP_SEGMENT send whose segments exceed the route's MTU (EMSGSIZE on 6.x;
+        // one through a device without checksum offload gets EIO): the refused run is sent again one
+        // datagram per entry (fragmented by IP), and so is everything after it.
+        assertThat(ns.ip("tuntap", "add", "dev", "cvug0", "mode", "tun").succeeded()).isTrue();
+        assertThat(ns.ip("link", "set", "cvug0", "mtu", "576", "up").succeeded()).isTrue();
+        assertThat(ns.ip("addr", "add", "192.0.2.1/24", "dev", "cvug0").succeeded()).isTrue();
+        ChildJvm child = ns.startJava(UdpGsoFallbackMain.class, "192.0.2.2");
+        String line = child.awaitLine(UdpOffloadMain.RESULT, TIMEOUT);
+        assertThat(child.awaitExit(TIMEOUT)).as(child.output()).isZero();
+
+        assertThat(line).as(child.output()).contains("gsoAfterFirst=false", "fallbacks=1", "firstOut=10", "secondOut=10");
+        assertThat(child.output()).contains("udp gso off");
+    }
 }

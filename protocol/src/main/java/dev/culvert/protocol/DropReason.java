@@ -32,8 +32,7 @@ public enum DropReason {
     STAGED_OVERFLOW("staged_overflow"),
     /** A decrypted packet the device could not take (it was closed, or refused the write). */
     DEVICE_ERROR("device_error"),
-    /** A sealed packet the transport had no path for (a TCP connection not up, or the socket closed), or
-     *  one of a UDP GSO batch the kernel refused (the egress device cannot segment). */
+    /** A sealed packet the transport had no path for (a TCP connection not up, or the socket closed). */
     NO_CONNECTION("no_connection"),
     /** A packet from the device whose virtio-net header does not fit it (sizes, types or offsets); see
      *  {@link dev.culvert.protocol.offload.VirtioNetHdr}. */
