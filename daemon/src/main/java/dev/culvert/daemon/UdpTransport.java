@@ -51,6 +51,13 @@ final class UdpTransport implements Transport {
      */
     static final int GRO_SLOT_BYTES = 65_535;
     static final int GRO_SLOTS_PER_READ = 1;
+    /**
+     * Datagrams (GRO segments count one each) read per wake-up of a GRO socket. Netty's default of 16
+     * made one-datagram recvmsg reads of traffic that was not coalesced ~30 % slower than 32-slot
+     * recvmmsg without GRO (UdpGsoBench, 1400-byte datagrams on loopback); 64 brings them level. At most
+     * 64 read buffers (4 MiB) are held until the burst's flush releases them.
+     */
+    static final int GRO_DATAGRAMS_PER_WAKE = 64;
     private static final int SOCKET_BUFFER_BYTES = 4 << 20;
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(1 << 20, 4 << 20);
 
@@ -141,7 +148,11 @@ final class UdpTransport implements Transport {
         int slot = gro ? GRO_SLOT_BYTES : maxDatagram;
         int slots = gro ? GRO_SLOTS_PER_READ : DATAGRAMS_PER_READ;
         channel.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, slot);
-        channel.config().setOption(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(slot * slots));
+        FixedRecvByteBufAllocator reads = new FixedRecvByteBufAllocator(slot * slots);
+        if (gro) {
+            reads.maxMessagesPerRead(GRO_DATAGRAMS_PER_WAKE);
+        }
+        channel.config().setOption(ChannelOption.RCVBUF_ALLOCATOR, reads);
         UdpGsoHandler gso = null;
         if (offload && EpollDatagramChannel.isSegmentedDatagramPacketSupported()) {
             gso = new UdpGsoHandler();

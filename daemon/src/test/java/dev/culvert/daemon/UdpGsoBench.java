@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.LongAdder;
  * with or without {@link UdpGsoHandler}; a receiver on another loop reads them with or without UDP_GRO
  * (one 64 KiB recvmsg slot, as UdpTransport) or with 32-slot recvmmsg. Run in a network namespace:
  * {@code UdpGsoBench <gso> <gro> <payloadBytes> <seconds>}; prints sent and received datagrams/s.
+ * {@code -Dslot=, -Dslots=, -Dmmpr=} override the read slot size, slots per read and reads per wake-up.
  */
 public final class UdpGsoBench {
     private UdpGsoBench() {}
@@ -44,7 +45,7 @@ public final class UdpGsoBench {
                 .option(ChannelOption.SO_RCVBUF, 4 << 20)
                 .option(EpollChannelOption.UDP_GRO, gro)
                 .option(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, slot)
-                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(slot * slots))
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(slot * slots).maxMessagesPerRead(Integer.getInteger("mmpr", gro ? UdpTransport.GRO_DATAGRAMS_PER_WAKE : 16)))
                 .handler(new ChannelInboundHandlerAdapter() {
                     @Override
                     public void channelRead(ChannelHandlerContext ctx, Object msg) {
