@@ -139,7 +139,6 @@ public final class Daemon implements AutoCloseable {
         boolean anyUdp = cfg.tunnels().values().stream().anyMatch(t -> t.transport() == TransportKind.UDP);
         boolean anyTcp = cfg.tunnels().values().stream().anyMatch(t -> t.transport() == TransportKind.TCP);
         if (udp == null && (anyUdp || cfg.listenUdp().isPresent())) {
-            // TODO(integrator): cfg.udpOffload() once culvert.udp-offload is in the config.
             udp = platform.udp(loop, listenAddress(cfg), maxMessage, local, alloc, cfg.udpOffload());
             LOG.log(System.Logger.Level.INFO, "listening on udp {0}, public key {1}",
                     Addresses.format(udp.localAddress()), Keys.encode(local.publicKey()));
