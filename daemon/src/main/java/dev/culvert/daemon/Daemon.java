@@ -139,7 +139,7 @@ public final class Daemon implements AutoCloseable {
         boolean anyUdp = cfg.tunnels().values().stream().anyMatch(t -> t.transport() == TransportKind.UDP);
         boolean anyTcp = cfg.tunnels().values().stream().anyMatch(t -> t.transport() == TransportKind.TCP);
         if (udp == null && (anyUdp || cfg.listenUdp().isPresent())) {
-            udp = platform.udp(loop, listenAddress(cfg), maxMessage, local, alloc);
+            udp = platform.udp(loop, listenAddress(cfg), maxMessage, local, alloc, cfg.udpOffload());
             LOG.log(System.Logger.Level.INFO, "listening on udp {0}, public key {1}",
                     Addresses.format(udp.localAddress()), Keys.encode(local.publicKey()));
         }

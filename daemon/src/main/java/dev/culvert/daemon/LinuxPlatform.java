@@ -42,8 +42,8 @@ final class LinuxPlatform implements Platform {
 
     @Override
     public Transport udp(IoEventLoop loop, InetSocketAddress listen, int maxDatagram, LocalStatic identity,
-                         ByteBufAllocator alloc) throws IOException {
-        return UdpTransport.bind(loop, listen, maxDatagram, identity, alloc);
+                         ByteBufAllocator alloc, boolean offload) throws IOException {
+        return UdpTransport.bind(loop, listen, maxDatagram, identity, alloc, offload);
     }
 
     @Override

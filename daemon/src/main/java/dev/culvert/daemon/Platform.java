@@ -42,9 +42,10 @@ public interface Platform {
      * The UDP transport, bound to {@code listen}.
      *
      * @param maxDatagram the largest datagram the tunnels send, in bytes
+     * @param offload     use UDP GSO and GRO where the kernel allows ({@code culvert.udp-offload})
      */
     Transport udp(IoEventLoop loop, InetSocketAddress listen, int maxDatagram, LocalStatic identity,
-                  ByteBufAllocator alloc) throws IOException;
+                  ByteBufAllocator alloc, boolean offload) throws IOException;
 
     /**
      * The TCP transport, listening on {@code listen} if present (a client need not).

@@ -12,6 +12,7 @@ import dev.culvert.protocol.transport.FlowControl;
 import dev.culvert.protocol.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -42,7 +43,8 @@ import java.util.function.Supplier;
  * ({@link StreamFrameDecoder} in, {@link StreamFrameEncoder} out, written into the message's headroom). A
  * listener for peers that call in, and a dialler per client tunnel that redials forever with jittered
  * exponential backoff (0.5 s to 5 s), looking the endpoint up afresh on every try — on the resolver
- * executor, never on the loop. Its own {@link Engine}; TCP_NODELAY; one writev per flush.
+ * executor, never on the loop. Its own {@link Engine}; TCP_NODELAY; one writev per flush (Netty's epoll
+ * stream channel gathers every flushed message into one iovec array); reads of up to 128 KiB.
  *
  * <p>Back-pressure: each connection has write-buffer water marks; when one crosses the high mark the
  * tunnels whose peer is behind it stop reading their devices, and read again once it drains. A device
@@ -54,6 +56,12 @@ final class TcpTransport implements Transport {
     private static final long REDIAL_MAX_MS = 5_000;
     /** Per connection: stop the tunnels' device reads above 1 MiB queued, resume below 256 KiB. */
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(256 << 10, 1 << 20);
+    /**
+     * Reads start at 16 KiB and grow to 128 KiB while the socket fills them (Netty's adaptive sizing):
+     * one read then carries up to ~90 full-size messages, each cut out in place by the decoder. 128 KiB
+     * stays far below a quarter of the pooled allocator's 4 MiB chunk (see UdpTransport).
+     */
+    private static final AdaptiveRecvByteBufAllocator READS = new AdaptiveRecvByteBufAllocator(2048, 16 << 10, 128 << 10);
 
     private final IoEventLoop loop;
     private final Engine engine;
@@ -100,6 +108,7 @@ final class TcpTransport implements Transport {
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, engine.alloc())
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .childOption(ChannelOption.RCVBUF_ALLOCATOR, READS)
                 .childHandler(pipeline(null))
                 .bind(local).awaitUninterruptibly();
         if (!bound.isSuccess()) {
@@ -220,6 +229,7 @@ final class TcpTransport implements Transport {
                     .option(ChannelOption.TCP_NODELAY, true)
                     .option(ChannelOption.ALLOCATOR, engine.alloc())
                     .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                    .option(ChannelOption.RCVBUF_ALLOCATOR, READS)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                     .handler(pipeline(() -> {
                         failures = 0;

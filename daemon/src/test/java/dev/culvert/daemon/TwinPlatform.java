@@ -64,7 +64,7 @@ final class TwinPlatform implements Platform {
 
     @Override
     public Transport udp(IoEventLoop loop, InetSocketAddress listen, int maxDatagram, LocalStatic identity,
-                         ByteBufAllocator alloc) {
+                         ByteBufAllocator alloc, boolean offload) {
         return network.attach(listen.getPort() == 0 ? underlay : listen, loop, identity, alloc);
     }
 

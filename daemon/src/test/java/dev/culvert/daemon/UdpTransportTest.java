@@ -12,8 +12,13 @@ import io.netty.channel.epoll.EpollIoHandler;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
-/** The UDP transport keeps the transport contract, over loopback. */
+/** The UDP transport keeps the transport contract, over loopback, with offloads (GSO and GRO) on. */
 class UdpTransportTest extends TransportContract {
+    /** Whether the transports under test try UDP GSO and GRO. */
+    protected boolean offload() {
+        return true;
+    }
+
     @Override
     protected EventLoopGroup newGroup() {
         return new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
@@ -22,7 +27,7 @@ class UdpTransportTest extends TransportContract {
     @Override
     protected Transport listen(EventLoop loop, LocalStatic identity) throws Exception {
         return UdpTransport.bind((IoEventLoop) loop, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                2048, identity, ALLOC);
+                2048, identity, ALLOC, offload());
     }
 
     @Override

@@ -16,7 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
 
 /** A child process whose merged stdout/stderr is collected line by line, for awaiting markers. */
-final class ChildJvm implements AutoCloseable {
+public final class ChildJvm implements AutoCloseable {
 
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
 
@@ -52,7 +52,7 @@ final class ChildJvm implements AutoCloseable {
     }
 
     /** Waits for a line starting with {@code prefix}; fails early, with the output, if the process exits. */
-    String awaitLine(String prefix, Duration timeout) {
+    public String awaitLine(String prefix, Duration timeout) {
         try {
             await().atMost(timeout)
                     .pollInterval(Duration.ofMillis(50))
@@ -70,7 +70,7 @@ final class ChildJvm implements AutoCloseable {
         return lines.stream().anyMatch(l -> l.startsWith(prefix));
     }
 
-    void send(String command) throws IOException {
+    public void send(String command) throws IOException {
         stdin.write(command + "\n");
         stdin.flush();
     }
@@ -81,7 +81,7 @@ final class ChildJvm implements AutoCloseable {
     }
 
     /** Waits for the exit and returns its status. */
-    int awaitExit(Duration timeout) throws InterruptedException {
+    public int awaitExit(Duration timeout) throws InterruptedException {
         if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             throw new AssertionError("child did not exit within " + timeout + "; output:\n" + output());
         }
@@ -92,7 +92,7 @@ final class ChildJvm implements AutoCloseable {
         return process.isAlive();
     }
 
-    String output() {
+    public String output() {
         return String.join("\n", lines);
     }
 

@@ -12,7 +12,7 @@ import java.util.List;
  * A network namespace made for one test and deleted by {@link #close()}: the only place the
  * real-device tests create interfaces or send packets.
  */
-final class Netns implements AutoCloseable {
+public final class Netns implements AutoCloseable {
 
     static final String PREFIX = "cvt-";
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(20);
@@ -31,7 +31,7 @@ final class Netns implements AutoCloseable {
     }
 
     /** Creates {@code <prefix><random>} with its loopback up. */
-    static Netns create(String prefix) throws IOException, InterruptedException {
+    public static Netns create(String prefix) throws IOException, InterruptedException {
         byte[] random = new byte[4];
         new SecureRandom().nextBytes(random);
         Netns ns = new Netns(prefix + HexFormat.of().formatHex(random));
@@ -45,24 +45,24 @@ final class Netns implements AutoCloseable {
         return ns;
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
     /** {@code ip -n NS args...} */
-    CommandRunner.CommandResult ip(String... args) throws IOException, InterruptedException {
+    public CommandRunner.CommandResult ip(String... args) throws IOException, InterruptedException {
         List<String> argv = new ArrayList<>(List.of("ip", "-n", name));
         argv.addAll(List.of(args));
         return runner.run(argv, COMMAND_TIMEOUT);
     }
 
     /** {@code ip netns exec NS argv...}, to completion. */
-    CommandRunner.CommandResult exec(String... argv) throws IOException, InterruptedException {
+    public CommandRunner.CommandResult exec(String... argv) throws IOException, InterruptedException {
         return runner.run(execArgv(List.of(argv)), COMMAND_TIMEOUT);
     }
 
     /** Starts {@code java -cp <this JVM's test class path> mainClass args...} inside the namespace. */
-    ChildJvm startJava(Class<?> mainClass, String... args) throws IOException {
+    public ChildJvm startJava(Class<?> mainClass, String... args) throws IOException {
         List<String> java = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", testClassPath(),

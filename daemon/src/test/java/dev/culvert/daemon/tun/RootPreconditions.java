@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Assumptions;
  * something is missing the test is skipped with the reason, except under CI ({@code CI=true}),
  * where a skipped real-device test would hide a broken machine, so it fails instead.
  */
-final class RootPreconditions {
+public final class RootPreconditions {
 
     private static final Path TUN = Path.of("/dev/net/tun");
     private static final Pattern UID_LINE = Pattern.compile("^Uid:\\s+(\\d+)\\s+(\\d+).*", Pattern.DOTALL);
@@ -23,7 +23,7 @@ final class RootPreconditions {
     private RootPreconditions() {
     }
 
-    static void require(String... programs) {
+    public static void require(String... programs) {
         List<String> missing = new ArrayList<>();
         if (effectiveUid() != 0) {
             missing.add("root (the test creates network namespaces and tun devices)");
