@@ -95,7 +95,10 @@ final class RunCommand implements Callable<Integer> {
             return 1;
         }
         running.set(daemon);
-        Signals.onReload(() -> reload(daemon));
+        if (!Signals.onReload(() -> reload(daemon))) {
+            LOG.log(System.Logger.Level.WARNING, "SIGHUP was ignored when culvert started (nohup?), so it cannot "
+                    + "reload on SIGHUP; restart it to apply a changed configuration");
+        }
         if (stopRequested.get()) {
             LOG.log(System.Logger.Level.INFO, "stopping (signalled during start)");
             daemon.close();
