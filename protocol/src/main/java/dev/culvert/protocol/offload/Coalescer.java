@@ -1,5 +1,19 @@
 package dev.culvert.protocol.offload;
 
+import static dev.culvert.protocol.offload.PacketHeaders.ETHERNET_HEADER;
+import static dev.culvert.protocol.offload.PacketHeaders.ETHERTYPE_IPV4;
+import static dev.culvert.protocol.offload.PacketHeaders.ETHERTYPE_IPV6;
+import static dev.culvert.protocol.offload.PacketHeaders.IPV4_HEADER;
+import static dev.culvert.protocol.offload.PacketHeaders.IPV6_HEADER;
+import static dev.culvert.protocol.offload.PacketHeaders.PROTO_TCP;
+import static dev.culvert.protocol.offload.PacketHeaders.PROTO_UDP;
+import static dev.culvert.protocol.offload.PacketHeaders.TCP_ACK;
+import static dev.culvert.protocol.offload.PacketHeaders.TCP_CHECKSUM;
+import static dev.culvert.protocol.offload.PacketHeaders.TCP_HEADER;
+import static dev.culvert.protocol.offload.PacketHeaders.TCP_PSH;
+import static dev.culvert.protocol.offload.PacketHeaders.UDP_CHECKSUM;
+import static dev.culvert.protocol.offload.PacketHeaders.UDP_HEADER;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import dev.culvert.protocol.wire.PacketRoom;
@@ -49,20 +63,7 @@ public final class Coalescer {
     /** Bytes of IP (header + payload) per super-packet at most: the IPv4 total length's range. */
     public static final int MAX_IP_LENGTH = 65535;
 
-    static final int ETHERNET_HEADER = 14;
-    private static final int ETHERTYPE_IPV4 = 0x0800;
-    private static final int ETHERTYPE_IPV6 = 0x86DD;
-    private static final int IPV4_HEADER = 20;
-    private static final int IPV6_HEADER = 40;
     private static final int IPV4_DF_ONLY = 0x4000;
-    private static final int TCP_HEADER = 20;
-    private static final int UDP_HEADER = 8;
-    private static final int PROTO_TCP = 6;
-    private static final int PROTO_UDP = 17;
-    static final int TCP_ACK = 0x10;
-    static final int TCP_PSH = 0x08;
-    private static final int TCP_CHECKSUM = 16;
-    private static final int UDP_CHECKSUM = 6;
 
     private static final int PLAIN = 0;
     private static final int TCP4 = 1;

@@ -1,5 +1,22 @@
 package dev.culvert.protocol.offload;
 
+import static dev.culvert.protocol.offload.PacketHeaders.ETHERNET_HEADER;
+import static dev.culvert.protocol.offload.PacketHeaders.ETHERTYPE_IPV4;
+import static dev.culvert.protocol.offload.PacketHeaders.ETHERTYPE_IPV6;
+import static dev.culvert.protocol.offload.PacketHeaders.ETHERTYPE_VLAN;
+import static dev.culvert.protocol.offload.PacketHeaders.IPV4_HEADER;
+import static dev.culvert.protocol.offload.PacketHeaders.IPV6_HEADER;
+import static dev.culvert.protocol.offload.PacketHeaders.PROTO_TCP;
+import static dev.culvert.protocol.offload.PacketHeaders.PROTO_UDP;
+import static dev.culvert.protocol.offload.PacketHeaders.TCP_CHECKSUM;
+import static dev.culvert.protocol.offload.PacketHeaders.TCP_CWR;
+import static dev.culvert.protocol.offload.PacketHeaders.TCP_FIN;
+import static dev.culvert.protocol.offload.PacketHeaders.TCP_HEADER;
+import static dev.culvert.protocol.offload.PacketHeaders.TCP_PSH;
+import static dev.culvert.protocol.offload.PacketHeaders.UDP_CHECKSUM;
+import static dev.culvert.protocol.offload.PacketHeaders.UDP_HEADER;
+import static dev.culvert.protocol.offload.PacketHeaders.VLAN_TAG;
+
 import dev.culvert.protocol.wire.PacketRoom;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
@@ -35,22 +52,6 @@ public final class Segmenter {
         void accept(ByteBuf packet);
     }
 
-    private static final int ETHERNET_HEADER = 14;
-    private static final int VLAN_TAG = 4;
-    private static final int ETHERTYPE_IPV4 = 0x0800;
-    private static final int ETHERTYPE_IPV6 = 0x86DD;
-    private static final int ETHERTYPE_VLAN = 0x8100;
-    private static final int IPV4_HEADER = 20;
-    private static final int IPV6_HEADER = 40;
-    private static final int TCP_HEADER = 20;
-    private static final int UDP_HEADER = 8;
-    private static final int PROTO_TCP = 6;
-    private static final int PROTO_UDP = 17;
-    private static final int TCP_CHECKSUM = 16;
-    private static final int UDP_CHECKSUM = 6;
-    private static final int TCP_FIN = 0x01;
-    private static final int TCP_PSH = 0x08;
-    private static final int TCP_CWR = 0x80;
 
     private final DeviceOffloads offloads;
     private final boolean ethernet;
