@@ -18,7 +18,6 @@ import dev.culvert.daemon.tun.TunDevice;
 import dev.culvert.protocol.SelfTest;
 import dev.culvert.protocol.noise.LocalStatic;
 import dev.culvert.protocol.transport.Transport;
-import dev.culvert.protocol.wire.PacketRoom;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -135,16 +134,15 @@ public final class Daemon implements AutoCloseable {
 
     /** Binds the UDP socket and creates the TCP transport if the configuration needs them and they are not there. */
     private void ensureTransports(CulvertConfig cfg) throws IOException {
-        int maxMessage = PacketRoom.maxMessage(maxMtu(cfg));
         boolean anyUdp = cfg.tunnels().values().stream().anyMatch(t -> t.transport() == TransportKind.UDP);
         boolean anyTcp = cfg.tunnels().values().stream().anyMatch(t -> t.transport() == TransportKind.TCP);
         if (udp == null && (anyUdp || cfg.listenUdp().isPresent())) {
-            udp = platform.udp(loop, listenAddress(cfg), maxMessage, local, alloc, cfg.udpOffload());
+            udp = platform.udp(loop, listenAddress(cfg), local, alloc, cfg.udpOffload());
             LOG.log(System.Logger.Level.INFO, "listening on udp {0}, public key {1}",
                     Addresses.format(udp.localAddress()), Keys.encode(local.publicKey()));
         }
         if (tcp == null && (anyTcp || cfg.listenTcp().isPresent())) {
-            tcp = platform.tcp(loop, cfg.listenTcp(), maxMessage, local, alloc, resolver);
+            tcp = platform.tcp(loop, cfg.listenTcp(), local, alloc, resolver);
             if (cfg.listenTcp().isPresent()) {
                 LOG.log(System.Logger.Level.INFO, "listening on tcp {0}, public key {1}",
                         Addresses.format(tcp.localAddress()), Keys.encode(local.publicKey()));
@@ -159,10 +157,6 @@ public final class Daemon implements AutoCloseable {
         LOG.log(System.Logger.Level.INFO, "device ''{0}'' offloads: {1}", tunnelConfig.device().name(),
                 TunDevice.offloadsOf(device).describe());
         return Tunnel.open(tunnelConfig, device, platform.links(), transport, local, resolver);
-    }
-
-    private static int maxMtu(CulvertConfig cfg) {
-        return cfg.tunnels().values().stream().mapToInt(t -> t.device().mtu()).max().orElse(1420);
     }
 
     private static void warnAboutCompression(CulvertConfig cfg) {

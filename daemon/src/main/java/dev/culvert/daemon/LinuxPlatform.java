@@ -41,15 +41,15 @@ final class LinuxPlatform implements Platform {
     }
 
     @Override
-    public Transport udp(IoEventLoop loop, InetSocketAddress listen, int maxDatagram, LocalStatic identity,
+    public Transport udp(IoEventLoop loop, InetSocketAddress listen, LocalStatic identity,
                          ByteBufAllocator alloc, boolean offload) throws IOException {
-        return UdpTransport.bind(loop, listen, maxDatagram, identity, alloc, offload);
+        return UdpTransport.bind(loop, listen, identity, alloc, offload);
     }
 
     @Override
-    public Transport tcp(IoEventLoop loop, Optional<InetSocketAddress> listen, int maxFrame, LocalStatic identity,
+    public Transport tcp(IoEventLoop loop, Optional<InetSocketAddress> listen, LocalStatic identity,
                          ByteBufAllocator alloc, Executor resolver) throws IOException {
-        TcpTransport tcp = new TcpTransport(loop, identity, alloc, maxFrame, resolver);
+        TcpTransport tcp = new TcpTransport(loop, identity, alloc, resolver);
         if (listen.isPresent()) {
             try {
                 tcp.listen(listen.get());

@@ -39,20 +39,19 @@ public interface Platform {
     LinkConfigurator links();
 
     /**
-     * The UDP transport, bound to {@code listen}.
+     * The UDP transport, bound to {@code listen}; it receives datagrams of any size the protocol allows.
      *
-     * @param maxDatagram the largest datagram the tunnels send, in bytes
      * @param offload     use UDP GSO and GRO where the kernel allows ({@code culvert.udp-offload})
      */
-    Transport udp(IoEventLoop loop, InetSocketAddress listen, int maxDatagram, LocalStatic identity,
+    Transport udp(IoEventLoop loop, InetSocketAddress listen, LocalStatic identity,
                   ByteBufAllocator alloc, boolean offload) throws IOException;
 
     /**
-     * The TCP transport, listening on {@code listen} if present (a client need not).
+     * The TCP transport, listening on {@code listen} if present (a client need not); it receives frames
+     * of any size the protocol allows.
      *
-     * @param maxFrame the largest message accepted from a peer, in bytes
      * @param resolver where endpoint look-ups run
      */
-    Transport tcp(IoEventLoop loop, Optional<InetSocketAddress> listen, int maxFrame, LocalStatic identity,
+    Transport tcp(IoEventLoop loop, Optional<InetSocketAddress> listen, LocalStatic identity,
                   ByteBufAllocator alloc, Executor resolver) throws IOException;
 }

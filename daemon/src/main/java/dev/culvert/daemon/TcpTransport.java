@@ -8,6 +8,7 @@ import dev.culvert.protocol.netty.StreamFrameDecoder;
 import dev.culvert.protocol.netty.StreamFrameEncoder;
 import dev.culvert.protocol.netty.StreamOutbound;
 import dev.culvert.protocol.noise.LocalStatic;
+import dev.culvert.protocol.wire.PacketRoom;
 import dev.culvert.protocol.transport.FlowControl;
 import dev.culvert.protocol.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
@@ -66,7 +67,6 @@ final class TcpTransport implements Transport {
     private final IoEventLoop loop;
     private final Engine engine;
     private final StreamOutbound outbound = new StreamOutbound();
-    private final int maxFrame;
     private final Executor resolver;
     private final ScheduledFuture<?> ticker;
     private final FlowControl flow = new FlowControl(on -> outbound.channels().forEach(c -> c.config().setAutoRead(on)));
@@ -75,13 +75,11 @@ final class TcpTransport implements Transport {
     private volatile boolean closed;
 
     /**
-     * @param maxFrame the largest message accepted from a peer, in bytes
      * @param resolver where endpoint look-ups (which may block on DNS) run
      */
-    TcpTransport(IoEventLoop loop, LocalStatic identity, ByteBufAllocator alloc, int maxFrame, Executor resolver) {
+    TcpTransport(IoEventLoop loop, LocalStatic identity, ByteBufAllocator alloc, Executor resolver) {
         this.loop = loop;
         this.engine = new Engine(identity, TimeSource.of(loop.ticker()), new SecureRandom(), alloc, outbound);
-        this.maxFrame = maxFrame;
         this.resolver = resolver;
         this.ticker = loop.scheduleAtFixedRate(() -> {
             engine.tick();
@@ -94,7 +92,7 @@ final class TcpTransport implements Transport {
             @Override
             protected void initChannel(SocketChannel ch) {
                 ch.config().setAutoRead(!flow.paused());
-                ch.pipeline().addLast("deframe", new StreamFrameDecoder(maxFrame))
+                ch.pipeline().addLast("deframe", new StreamFrameDecoder(PacketRoom.MAX_MESSAGE))
                         .addLast("frame", new StreamFrameEncoder())
                         .addLast("engine", new StreamEngineHandler(engine, outbound, onActive, flow::writabilityChanged));
             }

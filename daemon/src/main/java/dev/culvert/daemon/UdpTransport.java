@@ -5,6 +5,7 @@ import dev.culvert.protocol.TimeSource;
 import dev.culvert.protocol.netty.ChannelOutbound;
 import dev.culvert.protocol.netty.DatagramEngineHandler;
 import dev.culvert.protocol.noise.LocalStatic;
+import dev.culvert.protocol.wire.PacketRoom;
 import dev.culvert.protocol.transport.FlowControl;
 import dev.culvert.protocol.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
@@ -38,8 +39,13 @@ import java.util.function.Supplier;
  */
 final class UdpTransport implements Transport {
     private static final System.Logger LOG = System.getLogger("culvert.udp");
-    /** How many maximum-size datagrams one read buffer holds: the recvmmsg batch. */
-    private static final int DATAGRAMS_PER_READ = 32;
+    /**
+     * How many datagrams one read buffer holds without GRO: the recvmmsg batch. Each slot holds the
+     * largest datagram the protocol allows ({@link PacketRoom#MAX_MESSAGE}), whatever the local MTU: a
+     * peer's MTU may be larger. 8 slots are 512 KiB, below a quarter of the pool's 4 MiB chunk (see
+     * {@link #GRO_SLOT_BYTES}); it was 32 slots of the local largest message before issue 13.
+     */
+    static final int DATAGRAMS_PER_READ = 8;
     /**
      * With GRO a read must hold a whole coalesced datagram (up to 64 KiB; less truncates it), and Netty
      * 4.2.18 only reports the segment size of one on its recvmsg path: its recvmmsg passes no control
@@ -79,12 +85,11 @@ final class UdpTransport implements Transport {
     /**
      * Binds to {@code local} on {@code loop} with an engine of its own for {@code identity}.
      *
-     * @param maxDatagram the largest datagram expected in bytes (the tunnels' largest transport message)
      * @param offload     try UDP GSO ({@code UDP_SEGMENT}) on send and GRO ({@code UDP_GRO}) on receive,
      *                    each falling back to one datagram per entry where the kernel refuses
      * @throws IOException naming the address if it cannot be bound
      */
-    static UdpTransport bind(IoEventLoop loop, InetSocketAddress local, int maxDatagram, LocalStatic identity,
+    static UdpTransport bind(IoEventLoop loop, InetSocketAddress local, LocalStatic identity,
                              ByteBufAllocator alloc, boolean offload) throws IOException {
         ChannelOutbound outbound = new ChannelOutbound();
         Engine engine = new Engine(identity, TimeSource.of(loop.ticker()), new SecureRandom(), alloc, outbound);
@@ -106,7 +111,7 @@ final class UdpTransport implements Transport {
         Channel channel = registered.channel();
         UdpGsoHandler gso;
         try {
-            gso = loop.submit(() -> configureOffloads(channel, maxDatagram, offload)).get();
+            gso = loop.submit(() -> configureOffloads(channel, offload)).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             channel.close();
@@ -135,7 +140,7 @@ final class UdpTransport implements Transport {
      *
      * @return the GSO handler, or null if GSO is off
      */
-    private static UdpGsoHandler configureOffloads(Channel channel, int maxDatagram, boolean offload) {
+    private static UdpGsoHandler configureOffloads(Channel channel, boolean offload) {
         boolean gro = false;
         if (offload) {
             try {
@@ -145,7 +150,7 @@ final class UdpTransport implements Transport {
                 LOG.log(System.Logger.Level.INFO, "udp gro refused by the kernel: {0}", e.getMessage());
             }
         }
-        int slot = gro ? GRO_SLOT_BYTES : maxDatagram;
+        int slot = gro ? GRO_SLOT_BYTES : PacketRoom.MAX_MESSAGE;
         int slots = gro ? GRO_SLOTS_PER_READ : DATAGRAMS_PER_READ;
         channel.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, slot);
         FixedRecvByteBufAllocator reads = new FixedRecvByteBufAllocator(slot * slots);

@@ -105,9 +105,9 @@ class TcpBackPressureTest {
         SecureRandom random = new SecureRandom();
         LocalStatic serverKey = new LocalStatic(X25519.generatePrivateKey(random));
         LocalStatic clientKey = new LocalStatic(X25519.generatePrivateKey(random));
-        server = new TcpTransport((IoEventLoop) loop, serverKey, alloc, 2048, ForkJoinPool.commonPool());
+        server = new TcpTransport((IoEventLoop) loop, serverKey, alloc, ForkJoinPool.commonPool());
         server.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-        client = new TcpTransport((IoEventLoop) loop, clientKey, alloc, 2048, ForkJoinPool.commonPool());
+        client = new TcpTransport((IoEventLoop) loop, clientKey, alloc, ForkJoinPool.commonPool());
         AtomicReference<Peer> clientAtServer = new AtomicReference<>();
         AtomicReference<Peer> serverAtClient = new AtomicReference<>();
         serverDevice = device("srv", server, new RemoteStatic(serverKey, clientKey.publicKey(), null), "198.18.0.2",

@@ -22,13 +22,13 @@ class TcpTransportTest extends TransportContract {
 
     @Override
     protected Transport listen(EventLoop loop, LocalStatic identity) throws Exception {
-        TcpTransport tcp = new TcpTransport((IoEventLoop) loop, identity, ALLOC, 2048, ForkJoinPool.commonPool());
+        TcpTransport tcp = new TcpTransport((IoEventLoop) loop, identity, ALLOC, ForkJoinPool.commonPool());
         tcp.listen(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
         return tcp;
     }
 
     @Override
     protected Transport dialer(EventLoop loop, LocalStatic identity) {
-        return new TcpTransport((IoEventLoop) loop, identity, ALLOC, 2048, ForkJoinPool.commonPool());
+        return new TcpTransport((IoEventLoop) loop, identity, ALLOC, ForkJoinPool.commonPool());
     }
 }

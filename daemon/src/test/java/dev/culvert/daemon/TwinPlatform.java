@@ -63,13 +63,13 @@ final class TwinPlatform implements Platform {
     }
 
     @Override
-    public Transport udp(IoEventLoop loop, InetSocketAddress listen, int maxDatagram, LocalStatic identity,
+    public Transport udp(IoEventLoop loop, InetSocketAddress listen, LocalStatic identity,
                          ByteBufAllocator alloc, boolean offload) {
         return network.attach(listen.getPort() == 0 ? underlay : listen, loop, identity, alloc);
     }
 
     @Override
-    public Transport tcp(IoEventLoop loop, Optional<InetSocketAddress> listen, int maxFrame, LocalStatic identity,
+    public Transport tcp(IoEventLoop loop, Optional<InetSocketAddress> listen, LocalStatic identity,
                          ByteBufAllocator alloc, Executor resolver) {
         InetSocketAddress at = listen.orElse(new InetSocketAddress(underlay.getAddress(), underlay.getPort() + 1));
         return network.attach(at, loop, identity, alloc);

@@ -52,9 +52,8 @@ public final class UdpOffloadMain {
         LocalStatic txKey = new LocalStatic(X25519.generatePrivateKey(random));
         LocalStatic rxKey = new LocalStatic(X25519.generatePrivateKey(random));
         InetSocketAddress lo = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
-        int maxMessage = PacketRoom.maxMessage(1420);
-        UdpTransport tx = UdpTransport.bind(txLoop, lo, maxMessage, txKey, ALLOC, senderOffload);
-        UdpTransport rx = UdpTransport.bind(rxLoop, lo, maxMessage, rxKey, ALLOC, receiverOffload);
+        UdpTransport tx = UdpTransport.bind(txLoop, lo, txKey, ALLOC, senderOffload);
+        UdpTransport rx = UdpTransport.bind(rxLoop, lo, rxKey, ALLOC, receiverOffload);
         LinkedBlockingQueue<ByteBuf> arrived = new LinkedBlockingQueue<>();
         InetSocketAddress rxAddress = rx.localAddress();
         Peer toTx = on(rxLoop, () -> rx.engine().addPeer(new RemoteStatic(rxKey, txKey.publicKey(), null),

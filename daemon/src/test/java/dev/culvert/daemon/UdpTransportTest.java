@@ -27,7 +27,7 @@ class UdpTransportTest extends TransportContract {
     @Override
     protected Transport listen(EventLoop loop, LocalStatic identity) throws Exception {
         return UdpTransport.bind((IoEventLoop) loop, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0),
-                2048, identity, ALLOC, offload());
+                identity, ALLOC, offload());
     }
 
     @Override

@@ -38,8 +38,9 @@ import java.util.Objects;
  *   1. The kernel routes a packet to the interface; epoll (level-triggered) reports EPOLLIN.
  *   2. Up to MAX_MESSAGES_PER_READ packets are read, each with one read(2) at offset HEADROOM of a pooled
  *      direct buffer, stopping early at EAGAIN. The read window is {@link #maxPacketLength()} + 1 bytes:
- *      mtu (+ 18 on tap) for plain packets; with the virtio-net header (open with offload), 10 + 65535
- *      (+ 18 on tap), a header and a TSO/USO super-packet. A read that fills the window may have been
+ *      65535 (+ 18 on tap) for plain packets, whatever the MTU (issue 13: it may be raised under us);
+ *      with the virtio-net header (open with offload), 10 + 65535 (+ 18 on tap), a header and a TSO/USO
+ *      super-packet. A read that fills the window may have been
  *      truncated: dropped and counted ({@link #oversizedReads()}).
  *      Buffers: while HEADROOM + window + TAILROOM fits in {@value #COPY_LIMIT} bytes (plain packets at any
  *      usual MTU), each read goes straight into its own buffer of that size. Above it (offloads on, or a
@@ -354,8 +355,11 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
     }
 
     /**
-     * Bytes one read can deliver at most: mtu, plus {@value #TAP_LINK_HEADER} in tap mode; with the virtio-net
-     * header, 10 + {@value #MAX_SUPER_PACKET} (+ {@value #TAP_LINK_HEADER} in tap mode) whatever the MTU.
+     * Bytes one read can deliver at most, whatever the MTU: {@value #MAX_MTU} (an IP packet's largest
+     * length; the MTU may be raised under us by {@code ip link} or a reload, issue 13), plus
+     * {@value #TAP_LINK_HEADER} in tap mode; with the virtio-net header, 10 + {@value #MAX_SUPER_PACKET}
+     * (+ {@value #TAP_LINK_HEADER} in tap mode). A packet above the MTU is read whole and refused as
+     * {@code too_big} by the routing handler.
      */
     public int maxPacketLength() {
         return maxPacketLength(mode, mtu, offloads.vnetHeader());
@@ -367,7 +371,7 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
 
     static int maxPacketLength(DeviceMode mode, int mtu, boolean vnetHeader) {
         int link = mode == DeviceMode.TAP ? TAP_LINK_HEADER : 0;
-        return vnetHeader ? VirtioNetHdr.LENGTH + MAX_SUPER_PACKET + link : mtu + link;
+        return vnetHeader ? VirtioNetHdr.LENGTH + MAX_SUPER_PACKET + link : MAX_MTU + link;
     }
 
     /**

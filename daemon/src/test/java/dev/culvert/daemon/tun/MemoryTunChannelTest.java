@@ -144,7 +144,7 @@ class MemoryTunChannelTest {
         MemoryTunChannel tap = new MemoryTunChannel("mem1", DeviceMode.TAP, 1500);
         tap.pipeline().addLast(recorder);
         loop.register(tap).sync();
-        ByteBuf tooLong = packet(1, 1500 + TunChannel.TAP_LINK_HEADER + 1);
+        ByteBuf tooLong = packet(1, TunChannel.MAX_MTU + TunChannel.TAP_LINK_HEADER + 1);
 
         tap.inject(tooLong);
         tap.inject(packet(2, 1500 + TunChannel.TAP_LINK_HEADER));

@@ -73,11 +73,12 @@ class TunChannelOffloadReadTest {
     }
 
     @Test
-    void theReadWindowIsAHeaderAndA64KbSuperPacketWhateverTheMtu() throws Exception {
+    void theReadWindowIsA64KbPacketWhateverTheMtu() throws Exception {
         assertThat(TunChannel.maxPacketLength(DeviceMode.TUN, 1420, true)).isEqualTo(10 + 65535);
         assertThat(TunChannel.maxPacketLength(DeviceMode.TAP, 1420, true)).isEqualTo(10 + 65535 + 18);
-        assertThat(TunChannel.maxPacketLength(DeviceMode.TUN, 1420, false)).isEqualTo(1420);
-        assertThat(TunChannel.maxPacketLength(DeviceMode.TAP, 9000, false)).isEqualTo(9018);
+        // Without offloads too (issue 13): the device MTU may be raised under us (ip link, a reload).
+        assertThat(TunChannel.maxPacketLength(DeviceMode.TUN, 1420, false)).isEqualTo(65535);
+        assertThat(TunChannel.maxPacketLength(DeviceMode.TAP, 9000, false)).isEqualTo(65535 + 18);
     }
 
     @Test
@@ -143,7 +144,7 @@ class TunChannelOffloadReadTest {
         Socket peer = peerOf(dir, device);
         int mtu = 60000;
         send(peer, 1, 100);
-        send(peer, 2, mtu + 1);
+        send(peer, 2, TunChannel.MAX_MTU + 1); // fills the window: possibly truncated
         send(peer, 3, mtu);
         PacketRecorder recorder = new PacketRecorder();
 

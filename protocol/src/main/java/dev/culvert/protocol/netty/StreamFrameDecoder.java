@@ -12,14 +12,17 @@ import io.netty.handler.codec.CorruptedFrameException;
  *  | length u16 BE  | one WireGuard message (length B) |
  *  +----------------+---------------------------------+
  * </pre>
- * (as VTUN frames its TCP stream, and as udp-over-tcp tools do). A zero length, or one above the
- * bound, cannot come from a well-behaved peer: the stream is out of step, so a
+ * (as VTUN frames its TCP stream, and as udp-over-tcp tools do). A zero length keeps the stream in
+ * step: it is passed on as an empty message, which the engine drops and counts as {@code malformed}, so
+ * it costs that frame only (issue 13). A length above the bound cannot be skipped safely, so a
  * {@link CorruptedFrameException} goes to exceptionCaught, the connection is closed by
- * {@link StreamEngineHandler}, and what else arrives is discarded.
+ * {@link StreamEngineHandler}, and what else arrives is discarded; with the protocol's bound
+ * ({@code PacketRoom.MAX_MESSAGE}, 65535, which the daemon uses) no length is above it.
  *
  * <p>No copy of whole reads: every message that lies within one read buffer is passed on as a retained
  * slice of it (opened in place); only a message split across two reads is gathered into a buffer of its
- * own (at most one per read, at most {@code 2 + maxFrame} bytes). A cumulating decoder would instead copy
+ * own (at most one per read, of {@code 2 + length} bytes, or {@code 2 + maxFrame} if the read ended inside
+ * the length field). A cumulating decoder would instead copy
  * a whole read whenever the previous one ended inside a message and its slices were still held.
  */
 public final class StreamFrameDecoder extends ChannelInboundHandlerAdapter {
@@ -29,7 +32,7 @@ public final class StreamFrameDecoder extends ChannelInboundHandlerAdapter {
     private ByteBuf partial;
     private boolean corrupt;
 
-    /** @param maxFrame the largest message accepted (the largest datagram the tunnels can produce) */
+    /** @param maxFrame the largest message accepted, in bytes (1..65535; the daemon takes the protocol's 65535) */
     public StreamFrameDecoder(int maxFrame) {
         if (maxFrame < 1 || maxFrame > 0xFFFF) {
             throw new IllegalArgumentException("maxFrame must be 1..65535, got " + maxFrame);
@@ -62,7 +65,8 @@ public final class StreamFrameDecoder extends ChannelInboundHandlerAdapter {
                 }
             }
             if (in.isReadable()) {
-                partial = ctx.alloc().buffer(LENGTH_FIELD + maxFrame);
+                partial = ctx.alloc().buffer(LENGTH_FIELD + (in.readableBytes() >= LENGTH_FIELD
+                        ? in.getUnsignedShort(in.readerIndex()) : maxFrame));
                 partial.writeBytes(in);
             }
         } finally {
@@ -99,12 +103,12 @@ public final class StreamFrameDecoder extends ChannelInboundHandlerAdapter {
     }
 
     private boolean valid(ChannelHandlerContext ctx, int length) {
-        if (length != 0 && length <= maxFrame) {
+        if (length <= maxFrame) {
             return true;
         }
         discard();
-        ctx.fireExceptionCaught(new CorruptedFrameException(length == 0 ? "zero-length frame"
-                : "frame of " + length + " bytes exceeds the bound of " + maxFrame));
+        ctx.fireExceptionCaught(new CorruptedFrameException(
+                "frame of " + length + " bytes exceeds the bound of " + maxFrame));
         return false;
     }
 

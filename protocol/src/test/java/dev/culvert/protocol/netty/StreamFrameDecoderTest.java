@@ -106,9 +106,23 @@ class StreamFrameDecoderTest {
     }
 
     @Test
-    void zeroAndOversizedLengthsAreCorruptionAndWhatFollowsIsDropped() {
+    void aZeroLengthFrameIsAnEmptyMessageAndTheStreamGoesOn() {
         EmbeddedChannel ch = channel();
-        ch.writeInbound(Unpooled.buffer().writeShort(0).writeByte(1));
+        ch.writeInbound(Unpooled.buffer().writeShort(0).writeShort(1).writeByte(9));
+        ByteBuf empty = ch.readInbound();
+        assertThat(empty.readableBytes()).isZero();
+        empty.release();
+        ByteBuf next = ch.readInbound();
+        assertThat(ByteBufUtil.getBytes(next)).containsExactly(9);
+        next.release();
+        assertThat(errors).isEmpty();
+        assertThat(ch.finish()).isFalse();
+    }
+
+    @Test
+    void oversizedLengthsAreCorruptionAndWhatFollowsIsDropped() {
+        EmbeddedChannel ch = channel();
+        ch.writeInbound(Unpooled.buffer().writeShort(1501).writeByte(1));
         assertThat(errors).singleElement().isInstanceOf(CorruptedFrameException.class);
         ByteBuf after = Unpooled.buffer().writeShort(1).writeByte(9);
         ch.writeInbound(after);

@@ -1,6 +1,7 @@
 package dev.culvert.protocol.netty;
 
 import dev.culvert.crypto.X25519;
+import dev.culvert.protocol.DropReason;
 import dev.culvert.protocol.Engine;
 import dev.culvert.protocol.Peer;
 import dev.culvert.protocol.PeerOptions;
@@ -131,10 +132,31 @@ class StreamTransportTest {
         await().atMost(5, TimeUnit.SECONDS).until(() -> onLoop(() -> serverOut.connections() == 1));
     }
 
+    /**
+     * Issue 13: a frame that must be refused costs that frame only. A zero-length frame keeps the stream
+     * in step, so it is an empty message, dropped and counted as {@code malformed} like a short datagram;
+     * the connection goes on reading the frames after it.
+     */
     @Test
-    void zeroLengthAndOversizedFramesCloseTheConnection() throws Exception {
+    void aZeroLengthFrameIsACountedDropAndTheConnectionStays() throws Exception {
         InetSocketAddress addr = (InetSocketAddress) listener.localAddress();
-        for (byte[] bad : new byte[][] {{0, 0}, {(byte) 0xFF, (byte) 0xFF, 1, 2, 3}}) {
+        try (Socket s = new Socket(addr.getAddress(), addr.getPort())) {
+            OutputStream o = s.getOutputStream();
+            o.write(new byte[] {0, 0, 0, 3, 1, 2, 3});
+            o.flush();
+            await().atMost(5, TimeUnit.SECONDS)
+                    .until(() -> onLoop(() -> server.counters().drops(DropReason.MALFORMED)) == 2);
+            o.write(new byte[] {0, 0});
+            o.flush();
+            await().atMost(5, TimeUnit.SECONDS)
+                    .until(() -> onLoop(() -> server.counters().drops(DropReason.MALFORMED)) == 3);
+        }
+    }
+
+    @Test
+    void oversizedFramesCloseTheConnection() throws Exception {
+        InetSocketAddress addr = (InetSocketAddress) listener.localAddress();
+        for (byte[] bad : new byte[][] {{(byte) 0xFF, (byte) 0xFF, 1, 2, 3}, {0x07, (byte) 0xFF}}) {
             try (Socket s = new Socket(addr.getAddress(), addr.getPort())) {
                 s.setSoTimeout(5000);
                 OutputStream o = s.getOutputStream();

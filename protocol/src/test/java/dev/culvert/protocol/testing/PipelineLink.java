@@ -55,6 +55,17 @@ public final class PipelineLink implements AutoCloseable {
 
     /** Each side tap ({@code ethernet}) or tun, with its own compression (null = none). */
     public PipelineLink(boolean ethernetA, Compression compressionA, boolean ethernetB, Compression compressionB) {
+        this(ethernetA, compressionA, 1420, ethernetB, compressionB, 1420);
+    }
+
+    /** Plain tun tunnels whose devices have different MTUs (in bytes), as peers often do. */
+    public PipelineLink(int mtuA, int mtuB) {
+        this(false, null, mtuA, false, null, mtuB);
+    }
+
+    /** Each side tap ({@code ethernet}) or tun, with its own compression (null = none) and device MTU in bytes. */
+    public PipelineLink(boolean ethernetA, Compression compressionA, int mtuA,
+                        boolean ethernetB, Compression compressionB, int mtuB) {
         MemoryNetwork network = new MemoryNetwork();
         SecureRandom random = new SecureRandom();
         LocalStatic localA = new LocalStatic(X25519.generatePrivateKey(random));
@@ -63,9 +74,9 @@ public final class PipelineLink implements AutoCloseable {
         b = site(network, localB, MemoryLink.B_ADDR);
         try {
             init(a, "to-b", new RemoteStatic(localA, localB.publicKey(), null), MemoryLink.allowed("198.18.0.2", 32),
-                    ethernetA, compressionA, MemoryLink.B_ADDR);
+                    ethernetA, compressionA, mtuA, MemoryLink.B_ADDR);
             init(b, "to-a", new RemoteStatic(localB, localA.publicKey(), null), MemoryLink.allowed("198.18.0.1", 32),
-                    ethernetB, compressionB, null);
+                    ethernetB, compressionB, mtuB, null);
         } catch (InvalidKeyException e) {
             throw new AssertionError(e);
         }
@@ -78,8 +89,8 @@ public final class PipelineLink implements AutoCloseable {
     }
 
     private static void init(Site site, String name, RemoteStatic remote, dev.culvert.protocol.AllowedIps allowed,
-                             boolean ethernet, Compression compression, java.net.InetSocketAddress endpoint) {
-        PeerOptions options = new PeerOptions(endpoint, 0, 1420, null);
+                             boolean ethernet, Compression compression, int mtu, java.net.InetSocketAddress endpoint) {
+        PeerOptions options = new PeerOptions(endpoint, 0, mtu, null);
         site.device.pipeline().addLast(new TunnelInitializer(
                 new TunnelInitializer.Settings(name, remote, allowed, ethernet, compression, options),
                 site.transport, p -> site.peer = p));

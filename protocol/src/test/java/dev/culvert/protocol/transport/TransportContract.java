@@ -157,6 +157,26 @@ public abstract class TransportContract {
         assertThat(received(back, 1000)).isEqualTo(expected(1000, 99));
     }
 
+    /**
+     * Issue 13, item 1: a peer whose MTU is larger than any local one (wireguard-go at 1500 or 8920)
+     * sends messages that big; the receiver takes any size the protocol allows (a UDP datagram or a TCP
+     * frame up to 65535 bytes), and on TCP the connection survives to carry the next message.
+     */
+    @Test
+    void messagesOfAnySizeTheProtocolAllowsArrive() throws Exception {
+        int[] sizes = {1500, 1501, 8920, 9000, 65000, 100};
+        List<ByteBuf> toServer = new ArrayList<>();
+        for (int i = 0; i < sizes.length; i++) {
+            toServer.add(payload(sizes[i], 40 + i));
+        }
+        send(serverAtClient, client, toServer);
+        for (int i = 0; i < sizes.length; i++) {
+            ByteBuf got = atServer.poll(10, TimeUnit.SECONDS);
+            assertThat(got).as("payload %d of %d bytes", i, sizes[i]).isNotNull();
+            assertThat(received(got, sizes[i])).isEqualTo(expected(sizes[i], 40 + i));
+        }
+    }
+
     @Test
     void aBurstArrivesWhole() throws Exception {
         List<ByteBuf> burst = new ArrayList<>();
