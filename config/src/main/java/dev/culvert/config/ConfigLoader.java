@@ -11,6 +11,8 @@ import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Loads a Culvert configuration file: parse, resolve, check against the schema, read, check across tunnels.
@@ -26,6 +28,13 @@ public final class ConfigLoader {
     private static final ConfigParseOptions PARSE_OPTIONS = ConfigParseOptions.defaults()
             .setSyntax(ConfigSyntax.CONF)
             .setAllowMissing(false);
+
+    /**
+     * A key setting ({@code public-key}, {@code preshared-key}, ...) given an unquoted base64 value: HOCON
+     * refuses {@code +} and {@code =} in unquoted strings and reads {@code //} as a comment.
+     */
+    private static final Pattern UNQUOTED_KEY = Pattern.compile(
+            "(?<![\\w\"-])\"?([a-z0-9-]*key)\"?\\s*[=:]\\s*[A-Za-z0-9+/]*[+/=][A-Za-z0-9+/=]*\\s*(?=[,}\\]#]|$)");
 
     private ConfigLoader() {
     }
@@ -48,7 +57,7 @@ public final class ConfigLoader {
         try {
             parsed = ConfigFactory.parseFile(file.toFile(), PARSE_OPTIONS);
         } catch (com.typesafe.config.ConfigException e) {
-            throw single(fromTypesafe(e, origin));
+            throw single(fromTypesafe(e, origin, readQuietly(file)));
         }
         return validate(parsed, file, origin, file.toAbsolutePath().getParent());
     }
@@ -64,7 +73,7 @@ public final class ConfigLoader {
         try {
             parsed = ConfigFactory.parseString(text, PARSE_OPTIONS.setOriginDescription(originName));
         } catch (com.typesafe.config.ConfigException e) {
-            throw single(fromTypesafe(e, originName));
+            throw single(fromTypesafe(e, originName, text));
         }
         Path source;
         try {
@@ -97,6 +106,15 @@ public final class ConfigLoader {
 
     /** A problem from a Typesafe Config exception, its message stripped of the origin it starts with. */
     static ConfigProblem fromTypesafe(com.typesafe.config.ConfigException e, String defaultOrigin) {
+        return fromTypesafe(e, defaultOrigin, null);
+    }
+
+    /**
+     * As {@link #fromTypesafe(com.typesafe.config.ConfigException, String)}; when {@code text} (the parsed
+     * source, or null) shows an unquoted base64 key on the line of a syntax error, the message ends with a
+     * hint to quote it (issue 13: Typesafe's own message speaks only of {@code '+'}).
+     */
+    static ConfigProblem fromTypesafe(com.typesafe.config.ConfigException e, String defaultOrigin, String text) {
         ConfigOrigin origin = e.origin();
         String message = String.valueOf(e.getMessage());
         if (origin != null && message.startsWith(origin.description() + ": ")) {
@@ -106,9 +124,39 @@ public final class ConfigLoader {
                 && !(e instanceof com.typesafe.config.ConfigException.UnresolvedSubstitution);
         if (syntax) {
             message = "syntax error: " + message;
+            String hint = origin != null ? unquotedKeyHint(text, origin.lineNumber()) : null;
+            if (hint != null) {
+                message = message + "; " + hint;
+            }
         }
         String file = origin != null && origin.filename() != null ? origin.filename() : defaultOrigin;
         return new ConfigProblem(file, origin != null ? origin.lineNumber() : -1, "", message);
+    }
+
+    /** The quoting hint for an unquoted base64 key on 1-based {@code line} of {@code text}, or null. */
+    static String unquotedKeyHint(String text, int line) {
+        if (text == null || line < 1) {
+            return null;
+        }
+        String source = text.lines().skip(line - 1).findFirst().orElse(null);
+        if (source == null) {
+            return null;
+        }
+        Matcher m = UNQUOTED_KEY.matcher(source);
+        if (!m.find()) {
+            return null;
+        }
+        String name = m.group(1);
+        // The value is not echoed: it may be a private key, and secrets never reach logs.
+        return name + ": base64 keys must be quoted, e.g. " + name + " = \"…\"";
+    }
+
+    private static String readQuietly(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (java.io.IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     private static ConfigException single(ConfigProblem problem) {

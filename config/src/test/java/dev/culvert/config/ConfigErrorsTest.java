@@ -245,6 +245,38 @@ class ConfigErrorsTest {
                 .doesNotContain("\tat ");
     }
 
+    /** Issue 13 item 6: a base64 key pasted without quotes is a HOCON syntax error; say to quote it. */
+    @Test
+    void unquotedKeySaysToQuoteIt() {
+        for (String key : List.of("abc+def/ghi=", "HIgo9xNzJMWLKASShiTq+ybxZ0U3wGLiUeJ1PKf8ykw=",
+                "HIgo9xNzJMWLKASShiTqIybxZ0U3wGLiUeJ1PKf8ykw=")) {
+            String text = fx.minimal().replace("public-key = \"$PUB1\"", "public-key = " + key);
+            ConfigProblem problem = fx.problem(text);
+            assertThat(problem.line()).as(key).isEqualTo(lineOf(text, "public-key"));
+            assertThat(problem.message()).as(key).startsWith("syntax error: ")
+                    .endsWith("; public-key: base64 keys must be quoted, e.g. public-key = \"…\"")
+                    .as("the key itself is not echoed").doesNotContain(key.substring(4));
+        }
+    }
+
+    @Test
+    void unquotedKeyInALoadedFileSaysToQuoteIt() throws Exception {
+        Path file = dir.resolve("site-a.conf");
+        java.nio.file.Files.writeString(file,
+                fx.fill(fx.minimal().replace("public-key = \"$PUB1\"", "public-key = abc+def/ghi=")));
+        ConfigException e = org.assertj.core.api.Assertions.catchThrowableOfType(ConfigException.class,
+                () -> ConfigLoader.load(file));
+        assertThat(e).isNotNull();
+        assertThat(e.problems()).singleElement().extracting(ConfigProblem::message).asString()
+                .endsWith("public-key: base64 keys must be quoted, e.g. public-key = \"…\"");
+    }
+
+    @Test
+    void otherSyntaxErrorsGetNoKeyHint() {
+        String text = fx.minimal().replace("listen { udp = \":51820\" }", "listen { udp = a+b }");
+        assertThat(fx.problem(text).message()).startsWith("syntax error: ").doesNotContain("must be quoted");
+    }
+
     @Test
     void unresolvedSubstitutionsAreProblemsWithALine() {
         String text = fx.minimal().replace("\"203.0.113.7:51820\"", "${CULVERT_TEST_SURELY_UNSET_VARIABLE}");

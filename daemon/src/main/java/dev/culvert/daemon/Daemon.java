@@ -120,6 +120,8 @@ public final class Daemon implements AutoCloseable {
         for (TunnelConfig tunnelConfig : config.tunnels().values()) {
             tunnels.open(tunnelConfig, this::openTunnel);
         }
+        // Every tunnel's peer is in its engine: now the sockets may read (issue 13, start order).
+        startReading();
         DropLog drops = new DropLog();
         watcher = loop.scheduleAtFixedRate(() -> {
             tunnels.all().forEach(Tunnel::watch);
@@ -138,16 +140,39 @@ public final class Daemon implements AutoCloseable {
         boolean anyTcp = cfg.tunnels().values().stream().anyMatch(t -> t.transport() == TransportKind.TCP);
         if (udp == null && (anyUdp || cfg.listenUdp().isPresent())) {
             udp = platform.udp(loop, listenAddress(cfg), local, alloc, cfg.udpOffload());
+            holdReads(udp);
             LOG.log(System.Logger.Level.INFO, "listening on udp {0}, public key {1}",
                     Addresses.format(udp.localAddress()), Keys.encode(local.publicKey()));
         }
         if (tcp == null && (anyTcp || cfg.listenTcp().isPresent())) {
             tcp = platform.tcp(loop, cfg.listenTcp(), local, alloc, resolver);
+            holdReads(tcp);
             if (cfg.listenTcp().isPresent()) {
                 LOG.log(System.Logger.Level.INFO, "listening on tcp {0}, public key {1}",
                         Addresses.format(tcp.localAddress()), Keys.encode(local.publicKey()));
             }
         }
+    }
+
+    /**
+     * Pauses a new transport's reads under {@link Platform#STARTING} until {@link #startReading()}: a no-op
+     * for platforms that hand it over paused (as {@link LinuxPlatform} does, from before the bind), and the
+     * pause for those that do not.
+     */
+    private void holdReads(Transport transport) {
+        loop.submit(() -> transport.pauseReads(Platform.STARTING)).awaitUninterruptibly();
+    }
+
+    /** Ends the {@link Platform#STARTING} pause of every transport; what waited on a socket is read now. */
+    private void startReading() {
+        loop.submit(() -> {
+            if (udp != null) {
+                udp.resumeReads(Platform.STARTING);
+            }
+            if (tcp != null) {
+                tcp.resumeReads(Platform.STARTING);
+            }
+        }).awaitUninterruptibly();
     }
 
     /** Where devices and transports meet: the tunnel's device, on its transport. */
@@ -215,6 +240,7 @@ public final class Daemon implements AutoCloseable {
                         String.valueOf(outcome.added()), String.valueOf(outcome.removed()),
                         outcome.failed().isEmpty() ? "" : "; failed to start: " + String.join(", ", outcome.failed()));
             } finally {
+                startReading(); // a transport the reload created waited for the tunnels added with it
                 notify.ready(DaemonStatus.line(tunnels.all()));
             }
         }

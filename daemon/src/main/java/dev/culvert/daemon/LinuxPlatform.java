@@ -43,13 +43,15 @@ final class LinuxPlatform implements Platform {
     @Override
     public Transport udp(IoEventLoop loop, InetSocketAddress listen, LocalStatic identity,
                          ByteBufAllocator alloc, boolean offload) throws IOException {
-        return UdpTransport.bind(loop, listen, identity, alloc, offload);
+        return UdpTransport.bind(loop, listen, identity, alloc, offload, STARTING);
     }
 
     @Override
     public Transport tcp(IoEventLoop loop, Optional<InetSocketAddress> listen, LocalStatic identity,
                          ByteBufAllocator alloc, Executor resolver) throws IOException {
         TcpTransport tcp = new TcpTransport(loop, identity, alloc, resolver);
+        // No connection exists yet: the pause makes every accepted or dialled one start with reads off.
+        loop.submit(() -> tcp.pauseReads(STARTING)).awaitUninterruptibly();
         if (listen.isPresent()) {
             try {
                 tcp.listen(listen.get());

@@ -22,6 +22,19 @@ import java.util.concurrent.Executor;
  */
 public interface Platform {
 
+    /**
+     * The read pause a transport comes with from {@link #udp} and {@link #tcp}: held until the daemon has
+     * registered its tunnels, so a handshake initiation already waiting on the socket is read by an engine
+     * that knows its peer, not dropped as from an unknown one (which would cost the initiator a
+     * REKEY_TIMEOUT retry, 5 s; issue 13). {@link Daemon} takes the pause itself too, and resumes it.
+     */
+    Object STARTING = new Object() {
+        @Override
+        public String toString() {
+            return "starting: tunnels not registered yet";
+        }
+    };
+
     /** What the event loops handle I/O with (epoll on Linux). */
     IoHandlerFactory ioHandlerFactory();
 
@@ -39,7 +52,8 @@ public interface Platform {
     LinkConfigurator links();
 
     /**
-     * The UDP transport, bound to {@code listen}; it receives datagrams of any size the protocol allows.
+     * The UDP transport, bound to {@code listen}, its reads paused under {@link #STARTING} from before the bind;
+     * it receives datagrams of any size the protocol allows.
      *
      * @param offload     use UDP GSO and GRO where the kernel allows ({@code culvert.udp-offload})
      */
@@ -47,8 +61,8 @@ public interface Platform {
                   ByteBufAllocator alloc, boolean offload) throws IOException;
 
     /**
-     * The TCP transport, listening on {@code listen} if present (a client need not); it receives frames
-     * of any size the protocol allows.
+     * The TCP transport, listening on {@code listen} if present (a client need not), its reads paused under
+     * {@link #STARTING} from before it listens; it receives frames of any size the protocol allows.
      *
      * @param resolver where endpoint look-ups run
      */

@@ -91,6 +91,16 @@ final class UdpTransport implements Transport {
      */
     static UdpTransport bind(IoEventLoop loop, InetSocketAddress local, LocalStatic identity,
                              ByteBufAllocator alloc, boolean offload) throws IOException {
+        return bind(loop, local, identity, alloc, offload, null);
+    }
+
+    /**
+     * As {@link #bind(IoEventLoop, InetSocketAddress, LocalStatic, ByteBufAllocator, boolean)}, with the
+     * socket's reads paused under {@code pausedBy} from before the bind (auto-read off), so nothing is read
+     * until {@code resumeReads(pausedBy)}; null reads at once.
+     */
+    static UdpTransport bind(IoEventLoop loop, InetSocketAddress local, LocalStatic identity,
+                             ByteBufAllocator alloc, boolean offload, Object pausedBy) throws IOException {
         ChannelOutbound outbound = new ChannelOutbound();
         Engine engine = new Engine(identity, TimeSource.of(loop.ticker()), new SecureRandom(), alloc, outbound);
         Channel[] socket = new Channel[1];
@@ -103,15 +113,22 @@ final class UdpTransport implements Transport {
                 .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_BYTES)
                 .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER_BYTES)
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .option(ChannelOption.AUTO_READ, pausedBy == null)
                 .handler(handler);
         ChannelFuture registered = bootstrap.register().awaitUninterruptibly();
         if (!registered.isSuccess()) {
             throw cannotListen(local, registered.cause());
         }
         Channel channel = registered.channel();
+        socket[0] = channel;
         UdpGsoHandler gso;
         try {
-            gso = loop.submit(() -> configureOffloads(channel, offload)).get();
+            gso = loop.submit(() -> {
+                if (pausedBy != null) {
+                    flow.pause(pausedBy);
+                }
+                return configureOffloads(channel, offload);
+            }).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             channel.close();
@@ -125,7 +142,6 @@ final class UdpTransport implements Transport {
             channel.close();
             throw cannotListen(local, bound.cause());
         }
-        socket[0] = channel;
         return new UdpTransport(channel, engine, handler, flow, gso);
     }
 

@@ -33,6 +33,10 @@ final class TwinPlatform implements Platform {
     final InetSocketAddress underlay;
     final Map<String, MemoryTunChannel> devices = new ConcurrentHashMap<>();
     final List<List<String>> commands = new CopyOnWriteArrayList<>();
+    /** Runs on the starting thread before each device opens (a test's hook into start-up), or null. */
+    volatile Runnable beforeDevice;
+    /** The last UDP transport attached, or null. */
+    volatile Transport udp;
 
     TwinPlatform(MemoryNetwork network, InetSocketAddress underlay) {
         this.network = network;
@@ -46,6 +50,10 @@ final class TwinPlatform implements Platform {
 
     @Override
     public Channel openDevice(DeviceConfig device) {
+        Runnable hook = beforeDevice;
+        if (hook != null) {
+            hook.run();
+        }
         MemoryTunChannel channel = new MemoryTunChannel(device.name(), device.mode(), device.mtu());
         channel.config().setOption(TunChannelOption.HEADROOM, PacketRoom.HEADROOM);
         channel.config().setOption(TunChannelOption.TAILROOM, PacketRoom.TAILROOM);
@@ -65,7 +73,9 @@ final class TwinPlatform implements Platform {
     @Override
     public Transport udp(IoEventLoop loop, InetSocketAddress listen, LocalStatic identity,
                          ByteBufAllocator alloc, boolean offload) {
-        return network.attach(listen.getPort() == 0 ? underlay : listen, loop, identity, alloc);
+        Transport transport = network.attach(listen.getPort() == 0 ? underlay : listen, loop, identity, alloc);
+        udp = transport;
+        return transport;
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.culvert.config.CulvertConfig;
 import dev.culvert.crypto.Keys;
 import dev.culvert.crypto.X25519;
 import dev.culvert.daemon.control.ControlClient;
+import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.Peer;
 import dev.culvert.daemon.tun.MemoryTunChannel;
 import dev.culvert.protocol.testing.MemoryNetwork;
@@ -179,6 +180,39 @@ class TwinSitesTest {
         }
         // the links were configured through ip(8), never touched for real
         assertThat(hostA.commands).anySatisfy(argv -> assertThat(argv).contains("cv-a1"));
+    }
+
+    /**
+     * Issue 13 item 5: a handshake initiation that reaches a's socket while a is still opening its tunnels
+     * is answered once the tunnels are there, not dropped as from an unknown peer (which costs b the
+     * REKEY_TIMEOUT retry, 5 s + jitter): b's first initiation is the one that completes.
+     */
+    @Test
+    void aHandshakeArrivingWhileTunnelsOpenIsAnsweredWithoutARetry() throws Exception {
+        Daemon[] b = new Daemon[1];
+        hostA.beforeDevice = () -> {
+            hostA.beforeDevice = null;
+            try {
+                // a's socket exists, its tunnel does not yet: b starts and sends its first initiation now
+                b[0] = start("b.conf", siteB(), hostB);
+                await().atMost(5, TimeUnit.SECONDS).until(() -> handshakesSent(b[0]) >= 1);
+                // b's loop has flushed the initiation to a's loop, and a's loop has taken it in
+                hostB.udp.eventLoop().submit(() -> { }).sync();
+                hostA.udp.eventLoop().submit(() -> { }).sync();
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        };
+        Daemon a = start("a.conf", siteA("", "0"), hostA);
+        assertThat(b[0]).as("b started while a opened its tunnel").isNotNull();
+        await().atMost(15, TimeUnit.SECONDS).until(() -> state(b[0], "t1") == Peer.State.UP
+                && state(a, "t1") == Peer.State.UP);
+        assertThat(handshakesSent(b[0])).as("initiations b sent before a answered").isEqualTo(1);
+    }
+
+    private static long handshakesSent(Daemon daemon) {
+        return daemon.tunnels().stream().filter(t -> t.name().equals("t1")).findFirst().orElseThrow()
+                .counters().get(Counters.Kind.HANDSHAKES_SENT);
     }
 
     @Test
