@@ -26,7 +26,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.security.InvalidKeyException;
@@ -46,6 +45,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
     private final Channel device;
     private final Transport transport;
     private final Executor resolver;
+    private final HostResolver names;
     /** Written on the loop; read by metrics and the control socket through the {@link TunnelView} methods. */
     private volatile Peer peer;
     /** The last peer's counters, kept after close so a final scrape still reads them. */
@@ -61,11 +61,12 @@ final class Tunnel implements AutoCloseable, TunnelView {
     private volatile boolean deviceLost;
     private boolean deviceLossLogged;
 
-    private Tunnel(TunnelConfig config, Channel device, Transport transport, Executor resolver) {
+    private Tunnel(TunnelConfig config, Channel device, Transport transport, Executor resolver, HostResolver names) {
         this.config = config;
         this.device = device;
         this.transport = transport;
         this.resolver = resolver;
+        this.names = names;
     }
 
     /**
@@ -75,14 +76,15 @@ final class Tunnel implements AutoCloseable, TunnelView {
      *
      * @param device   the tun/tap channel, open and not yet registered; closed if anything fails
      * @param resolver where endpoint look-ups run (never the loop)
+     * @param names    looks the endpoint's host name up (on {@code resolver})
      * @throws IOException with an operator-readable message; whatever was set up is undone
      */
     static Tunnel open(TunnelConfig config, Channel device, LinkConfigurator links, Transport transport,
-                       LocalStatic local, Executor resolver) throws IOException {
-        Tunnel tunnel = new Tunnel(config, device, transport, resolver);
+                       LocalStatic local, Executor resolver, HostResolver names) throws IOException {
+        Tunnel tunnel = new Tunnel(config, device, transport, resolver, names);
         try {
             RemoteStatic remote = remoteStatic(config, local);
-            InetSocketAddress endpoint = resolve(config);
+            InetSocketAddress endpoint = resolve(config, names);
             PeerOptions options = new PeerOptions(endpoint, config.persistentKeepalive().toNanos(),
                     config.device().mtu(), null, config.persist(), tunnel::reresolve);
             TunnelInitializer.Settings settings = new TunnelInitializer.Settings(config.name(), remote,
@@ -111,7 +113,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
             tunnel.hooksConfigured = true;
             Hooks.run(config.name(), "up", config.up(), tunnel.hookValues(endpoint), config.hookTimeout(), true);
             if (config.peer().endpoint().isPresent()) {
-                tunnel.connection = transport.connect(config.name(), () -> resolveQuietly(config), tunnel::pathReady);
+                tunnel.connection = transport.connect(config.name(), () -> resolveQuietly(config, names), tunnel::pathReady);
             }
         } catch (IOException | RuntimeException e) {
             tunnel.close();
@@ -155,7 +157,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
         }
         try {
             resolver.execute(() -> {
-                InetSocketAddress fresh = resolveQuietly(config);
+                InetSocketAddress fresh = resolveQuietly(config, names);
                 if (fresh != null && !transport.eventLoop().isShuttingDown()) {
                     transport.eventLoop().execute(() -> {
                         Peer p = peer;
@@ -170,9 +172,9 @@ final class Tunnel implements AutoCloseable, TunnelView {
         }
     }
 
-    private static InetSocketAddress resolveQuietly(TunnelConfig config) {
+    private static InetSocketAddress resolveQuietly(TunnelConfig config, HostResolver names) {
         try {
-            return resolve(config);
+            return resolve(config, names);
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, e.getMessage());
             return null;
@@ -195,13 +197,15 @@ final class Tunnel implements AutoCloseable, TunnelView {
         }
     }
 
-    private static InetSocketAddress resolve(TunnelConfig config) throws IOException {
+    private static InetSocketAddress resolve(TunnelConfig config, HostResolver names) throws IOException {
         if (config.peer().endpoint().isEmpty()) {
             return null;
         }
         Endpoint endpoint = config.peer().endpoint().get();
         try {
-            return new InetSocketAddress(InetAddress.getByName(endpoint.host()), endpoint.port());
+            return new InetSocketAddress(endpoint.isLiteral()
+                    ? java.net.InetAddress.getByName(endpoint.host()) // a literal: parsed, no look-up
+                    : names.resolve(endpoint.host()), endpoint.port());
         } catch (UnknownHostException e) {
             throw new IOException("tunnel " + config.name() + ": cannot resolve peer endpoint " + endpoint);
         }
