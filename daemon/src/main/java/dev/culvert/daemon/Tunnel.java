@@ -40,6 +40,8 @@ import java.util.concurrent.RejectedExecutionException;
  */
 final class Tunnel implements AutoCloseable, TunnelView {
     private static final System.Logger LOG = System.getLogger("culvert.tunnel");
+    /** How often a name that has never resolved is looked up again (REKEY_TIMEOUT, as a handshake retry). */
+    static final long UNRESOLVED_RETRY_SECONDS = 5;
 
     private final TunnelConfig config;
     private final Channel device;
@@ -60,6 +62,9 @@ final class Tunnel implements AutoCloseable, TunnelView {
     /** The device closed without us (deleted under us, or the kernel reported an error on it). */
     private volatile boolean deviceLost;
     private boolean deviceLossLogged;
+    /** The endpoint's name's last answer (null: never resolved yet). Loop only, after open. */
+    private InetSocketAddress lastResolved;
+    private io.netty.util.concurrent.ScheduledFuture<?> unresolvedLookUp;
 
     private Tunnel(TunnelConfig config, Channel device, Transport transport, Executor resolver, HostResolver names) {
         this.config = config;
@@ -84,7 +89,10 @@ final class Tunnel implements AutoCloseable, TunnelView {
         Tunnel tunnel = new Tunnel(config, device, transport, resolver, names);
         try {
             RemoteStatic remote = remoteStatic(config, local);
-            InetSocketAddress endpoint = resolve(config, names);
+            // A name that does not resolve now stops neither this tunnel nor the daemon (issue 13): the
+            // tunnel starts in `connecting` and looks the name up again until it does.
+            InetSocketAddress endpoint = resolveQuietly(config, names);
+            tunnel.lastResolved = endpoint;
             PeerOptions options = new PeerOptions(endpoint, config.persistentKeepalive().toNanos(),
                     config.device().mtu(), null, config.persist(), tunnel::reresolve);
             TunnelInitializer.Settings settings = new TunnelInitializer.Settings(config.name(), remote,
@@ -114,6 +122,12 @@ final class Tunnel implements AutoCloseable, TunnelView {
             Hooks.run(config.name(), "up", config.up(), tunnel.hookValues(endpoint), config.hookTimeout(), true);
             if (config.peer().endpoint().isPresent()) {
                 tunnel.connection = transport.connect(config.name(), () -> resolveQuietly(config, names), tunnel::pathReady);
+                if (endpoint == null) {
+                    LOG.log(System.Logger.Level.WARNING, "tunnel {0}: cannot resolve peer endpoint {1} yet; "
+                            + "connecting, and looking it up again every {2} s", config.name(),
+                            config.peer().endpoint().get(), UNRESOLVED_RETRY_SECONDS);
+                    transport.eventLoop().execute(tunnel::scheduleUnresolvedLookUp);
+                }
             }
         } catch (IOException | RuntimeException e) {
             tunnel.close();
@@ -147,9 +161,42 @@ final class Tunnel implements AutoCloseable, TunnelView {
         return new Hooks.Values(config.device().name(), config.name(), peerHost, localAddress);
     }
 
+    /** On the loop: the name has never resolved, so no handshake retries run; look it up again later. */
+    private void scheduleUnresolvedLookUp() {
+        if (closing || transport.eventLoop().isShuttingDown()) {
+            return;
+        }
+        unresolvedLookUp = transport.eventLoop().schedule(() -> {
+            if (lastResolved == null) {
+                reresolve();
+                scheduleUnresolvedLookUp();
+            }
+        }, UNRESOLVED_RETRY_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /** On the loop: a look-up answered; a new address is logged once and the peer pointed at it. */
+    private void resolved(InetSocketAddress fresh) {
+        Peer p = peer;
+        if (p == null || closing || fresh.equals(lastResolved)) {
+            return;
+        }
+        InetSocketAddress was = lastResolved;
+        lastResolved = fresh;
+        Endpoint configured = config.peer().endpoint().get();
+        LOG.log(System.Logger.Level.INFO, "tunnel {0}: {1} resolves to {2}{3}", config.name(), configured.host(),
+                Addresses.format(fresh), was == null ? "" : " (was " + Addresses.format(was) + ")");
+        boolean first = p.endpoint() == null;
+        p.setEndpoint(fresh);
+        if (first) {
+            p.transportReady(); // the first address: handshake now
+            transport.flush();
+        }
+    }
+
     /**
-     * Before each late handshake retry (persist): looks the endpoint's host name up again, off the
-     * event loop, and points the peer at the answer. Literal addresses need nothing.
+     * Before every handshake retry and stale re-handshake, and every {@value #UNRESOLVED_RETRY_SECONDS} s
+     * while the name has never resolved: looks the endpoint's host name up again, off the event loop, and
+     * points the peer at the answer. Literal addresses need nothing.
      */
     private void reresolve() {
         if (config.peer().endpoint().isEmpty() || config.peer().endpoint().get().isLiteral()) {
@@ -159,12 +206,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
             resolver.execute(() -> {
                 InetSocketAddress fresh = resolveQuietly(config, names);
                 if (fresh != null && !transport.eventLoop().isShuttingDown()) {
-                    transport.eventLoop().execute(() -> {
-                        Peer p = peer;
-                        if (p != null) {
-                            p.setEndpoint(fresh);
-                        }
-                    });
+                    transport.eventLoop().execute(() -> resolved(fresh));
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -240,7 +282,11 @@ final class Tunnel implements AutoCloseable, TunnelView {
     @Override
     public Peer.State state() {
         Peer p = peer;
-        return p == null || deviceLost ? Peer.State.DOWN : p.state();
+        if (p == null || deviceLost) {
+            return Peer.State.DOWN;
+        }
+        // a client whose server's name has not resolved yet is connecting, not waiting to be called
+        return p.endpoint() == null && config.peer().endpoint().isPresent() ? Peer.State.CONNECTING : p.state();
     }
 
     @Override
@@ -304,6 +350,10 @@ final class Tunnel implements AutoCloseable, TunnelView {
     @Override
     public void close() {
         closing = true;
+        io.netty.util.concurrent.ScheduledFuture<?> lookUp = unresolvedLookUp;
+        if (lookUp != null) {
+            lookUp.cancel(false);
+        }
         runDownHooks();
         connection.close();
         if (device.isRegistered()) {
