@@ -226,6 +226,36 @@ class TwinSitesTest {
     /** Issue 13: the server moves and DNS follows; a client that keeps sending finds it on a retry. */
     @Test
     void aServerThatMovesIsFoundAgainWhileTrafficFlows() throws Exception {
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger tunnelLog = java.util.logging.Logger.getLogger("culvert.tunnel");
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            private final java.util.logging.SimpleFormatter formatter = new java.util.logging.SimpleFormatter();
+
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                lines.add(formatter.formatMessage(record));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        tunnelLog.addHandler(capture);
+        try {
+            serverMoves();
+        } finally {
+            tunnelLog.removeHandler(capture);
+        }
+        // the move is logged once, however many retries looked the name up afterwards
+        assertThat(lines.stream().filter(l -> l.contains("resolves to 192.0.2.1:51820 (was 192.0.2.7:51820)")))
+                .hasSize(1);
+    }
+
+    private void serverMoves() throws Exception {
         hostB.names.put("server.culvert.test", InetAddress.getByName("192.0.2.7")); // nobody there yet
         Daemon b = start("b.conf", siteBWithName("server.culvert.test:51820"), hostB);
         Daemon a = start("a.conf", siteA("", "0"), hostA);
