@@ -181,7 +181,7 @@ public final class Daemon implements AutoCloseable {
         Channel device = platform.openDevice(tunnelConfig.device());
         LOG.log(System.Logger.Level.INFO, "device ''{0}'' offloads: {1}", tunnelConfig.device().name(),
                 TunDevice.offloadsOf(device).describe());
-        return Tunnel.open(tunnelConfig, device, platform.links(), transport, local, resolver);
+        return Tunnel.open(tunnelConfig, device, platform.links(), transport, local, resolver, platform::resolve);
     }
 
     private static void warnAboutCompression(CulvertConfig cfg) {

@@ -68,4 +68,13 @@ public interface Platform {
      */
     Transport tcp(IoEventLoop loop, Optional<InetSocketAddress> listen, LocalStatic identity,
                   ByteBufAllocator alloc, Executor resolver) throws IOException;
+
+    /**
+     * Looks a host name up (DNS, /etc/hosts): the endpoint's address. May block; never called on an event loop.
+     *
+     * @throws UnknownHostException if the name does not resolve now
+     */
+    default java.net.InetAddress resolve(String host) throws java.net.UnknownHostException {
+        return java.net.InetAddress.getByName(host);
+    }
 }

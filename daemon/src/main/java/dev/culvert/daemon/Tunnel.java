@@ -26,7 +26,6 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.security.InvalidKeyException;
@@ -41,11 +40,14 @@ import java.util.concurrent.RejectedExecutionException;
  */
 final class Tunnel implements AutoCloseable, TunnelView {
     private static final System.Logger LOG = System.getLogger("culvert.tunnel");
+    /** How often a name that has never resolved is looked up again (REKEY_TIMEOUT, as a handshake retry). */
+    static final long UNRESOLVED_RETRY_SECONDS = 5;
 
     private final TunnelConfig config;
     private final Channel device;
     private final Transport transport;
     private final Executor resolver;
+    private final HostResolver names;
     /** Written on the loop; read by metrics and the control socket through the {@link TunnelView} methods. */
     private volatile Peer peer;
     /** The last peer's counters, kept after close so a final scrape still reads them. */
@@ -60,12 +62,16 @@ final class Tunnel implements AutoCloseable, TunnelView {
     /** The device closed without us (deleted under us, or the kernel reported an error on it). */
     private volatile boolean deviceLost;
     private boolean deviceLossLogged;
+    /** The endpoint's name's last answer (null: never resolved yet). Loop only, after open. */
+    private InetSocketAddress lastResolved;
+    private io.netty.util.concurrent.ScheduledFuture<?> unresolvedLookUp;
 
-    private Tunnel(TunnelConfig config, Channel device, Transport transport, Executor resolver) {
+    private Tunnel(TunnelConfig config, Channel device, Transport transport, Executor resolver, HostResolver names) {
         this.config = config;
         this.device = device;
         this.transport = transport;
         this.resolver = resolver;
+        this.names = names;
     }
 
     /**
@@ -75,14 +81,18 @@ final class Tunnel implements AutoCloseable, TunnelView {
      *
      * @param device   the tun/tap channel, open and not yet registered; closed if anything fails
      * @param resolver where endpoint look-ups run (never the loop)
+     * @param names    looks the endpoint's host name up (on {@code resolver})
      * @throws IOException with an operator-readable message; whatever was set up is undone
      */
     static Tunnel open(TunnelConfig config, Channel device, LinkConfigurator links, Transport transport,
-                       LocalStatic local, Executor resolver) throws IOException {
-        Tunnel tunnel = new Tunnel(config, device, transport, resolver);
+                       LocalStatic local, Executor resolver, HostResolver names) throws IOException {
+        Tunnel tunnel = new Tunnel(config, device, transport, resolver, names);
         try {
             RemoteStatic remote = remoteStatic(config, local);
-            InetSocketAddress endpoint = resolve(config);
+            // A name that does not resolve now stops neither this tunnel nor the daemon (issue 13): the
+            // tunnel starts in `connecting` and looks the name up again until it does.
+            InetSocketAddress endpoint = resolveQuietly(config, names);
+            tunnel.lastResolved = endpoint;
             PeerOptions options = new PeerOptions(endpoint, config.persistentKeepalive().toNanos(),
                     config.device().mtu(), null, config.persist(), tunnel::reresolve);
             TunnelInitializer.Settings settings = new TunnelInitializer.Settings(config.name(), remote,
@@ -111,7 +121,13 @@ final class Tunnel implements AutoCloseable, TunnelView {
             tunnel.hooksConfigured = true;
             Hooks.run(config.name(), "up", config.up(), tunnel.hookValues(endpoint), config.hookTimeout(), true);
             if (config.peer().endpoint().isPresent()) {
-                tunnel.connection = transport.connect(config.name(), () -> resolveQuietly(config), tunnel::pathReady);
+                tunnel.connection = transport.connect(config.name(), () -> resolveQuietly(config, names), tunnel::pathReady);
+                if (endpoint == null) {
+                    LOG.log(System.Logger.Level.WARNING, "tunnel {0}: cannot resolve peer endpoint {1} yet; "
+                            + "connecting, and looking it up again every {2} s", config.name(),
+                            config.peer().endpoint().get(), UNRESOLVED_RETRY_SECONDS);
+                    transport.eventLoop().execute(tunnel::scheduleUnresolvedLookUp);
+                }
             }
         } catch (IOException | RuntimeException e) {
             tunnel.close();
@@ -145,9 +161,42 @@ final class Tunnel implements AutoCloseable, TunnelView {
         return new Hooks.Values(config.device().name(), config.name(), peerHost, localAddress);
     }
 
+    /** On the loop: the name has never resolved, so no handshake retries run; look it up again later. */
+    private void scheduleUnresolvedLookUp() {
+        if (closing || transport.eventLoop().isShuttingDown()) {
+            return;
+        }
+        unresolvedLookUp = transport.eventLoop().schedule(() -> {
+            if (lastResolved == null) {
+                reresolve();
+                scheduleUnresolvedLookUp();
+            }
+        }, UNRESOLVED_RETRY_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+    }
+
+    /** On the loop: a look-up answered; a new address is logged once and the peer pointed at it. */
+    private void resolved(InetSocketAddress fresh) {
+        Peer p = peer;
+        if (p == null || closing || fresh.equals(lastResolved)) {
+            return;
+        }
+        InetSocketAddress was = lastResolved;
+        lastResolved = fresh;
+        Endpoint configured = config.peer().endpoint().get();
+        LOG.log(System.Logger.Level.INFO, "tunnel {0}: {1} resolves to {2}{3}", config.name(), configured.host(),
+                Addresses.format(fresh), was == null ? "" : " (was " + Addresses.format(was) + ")");
+        boolean first = p.endpoint() == null;
+        p.setEndpoint(fresh);
+        if (first) {
+            p.transportReady(); // the first address: handshake now
+            transport.flush();
+        }
+    }
+
     /**
-     * Before each late handshake retry (persist): looks the endpoint's host name up again, off the
-     * event loop, and points the peer at the answer. Literal addresses need nothing.
+     * Before every handshake retry and stale re-handshake, and every {@value #UNRESOLVED_RETRY_SECONDS} s
+     * while the name has never resolved: looks the endpoint's host name up again, off the event loop, and
+     * points the peer at the answer. Literal addresses need nothing.
      */
     private void reresolve() {
         if (config.peer().endpoint().isEmpty() || config.peer().endpoint().get().isLiteral()) {
@@ -155,14 +204,9 @@ final class Tunnel implements AutoCloseable, TunnelView {
         }
         try {
             resolver.execute(() -> {
-                InetSocketAddress fresh = resolveQuietly(config);
+                InetSocketAddress fresh = resolveQuietly(config, names);
                 if (fresh != null && !transport.eventLoop().isShuttingDown()) {
-                    transport.eventLoop().execute(() -> {
-                        Peer p = peer;
-                        if (p != null) {
-                            p.setEndpoint(fresh);
-                        }
-                    });
+                    transport.eventLoop().execute(() -> resolved(fresh));
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -170,9 +214,9 @@ final class Tunnel implements AutoCloseable, TunnelView {
         }
     }
 
-    private static InetSocketAddress resolveQuietly(TunnelConfig config) {
+    private static InetSocketAddress resolveQuietly(TunnelConfig config, HostResolver names) {
         try {
-            return resolve(config);
+            return resolve(config, names);
         } catch (IOException e) {
             LOG.log(System.Logger.Level.DEBUG, e.getMessage());
             return null;
@@ -195,13 +239,15 @@ final class Tunnel implements AutoCloseable, TunnelView {
         }
     }
 
-    private static InetSocketAddress resolve(TunnelConfig config) throws IOException {
+    private static InetSocketAddress resolve(TunnelConfig config, HostResolver names) throws IOException {
         if (config.peer().endpoint().isEmpty()) {
             return null;
         }
         Endpoint endpoint = config.peer().endpoint().get();
         try {
-            return new InetSocketAddress(InetAddress.getByName(endpoint.host()), endpoint.port());
+            return new InetSocketAddress(endpoint.isLiteral()
+                    ? java.net.InetAddress.getByName(endpoint.host()) // a literal: parsed, no look-up
+                    : names.resolve(endpoint.host()), endpoint.port());
         } catch (UnknownHostException e) {
             throw new IOException("tunnel " + config.name() + ": cannot resolve peer endpoint " + endpoint);
         }
@@ -236,7 +282,11 @@ final class Tunnel implements AutoCloseable, TunnelView {
     @Override
     public Peer.State state() {
         Peer p = peer;
-        return p == null || deviceLost ? Peer.State.DOWN : p.state();
+        if (p == null || deviceLost) {
+            return Peer.State.DOWN;
+        }
+        // a client whose server's name has not resolved yet is connecting, not waiting to be called
+        return p.endpoint() == null && config.peer().endpoint().isPresent() ? Peer.State.CONNECTING : p.state();
     }
 
     @Override
@@ -300,6 +350,10 @@ final class Tunnel implements AutoCloseable, TunnelView {
     @Override
     public void close() {
         closing = true;
+        io.netty.util.concurrent.ScheduledFuture<?> lookUp = unresolvedLookUp;
+        if (lookUp != null) {
+            lookUp.cancel(false);
+        }
         runDownHooks();
         connection.close();
         if (device.isRegistered()) {

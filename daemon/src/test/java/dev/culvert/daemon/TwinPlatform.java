@@ -15,7 +15,9 @@ import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.local.LocalIoHandler;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,10 +39,24 @@ final class TwinPlatform implements Platform {
     volatile Runnable beforeDevice;
     /** The last UDP transport attached, or null. */
     volatile Transport udp;
+    /** This site's DNS: names the test makes resolvable (and moves); any other name is unknown. */
+    final Map<String, InetAddress> names = new ConcurrentHashMap<>();
+    /** How many look-ups the daemon made, by name. */
+    final Map<String, Integer> lookUps = new ConcurrentHashMap<>();
 
     TwinPlatform(MemoryNetwork network, InetSocketAddress underlay) {
         this.network = network;
         this.underlay = underlay;
+    }
+
+    @Override
+    public InetAddress resolve(String host) throws UnknownHostException {
+        lookUps.merge(host, 1, Integer::sum);
+        InetAddress address = names.get(host);
+        if (address == null) {
+            throw new UnknownHostException(host);
+        }
+        return address;
     }
 
     @Override

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -213,6 +214,95 @@ class TwinSitesTest {
     private static long handshakesSent(Daemon daemon) {
         return daemon.tunnels().stream().filter(t -> t.name().equals("t1")).findFirst().orElseThrow()
                 .counters().get(Counters.Kind.HANDSHAKES_SENT);
+    }
+
+    /** Site b with t1 dialling {@code endpoint} (a name or a literal) and t2 dialling nobody yet, literally. */
+    private String siteBWithName(String endpoint) {
+        return """
+                culvert {
+                  private-key-file = b.key
+                  metrics.bind = off
+                  control.socket = b.sock
+                  tunnels {
+                    t1 {
+                      device { name = cv-b1, address = "198.18.0.2/30" }
+                      peer { public-key = "%s", endpoint = "%s", allowed-ips = ["198.18.0.1/32"] }
+                      persist = true
+                    }
+                    t2 {
+                      device { name = cv-b2, address = "198.18.0.6/30" }
+                      peer { public-key = "%s", endpoint = "192.0.2.9:51820", allowed-ips = ["198.18.0.5/32"] }
+                      persist = true
+                    }
+                  }
+                }
+                """.formatted(keyA, endpoint, keyC);
+    }
+
+    /** Issue 13: a name that does not resolve at start stops neither the daemon nor another tunnel. */
+    @Test
+    void aNameThatResolvesLateConnectsWithoutStoppingTheDaemon() throws Exception {
+        Daemon a = start("a.conf", siteA("", "0"), hostA);
+        Daemon b = start("b.conf", siteBWithName("server.culvert.test:51820"), hostB);
+        assertThat(b.tunnelNames()).containsExactly("t1", "t2");
+        assertThat(state(b, "t1")).isEqualTo(Peer.State.CONNECTING);
+        assertThat(state(b, "t2")).isEqualTo(Peer.State.CONNECTING);
+        assertThat(show("b.sock", "t1")).contains("\"state\":\"connecting\"");
+        // DNS catches up: the next retry (5 s backoff at most, plus jitter) finds the server
+        hostB.names.put("server.culvert.test", A.getAddress());
+        await().atMost(20, TimeUnit.SECONDS).until(() -> state(b, "t1") == Peer.State.UP
+                && state(a, "t1") == Peer.State.UP);
+        byte[] out = ipv4(2, 1, 84, 7);
+        hostB.devices.get("cv-b1").inject(out);
+        assertThat(take(hostA.devices.get("cv-a1"))).isEqualTo(out);
+    }
+
+    /** Issue 13: the server moves and DNS follows; a client that keeps sending finds it on a retry. */
+    @Test
+    void aServerThatMovesIsFoundAgainWhileTrafficFlows() throws Exception {
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger tunnelLog = java.util.logging.Logger.getLogger("culvert.tunnel");
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            private final java.util.logging.SimpleFormatter formatter = new java.util.logging.SimpleFormatter();
+
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                lines.add(formatter.formatMessage(record));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        tunnelLog.addHandler(capture);
+        try {
+            serverMoves();
+        } finally {
+            tunnelLog.removeHandler(capture);
+        }
+        // the move is logged once, however many retries looked the name up afterwards
+        assertThat(lines.stream().filter(l -> l.contains("resolves to 192.0.2.1:51820 (was 192.0.2.7:51820)")))
+                .hasSize(1);
+    }
+
+    private void serverMoves() throws Exception {
+        hostB.names.put("server.culvert.test", InetAddress.getByName("192.0.2.7")); // nobody there yet
+        Daemon b = start("b.conf", siteBWithName("server.culvert.test:51820"), hostB);
+        Daemon a = start("a.conf", siteA("", "0"), hostA);
+        hostB.names.put("server.culvert.test", A.getAddress()); // the server "moved" to 192.0.2.1
+        int before = hostB.lookUps.getOrDefault("server.culvert.test", 0);
+        // traffic every 200 ms: each packet asks for a handshake, which must not keep the look-up away
+        await().atMost(20, TimeUnit.SECONDS).pollInterval(200, TimeUnit.MILLISECONDS).until(() -> {
+            hostB.devices.get("cv-b1").inject(ipv4(2, 1, 84, 3));
+            return state(b, "t1") == Peer.State.UP && state(a, "t1") == Peer.State.UP;
+        });
+        assertThat(hostB.lookUps.get("server.culvert.test")).isGreaterThan(before);
+        assertThat(b.tunnels().stream().filter(t -> t.name().equals("t1")).findFirst().orElseThrow().endpoint())
+                .isEqualTo(A);
     }
 
     @Test

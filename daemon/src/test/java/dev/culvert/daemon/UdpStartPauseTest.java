@@ -40,7 +40,7 @@ class UdpStartPauseTest {
 
     private UdpTransport bind(Object pausedBy) throws Exception {
         LocalStatic identity = new LocalStatic(X25519.generatePrivateKey(new SecureRandom()));
-        udp = UdpTransport.bind(loop, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 2048, identity,
+        udp = UdpTransport.bind(loop, new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), identity,
                 PooledByteBufAllocator.DEFAULT, false, pausedBy);
         return udp;
     }

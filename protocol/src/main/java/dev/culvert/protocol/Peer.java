@@ -298,6 +298,9 @@ public final class Peer {
         if (handshakeSentEver && now - lastHandshakeSentNanos < Spec.REKEY_TIMEOUT_NANOS) {
             return;
         }
+        if (retry || timers.handshakeInFlight()) {
+            timers.lookUpEndpoint(); // the last initiation went unanswered: the peer may have moved
+        }
         InetSocketAddress to = endpoint;
         if (to == null) {
             return;

@@ -13,8 +13,9 @@ import java.net.InetSocketAddress;
  * @param sink where decrypted payloads go (the tunnel pipeline)
  * @param persist keep retrying the handshake forever (jittered exponential backoff) instead of giving up
  *                after REKEY_ATTEMPT_TIME, as WireGuard does
- * @param beforeRetry run (on the engine's thread) before each retry after the first give-up, e.g. to
- *                    re-resolve the endpoint's host name; null for nothing
+ * @param beforeRetry run (on the engine's thread) before every handshake retry and before the re-handshake
+ *                    of a peer silent for KEEPALIVE + REKEY_TIMEOUT, e.g. to re-resolve the endpoint's host
+ *                    name; null for nothing
  */
 public record PeerOptions(InetSocketAddress endpoint, long persistentKeepaliveNanos, int mtu, InboundSink sink,
                           boolean persist, Runnable beforeRetry) {

@@ -159,6 +159,7 @@ final class PeerTimers {
         }
         if (newHandshake.fire(now)) {
             awaitingReply = true;
+            lookUpEndpoint(); // silent for the stale timeout: the peer may have moved
             peer.sendHandshakeInitiation(false);
         }
         if (zeroKeyMaterial.fire(now)) {
@@ -187,11 +188,21 @@ final class PeerTimers {
             return;
         }
         // Never give up: one initiation per round, rounds spaced by a jittered exponential backoff.
+        peer.sendHandshakeInitiation(true);
+        retransmitHandshake.mod(now, persistBackoff(persistRound++));
+    }
+
+    /**
+     * Before every handshake retry (by the timer, or pulled in by traffic while an initiation is
+     * unanswered — see {@link Peer#sendHandshakeInitiation}) and every stale re-handshake (issue 13): the
+     * endpoint's name is looked up again, so a server that moved is found whether or not traffic keeps
+     * asking for handshakes. The answer comes back asynchronously ({@link Peer#setEndpoint}) and is used
+     * from the next initiation on.
+     */
+    void lookUpEndpoint() {
         if (beforeRetry != null) {
             beforeRetry.run();
         }
-        peer.sendHandshakeInitiation(true);
-        retransmitHandshake.mod(now, persistBackoff(persistRound++));
     }
 
     /** 5 s doubling to 30 s, each stretched by up to 50 %, so retries do not beat in step with other peers'. */
