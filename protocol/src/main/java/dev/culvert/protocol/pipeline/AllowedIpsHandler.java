@@ -16,10 +16,11 @@ import io.netty.util.ReferenceCountUtil;
  * <p>From the device ({@code channelRead}): a packet longer than the MTU (plus the link header on tap)
  * is dropped as {@code too_big}; on tun, one that is not IPv4/IPv6 as {@code malformed}, and one whose
  * destination is outside the peer's allowed IPs as {@code no_route}. To the device ({@code write}): on
- * tun, a payload that is not a whole IP packet is dropped as {@code malformed}, one longer than the MTU
- * (from a peer whose MTU is larger) as {@code too_big}, one whose source is outside the allowed IPs as
- * {@code not_allowed_source}, and WireGuard's padding is trimmed off (RFC 791
- * total length / RFC 8200 payload length). Tap frames pass through unchecked (a bridge decides).
+ * tun, a payload that is not a whole IP packet is dropped as {@code malformed}, one whose source is outside
+ * the allowed IPs as {@code not_allowed_source}, and WireGuard's padding is trimmed off (RFC 791
+ * total length / RFC 8200 payload length). A packet longer than the local MTU (from a peer whose MTU is
+ * larger) is delivered whole, as WireGuard does: the MTU bounds what a device sends, not what it takes.
+ * Tap frames pass through unchecked (a bridge decides).
  */
 public final class AllowedIpsHandler extends ChannelDuplexHandler {
     private static final int IPV4_HEADER = 20;
@@ -99,11 +100,6 @@ public final class AllowedIpsHandler extends ChannelDuplexHandler {
         }
         if (total > length || total < (version == 4 ? IPV4_HEADER : IPV6_HEADER)) {
             drop(plain, DropReason.MALFORMED);
-            return;
-        }
-        if (total > maxFromDevice) {
-            // An authentic packet from a peer whose MTU is larger than ours: refused, not cut off.
-            drop(plain, DropReason.TOO_BIG);
             return;
         }
         if (!allowedIps.contains(plain, base + src, addressLength)) {

@@ -35,8 +35,8 @@ public final class PacketRoom {
     /**
      * The largest transport message the protocol carries, in bytes: a UDP payload, or a TCP frame (its
      * length field is a u16). Receive limits are this, never one derived from the local MTU: a peer with a
-     * larger MTU (wireguard-go at 1500 or 8920) sends larger messages, refused after opening as
-     * {@code too_big} when the inner packet does not fit the local device (issue 13).
+     * larger MTU (wireguard-go at 1500 or 8920) sends larger messages, whose inner packets are delivered
+     * to the local device whole, as WireGuard does (issue 13).
      */
     public static final int MAX_MESSAGE = 65_535;
 
