@@ -102,7 +102,9 @@ final class TunnelReader {
             deviceName = device.parsed("name", Values::deviceName);
         }
         DeviceMode mode = device.oneOf("mode", DeviceMode.class);
-        Integer mtu = device.intBetween("mtu", MIN_MTU, MAX_MTU);
+        // An explicit device.mtu wins; otherwise the mode decides (tun 1420, tap 1500: DeviceMode#defaultMtu).
+        Integer mtu = device.isSet("mtu") ? device.intBetween("mtu", MIN_MTU, MAX_MTU)
+                : mode == null ? null : Integer.valueOf(mode.defaultMtu());
         Optional<Cidr> address = device.optionalParsed("address", Cidr::parse);
         boolean addressValid = address.isPresent() || !device.isSet("address");
         List<Cidr> routes = device.list("routes", Values::network);

@@ -161,6 +161,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theDefaultMtuDependsOnTheModeAndAnExplicitOneWins() throws Exception {
+        // tun: 1420 (WireGuard's); tap: 1500, ordinary Ethernet, so a bridge with 1500-byte LAN ports passes
+        // every frame (issue 13: at 1420 TCP across the bridge stalled, iperf3 0 bit/s).
+        assertThat(fx.parse(fx.minimal()).tunnels().get("site-b").device().mtu()).isEqualTo(1420);
+        assertThat(fx.parse(fx.minimal().replace("device {", "device { mode = tun,"))
+                .tunnels().get("site-b").device().mtu()).isEqualTo(1420);
+        assertThat(fx.parse(fx.minimal().replace("device {", "device { mode = tap,"))
+                .tunnels().get("site-b").device().mtu()).isEqualTo(1500);
+        assertThat(fx.parse(fx.minimal().replace("device {", "device { mode = tap, mtu = null,"))
+                .tunnels().get("site-b").device().mtu()).isEqualTo(1500);
+        assertThat(fx.parse(fx.minimal().replace("device {", "device { mode = tap, mtu = 1420,"))
+                .tunnels().get("site-b").device().mtu()).isEqualTo(1420);
+        assertThat(fx.parse(fx.minimal().replace("device {", "device { mode = tun, mtu = 9000,"))
+                .tunnels().get("site-b").device().mtu()).isEqualTo(9000);
+    }
+
+    @Test
     void acceptsIpv6AndNumbersWhereTextIsExpected() throws Exception {
         CulvertConfig config = fx.parse(fx.minimal()
                 .replace("\":51820\"", "\"[2001:db8::1]:51820\"")
