@@ -17,13 +17,22 @@ import java.util.Objects;
  * @param up                  commands run after the device is configured
  * @param down                commands run before the device is removed
  * @param hookTimeout         how long each hook may run
+ * @param mssClamp            whether TCP SYNs crossing the tunnel get their MSS lowered ({@code mss-clamp})
  */
 public record TunnelConfig(String name, DeviceConfig device, PeerConfig peer, TransportKind transport,
                            Duration persistentKeepalive, CompressionSetting compression, boolean persist,
-                           List<String> up, List<String> down, Duration hookTimeout) {
+                           List<String> up, List<String> down, Duration hookTimeout, MssClampSetting mssClamp) {
 
     /** Defaults for the VTUN-model keys: no compression, persist on, no hooks. */
     public static final Duration DEFAULT_HOOK_TIMEOUT = Duration.ofSeconds(30);
+
+    /** A tunnel without MSS clamping. */
+    public TunnelConfig(String name, DeviceConfig device, PeerConfig peer, TransportKind transport,
+                        Duration persistentKeepalive, CompressionSetting compression, boolean persist,
+                        List<String> up, List<String> down, Duration hookTimeout) {
+        this(name, device, peer, transport, persistentKeepalive, compression, persist, up, down, hookTimeout,
+                MssClampSetting.OFF);
+    }
 
     public TunnelConfig(String name, DeviceConfig device, PeerConfig peer, TransportKind transport,
                         Duration persistentKeepalive) {
@@ -42,6 +51,7 @@ public record TunnelConfig(String name, DeviceConfig device, PeerConfig peer, Tr
         up = List.copyOf(up);
         down = List.copyOf(down);
         Objects.requireNonNull(hookTimeout, "hookTimeout");
+        Objects.requireNonNull(mssClamp, "mssClamp");
     }
 
     /** True if this tunnel uses Culvert's extensions and so needs a Culvert peer (tap, compression or TCP). */

@@ -53,15 +53,18 @@ final class TunnelReader {
         List<String> up = tunnel.list("up", Values::hookCommand);
         List<String> down = tunnel.list("down", Values::hookCommand);
         Duration hookTimeout = tunnel.seconds("hook-timeout", 1, MAX_HOOK_TIMEOUT_SECONDS);
+        MssClampSetting mssClamp = tunnel.parsed("mss-clamp", MssClampSetting::parse);
         if (hookTimeout != null && hookTimeout.isZero()) {
             tunnel.problem("hook-timeout", "must be at least 1s");
             hookTimeout = null;
         }
         if (!validName || device == null || peer == null || transport == null || keepalive == null
-                || compression == null || persist == null || up == null || down == null || hookTimeout == null) {
+                || compression == null || persist == null || up == null || down == null || hookTimeout == null
+                || mssClamp == null) {
             return null;
         }
-        return new TunnelConfig(name, device, peer, transport, keepalive, compression, persist, up, down, hookTimeout);
+        return new TunnelConfig(name, device, peer, transport, keepalive, compression, persist, up, down, hookTimeout,
+                mssClamp);
     }
 
     String name() {

@@ -39,6 +39,18 @@ class ConfigErrorsTest {
     }
 
     @Test
+    void mssClampOutOfRangeOrUnknownIsAClearError() {
+        assertProblem("device {", "mss-clamp = 100\n device {", "mss-clamp = 100", TUNNEL + "mss-clamp",
+                "an MSS must be between 536 and 65495 bytes (got 100); or use auto (the device MTU less 40 bytes "
+                        + "for IPv4, 60 for IPv6)");
+        assertProblem("device {", "mss-clamp = 70000\n device {", "mss-clamp = 70000", TUNNEL + "mss-clamp",
+                "an MSS must be between 536 and 65495 bytes (got 70000); or use auto (the device MTU less 40 bytes "
+                        + "for IPv4, 60 for IPv6)");
+        assertProblem("device {", "mss-clamp = pmtu\n device {", "mss-clamp = pmtu", TUNNEL + "mss-clamp",
+                "must be off, auto, or an MSS in bytes 536..65495 (got 'pmtu')");
+    }
+
+    @Test
     void unknownKeysAreNamedWithAHint() {
         assertProblem("device {", "device {\n mut = 1400\n", "mut = 1400",
                 TUNNEL + "device.mut", "unknown key 'mut'; did you mean 'mtu'?");

@@ -178,6 +178,23 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void mssClampIsOffByDefaultAndTakesAutoOrBytes() throws Exception {
+        assertThat(fx.parse(fx.minimal()).tunnels().get("site-b").mssClamp()).isEqualTo(MssClampSetting.OFF);
+        assertThat(fx.parse(fx.minimal().replace("device {", "mss-clamp = auto, device {"))
+                .tunnels().get("site-b").mssClamp()).isEqualTo(MssClampSetting.AUTO);
+        MssClampSetting fixed = fx.parse(fx.minimal().replace("device {", "mss-clamp = 1360, device {"))
+                .tunnels().get("site-b").mssClamp();
+        assertThat(fixed).isEqualTo(new MssClampSetting(MssClampSetting.Mode.FIXED, 1360));
+        assertThat(fixed.ipv4(1500)).isEqualTo(1360);
+        assertThat(fixed.ipv6(1500)).isEqualTo(1360);
+        assertThat(MssClampSetting.AUTO.ipv4(1420)).isEqualTo(1380);
+        assertThat(MssClampSetting.AUTO.ipv6(1420)).isEqualTo(1360);
+        assertThat(MssClampSetting.OFF.ipv4(1420)).isZero();
+        assertThat(fx.parse(fx.minimal().replace("device {", "mss-clamp = \"off\", device {"))
+                .tunnels().get("site-b").mssClamp().isOn()).isFalse();
+    }
+
+    @Test
     void acceptsIpv6AndNumbersWhereTextIsExpected() throws Exception {
         CulvertConfig config = fx.parse(fx.minimal()
                 .replace("\":51820\"", "\"[2001:db8::1]:51820\"")
