@@ -97,7 +97,8 @@ final class Tunnel implements AutoCloseable, TunnelView {
                     config.device().mtu(), null, config.persist(), tunnel::reresolve);
             TunnelInitializer.Settings settings = new TunnelInitializer.Settings(config.name(), remote,
                     allowedIps(config.peer().allowedIps()), config.device().mode() == DeviceMode.TAP,
-                    compression(config.compression()), options, TunDevice.offloadsOf(device));
+                    compression(config.compression()), options, TunDevice.offloadsOf(device),
+                    config.mssClamp().ipv4(config.device().mtu()), config.mssClamp().ipv6(config.device().mtu()));
             // One pool for the whole path: device reads come from the allocator the transport writes with.
             device.config().setAllocator(transport.engine().alloc());
             device.pipeline().addLast(new TunnelInitializer(settings, transport, p -> {

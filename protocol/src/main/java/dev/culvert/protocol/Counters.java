@@ -7,8 +7,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * Increments are a plain read plus an ordered store: cheap on the hot path, never torn for readers.
  */
 public final class Counters {
-    /** What a peer counts besides drops. */
-    public enum Kind { RX_BYTES, RX_PACKETS, TX_BYTES, TX_PACKETS, HANDSHAKES_COMPLETED, HANDSHAKES_FAILED, HANDSHAKES_SENT }
+    /** What a peer counts besides drops; MSS_CLAMPED: TCP SYNs whose MSS option {@code mss-clamp} lowered. */
+    public enum Kind { RX_BYTES, RX_PACKETS, TX_BYTES, TX_PACKETS, HANDSHAKES_COMPLETED, HANDSHAKES_FAILED, HANDSHAKES_SENT,
+        MSS_CLAMPED }
 
     private final AtomicLongArray kinds = new AtomicLongArray(Kind.values().length);
     private final AtomicLongArray drops = new AtomicLongArray(DropReason.values().length);

@@ -17,6 +17,8 @@ public enum MeterName {
     DROPS("culvert.tunnel.drops", "packets", "Packets of this tunnel dropped, by reason"),
     HANDSHAKES_COMPLETED("culvert.tunnel.handshakes.completed", null, "Handshakes completed with the peer"),
     HANDSHAKES_FAILED("culvert.tunnel.handshakes.failed", null, "Handshake attempts that got no answer"),
+    MSS_CLAMPED("culvert.tunnel.mss.clamped", null,
+            "TCP SYN and SYN-ACK segments whose MSS option mss-clamp lowered, both directions"),
     LAST_HANDSHAKE_AGE("culvert.tunnel.last.handshake.age", "seconds",
             "Seconds since the last completed handshake (NaN: none yet)"),
     UP("culvert.tunnel.up", null, "1 while the tunnel has a session with its peer, else 0"),

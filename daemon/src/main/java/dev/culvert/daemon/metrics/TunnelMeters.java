@@ -39,6 +39,7 @@ final class TunnelMeters implements AutoCloseable {
         counter(MeterName.SENT_PACKETS, Counters.Kind.TX_PACKETS);
         counter(MeterName.HANDSHAKES_COMPLETED, Counters.Kind.HANDSHAKES_COMPLETED);
         counter(MeterName.HANDSHAKES_FAILED, Counters.Kind.HANDSHAKES_FAILED);
+        counter(MeterName.MSS_CLAMPED, Counters.Kind.MSS_CLAMPED);
         for (DropReason reason : DropReason.values()) {
             meters.add(functionCounter(registry, MeterName.DROPS, tags.and(MeterName.REASON_TAG, reason.tag()),
                     view, v -> v.counters().drops(reason)));

@@ -7,6 +7,7 @@ import dev.culvert.protocol.ext.Compression;
 import dev.culvert.protocol.noise.RemoteStatic;
 import dev.culvert.protocol.offload.CoalescingHandler;
 import dev.culvert.protocol.offload.DeviceOffloads;
+import dev.culvert.protocol.offload.MssClampHandler;
 import dev.culvert.protocol.offload.SegmentationHandler;
 import dev.culvert.protocol.transport.Transport;
 import io.netty.channel.Channel;
@@ -20,6 +21,7 @@ import java.util.function.Consumer;
  *   device channel (tun/tap)        packets read at {@link dev.culvert.protocol.wire.PacketRoom#HEADROOM}
  *   "segmentation" {@link SegmentationHandler}  only with a virtio-net header: TSO/USO super-packets split
  *   "coalescing"   {@link CoalescingHandler}    only with a virtio-net header: GRO towards the device
+ *   "mss-clamp"  {@link MssClampHandler}        only with mss-clamp on: SYN/SYN-ACK MSS lowered, both ways
  *   "routing"    {@link AllowedIpsHandler}      cryptokey routing, MTU, padding trim
  *   "extension"  {@link ExtensionCodecHandler}  tap frames and compression (Culvert to Culvert)
  *   "wireguard"  {@link WireGuardHandler}       seal/open in place over the {@link Peer}; back-pressure
@@ -37,9 +39,18 @@ public final class TunnelInitializer extends ChannelInitializer<Channel> {
      * @param ethernet    true for tap (Ethernet frames), false for tun (IP packets)
      * @param compression what this side compresses with, or null
      * @param offloads    what the device was opened with ({@link DeviceOffloads#NONE}: plain packets)
+     * @param mssClampV4  the largest MSS of IPv4 TCP SYNs crossing the tunnel, bytes; 0: no clamping
+     * @param mssClampV6  the same for IPv6; 0: no clamping
      */
     public record Settings(String name, RemoteStatic remote, AllowedIps allowedIps, boolean ethernet,
-                           Compression compression, PeerOptions peer, DeviceOffloads offloads) {
+                           Compression compression, PeerOptions peer, DeviceOffloads offloads, int mssClampV4,
+                           int mssClampV6) {
+        /** Settings without MSS clamping. */
+        public Settings(String name, RemoteStatic remote, AllowedIps allowedIps, boolean ethernet,
+                        Compression compression, PeerOptions peer, DeviceOffloads offloads) {
+            this(name, remote, allowedIps, ethernet, compression, peer, offloads, 0, 0);
+        }
+
         /** Settings for a plain device (no virtio-net header). */
         public Settings(String name, RemoteStatic remote, AllowedIps allowedIps, boolean ethernet,
                         Compression compression, PeerOptions peer) {
@@ -74,6 +85,10 @@ public final class TunnelInitializer extends ChannelInitializer<Channel> {
             ch.pipeline()
                     .addLast("segmentation", new SegmentationHandler(offloads, settings.ethernet(), mtu, peer.counters()))
                     .addLast("coalescing", new CoalescingHandler(offloads, settings.ethernet(), peer.counters()));
+        }
+        if (settings.mssClampV4() > 0 || settings.mssClampV6() > 0) {
+            ch.pipeline().addLast("mss-clamp", new MssClampHandler(settings.ethernet(), settings.mssClampV4(),
+                    settings.mssClampV6(), peer.counters()));
         }
         ch.pipeline()
                 .addLast("routing", new AllowedIpsHandler(settings.allowedIps(), mtu, settings.ethernet(), peer.counters()))
