@@ -9,6 +9,7 @@ import dev.culvert.config.TunnelConfig;
 import dev.culvert.crypto.Keys;
 import dev.culvert.crypto.Secrets;
 import dev.culvert.daemon.metrics.TunnelView;
+import dev.culvert.daemon.tun.BridgeMtuCheck;
 import dev.culvert.daemon.tun.LinkConfigurator;
 import dev.culvert.protocol.AllowedIps;
 import dev.culvert.protocol.Counters;
@@ -42,6 +43,8 @@ final class Tunnel implements AutoCloseable, TunnelView {
     private static final System.Logger LOG = System.getLogger("culvert.tunnel");
     /** How often a name that has never resolved is looked up again (REKEY_TIMEOUT, as a handshake retry). */
     static final long UNRESOLVED_RETRY_SECONDS = 5;
+    /** {@link #watch()} ticks (200 ms each) between two looks at a tap's bridge: every 5 s. */
+    static final int BRIDGE_CHECK_TICKS = 25;
 
     private final TunnelConfig config;
     private final Channel device;
@@ -65,6 +68,9 @@ final class Tunnel implements AutoCloseable, TunnelView {
     /** The endpoint's name's last answer (null: never resolved yet). Loop only, after open. */
     private InetSocketAddress lastResolved;
     private io.netty.util.concurrent.ScheduledFuture<?> unresolvedLookUp;
+    /** tap only (else null): warns once when the bridge the tap joined has ports with a larger MTU. */
+    private final BridgeMtuCheck bridgeCheck;
+    private int ticksToBridgeCheck = BRIDGE_CHECK_TICKS;
 
     private Tunnel(TunnelConfig config, Channel device, Transport transport, Executor resolver, HostResolver names) {
         this.config = config;
@@ -72,6 +78,8 @@ final class Tunnel implements AutoCloseable, TunnelView {
         this.transport = transport;
         this.resolver = resolver;
         this.names = names;
+        this.bridgeCheck = config.device().mode() == DeviceMode.TAP
+                ? new BridgeMtuCheck(BridgeMtuCheck.SYSFS, config.device().name()) : null;
     }
 
     /**
@@ -121,6 +129,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
             links.configure(config.device());
             tunnel.hooksConfigured = true;
             Hooks.run(config.name(), "up", config.up(), tunnel.hookValues(endpoint), config.hookTimeout(), true);
+            tunnel.checkBridge(); // an up hook usually puts a tap into its bridge
             if (config.peer().endpoint().isPresent()) {
                 tunnel.connection = transport.connect(config.name(), () -> resolveQuietly(config, names), tunnel::pathReady);
                 if (endpoint == null) {
@@ -308,8 +317,19 @@ final class Tunnel implements AutoCloseable, TunnelView {
         return deviceLost;
     }
 
-    /** Logs state changes; called periodically on the loop. */
+    /** A tap in a bridge with a port of a larger MTU: a warning, once per (bridge, MTUs) situation. */
+    private void checkBridge() { // at open (before the tunnel is listed), then only from watch(): one caller at a time
+        if (bridgeCheck != null) {
+            bridgeCheck.check(config.name()).ifPresent(warning -> LOG.log(System.Logger.Level.WARNING, warning));
+        }
+    }
+
+    /** Logs state changes, and every {@value #BRIDGE_CHECK_TICKS} calls checks a tap's bridge; periodically, on the loop. */
     void watch() {
+        if (bridgeCheck != null && !deviceLost && --ticksToBridgeCheck <= 0) {
+            ticksToBridgeCheck = BRIDGE_CHECK_TICKS;
+            checkBridge();
+        }
         if (deviceLost) {
             if (!deviceLossLogged) {
                 deviceLossLogged = true;

@@ -1,6 +1,7 @@
 package dev.culvert.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.culvert.it.harness.BackgroundProcess;
 import dev.culvert.it.harness.Netns;
@@ -13,6 +14,7 @@ import dev.culvert.it.node.Daemons;
 import dev.culvert.it.node.TunnelBlock;
 import dev.culvert.it.traffic.Iperf;
 import dev.culvert.it.traffic.Ping;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -55,7 +57,7 @@ class TapBridgeIT {
              Netns hostB = Netns.create("host-b");
              CulvertNode a = new CulvertNode(culvert, sites.a(), "site-a");
              CulvertNode b = new CulvertNode(culvert, sites.b(), "site-b")) {
-            bridge(sites.a(), hostA, HOST_A);
+            String lanPortA = bridge(sites.a(), hostA, HOST_A);
             bridge(sites.b(), hostB, HOST_B);
 
             BackgroundProcess runA = Daemons.start(a, DaemonConfig.of(a).listenUdp(TwoSites.LISTEN_A)
@@ -93,6 +95,15 @@ class TapBridgeIT {
             }
             System.out.printf("TapBridgeIT: iperf3 host-a -> host-b %.0f Mbit/s, host-b -> host-a %.0f Mbit/s%n",
                     there.bitsPerSecond() / 1e6, back.bitsPerSecond() / 1e6);
+            assertThat(runA.stderr()).as("no bridge MTU warning while every port is at 1500")
+                    .doesNotContain("is in bridge");
+
+            // A LAN port with jumbo frames next to the tap: the daemon says so, naming what to change.
+            sites.a().ip("link", "set", lanPortA, "mtu", "9000");
+            await("the bridge MTU warning").atMost(Duration.ofSeconds(15)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> runA.stderr().contains("tap " + DEVICE + " (mtu " + LAN_MTU + ") is in bridge " + BRIDGE
+                            + " whose port " + lanPortA + " has mtu 9000"));
+            assertThat(runA.stderr()).contains("set device.mtu = 9000");
             Daemons.requireAlive(runA);
             Daemons.requireAlive(runB);
         }
@@ -103,13 +114,14 @@ class TapBridgeIT {
         return TunnelBlock.tap("t1", DEVICE, peerKey).withUp("ip link set %dev% master " + BRIDGE);
     }
 
-    /** Makes the site's bridge with a veth to {@code host}, which gets {@code hostIp}. */
-    private static void bridge(Netns site, Netns host, String hostIp) {
+    /** Makes the site's bridge with a veth to {@code host}, which gets {@code hostIp}; returns the bridge's veth. */
+    private static String bridge(Netns site, Netns host, String hostIp) {
         site.ip("link", "add", BRIDGE, "type", "bridge");
         site.exec("sh", "-c", "if [ -e " + BRIDGE_NF + " ]; then echo 0 > " + BRIDGE_NF + "; fi").requireSuccess();
         String veth = site.bridgeVeth(host, hostIp + HOST_PREFIX, LAN_MTU);
         site.ip("link", "set", veth, "master", BRIDGE);
         site.ip("link", "set", BRIDGE, "up");
+        return veth;
     }
 
     /** The Ethernet address of the host's one veth. */
