@@ -124,6 +124,11 @@ final class Tunnel implements AutoCloseable, TunnelView {
                 }
             });
             links.configure(config.device(), tunnel.added);
+            for (String route : tunnel.added.takenOver()) {
+                LOG.log(System.Logger.Level.WARNING, "tunnel {0}: device {1} took over the route `{2}` (ip route "
+                        + "replace); it is not restored when the tunnel stops", config.name(), config.device().name(),
+                        route);
+            }
             tunnel.hooksConfigured = true;
             Hooks.run(config.name(), "up", config.up(), tunnel.hookValues(endpoint), config.hookTimeout(), true);
             if (config.peer().endpoint().isPresent()) {

@@ -92,7 +92,7 @@ class DevicesIT {
     }
 
     @Test
-    void aRouteToTheSamePrefixLeftBehindDoesNotFailTheStartAndGoesWithTheDevice() {
+    void aRouteToTheSamePrefixLeftBehindDoesNotFailTheStartIsReportedAndGoesWithTheDevice() {
         CulvertDistribution culvert = CulvertDistribution.locate();
         try (Netns netns = Netns.create("dev");
              CulvertNode node = new CulvertNode(culvert, netns, "stale")) {
@@ -108,7 +108,9 @@ class DevicesIT {
                         if (!node.process().isAlive()) {
                             throw new AssertionError("culvert exited; stderr:\n" + node.process().stderr());
                         }
-                        return netns.ip("-4", "route", "show", ROUTED).stdout().contains("dev " + DEVICE);
+                        return netns.ip("-4", "route", "show", ROUTED).stdout().contains("dev " + DEVICE)
+                                && node.process().stderr().contains("device " + DEVICE + " took over the route "
+                                + "`unreachable " + ROUTED + "`");
                     });
             node.stop(); // exit 0 and the device gone
             assertThat(netns.ip("-4", "route", "show", ROUTED).stdout()).as("taken over, then gone with the device")

@@ -60,6 +60,7 @@ public final class LinkConfigurator {
         private final String device;
         private final List<Cidr> addresses = new ArrayList<>();
         private final List<Cidr> routes = new ArrayList<>();
+        private final List<String> takenOver = new ArrayList<>();
 
         /** Nothing added yet to {@code device}. */
         public Added(String device) {
@@ -79,6 +80,14 @@ public final class LinkConfigurator {
         /** The routes added, in order. */
         public List<Cidr> routes() {
             return List.copyOf(routes);
+        }
+
+        /**
+         * The routes through something else (another device, an {@code unreachable} route) that a route of ours
+         * replaced, as {@code ip route show} printed them: they are not restored when ours is removed.
+         */
+        public List<String> takenOver() {
+            return List.copyOf(takenOver);
         }
 
         /** True if nothing was added (or all of it was removed). */
@@ -145,9 +154,56 @@ public final class LinkConfigurator {
         }
         up(device);
         for (Cidr route : routes) {
+            List<String> others = routesElsewhere(device, route);
             addRoute(device, route);
             added.routes.add(route);
+            added.takenOver.addAll(others);
         }
+    }
+
+    /**
+     * The routes to exactly {@code cidr} in the main table, with the metric {@code ip route replace} without a
+     * metric matches (IPv4 0, IPv6 1024), that go through something other than {@code device}: what adding ours
+     * will replace. A leftover of our own (on {@code device}) is not listed. Runs {@code ip -4|-6 -o route show
+     * exact CIDR table main}; if that fails, nothing is listed (the replace itself will say what is wrong).
+     */
+    List<String> routesElsewhere(String device, Cidr cidr) {
+        CommandRunner.CommandResult result;
+        try {
+            result = runner.run(argv(cidr.isIpv4() ? "-4" : "-6", "-o", "route", "show", "exact", cidr.toString(),
+                    "table", "main"), timeout);
+        } catch (IOException e) {
+            return List.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        }
+        if (!result.succeeded()) {
+            return List.of();
+        }
+        long ourMetric = cidr.isIpv4() ? 0 : 1024;
+        List<String> others = new ArrayList<>();
+        for (String line : result.stdout().split("\n")) {
+            List<String> words = List.of(line.strip().split("\\s+"));
+            if (line.isBlank() || device.equals(after(words, "dev"))) {
+                continue;
+            }
+            String metric = after(words, "metric");
+            try {
+                if ((metric == null ? ourMetric : Long.parseLong(metric)) == ourMetric) {
+                    others.add(line.strip());
+                }
+            } catch (NumberFormatException e) {
+                others.add(line.strip());
+            }
+        }
+        return others;
+    }
+
+    /** The word after {@code key}, or null. */
+    private static String after(List<String> words, String key) {
+        int i = words.indexOf(key);
+        return i >= 0 && i + 1 < words.size() ? words.get(i + 1) : null;
     }
 
     /**
