@@ -15,9 +15,12 @@ import java.util.Optional;
  * @param routes  prefixes routed into the device, host bits cleared
  * @param offload {@code device.offload}: true = auto (virtio-net header and what offloads the kernel accepts),
  *                false = off (plain packets)
+ * @param existing {@code device.existing}: true = adopt an existing persistent device of that name (made with
+ *                 {@code ip tuntap add}), which stays when Culvert stops; false = create it, refusing a name
+ *                 that exists already
  */
 public record DeviceConfig(String name, DeviceMode mode, int mtu, Optional<Cidr> address, List<Cidr> routes,
-                           Optional<String> mac, boolean offload) {
+                           Optional<String> mac, boolean offload, boolean existing) {
 
     /** Null-checks and takes an unmodifiable copy of the routes. */
     public DeviceConfig {
@@ -26,6 +29,12 @@ public record DeviceConfig(String name, DeviceMode mode, int mtu, Optional<Cidr>
         Objects.requireNonNull(address, "address");
         routes = List.copyOf(routes);
         Objects.requireNonNull(mac, "mac");
+    }
+
+    /** A device Culvert creates ({@code existing = false}). */
+    public DeviceConfig(String name, DeviceMode mode, int mtu, Optional<Cidr> address, List<Cidr> routes,
+                        Optional<String> mac, boolean offload) {
+        this(name, mode, mtu, address, routes, mac, offload, false);
     }
 
     /** A device with {@code offload = auto}. */

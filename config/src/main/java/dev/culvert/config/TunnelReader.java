@@ -114,15 +114,17 @@ final class TunnelReader {
         Optional<String> mac = device.optionalParsed("mac", Values::mac);
         boolean macValid = mac.isPresent() || !device.isSet("mac");
         OffloadSetting offload = device.oneOf("offload", OffloadSetting.class);
+        Boolean existing = device.parsed("existing", Values::bool);
         if (mac.isPresent() && mode == DeviceMode.TUN) {
             device.problem("mac", "only a tap device has an Ethernet address (device.mode is tun)");
             macValid = false;
         }
         if (deviceName == null || mode == null || mtu == null || !addressValid || routes == null || !macValid
-                || offload == null) {
+                || offload == null || existing == null) {
             return null;
         }
-        return new DeviceConfig(deviceName, mode, mtu, address, routes, mac, offload == OffloadSetting.AUTO);
+        return new DeviceConfig(deviceName, mode, mtu, address, routes, mac, offload == OffloadSetting.AUTO,
+                existing);
     }
 
     private PeerConfig readPeer(Section peer) {

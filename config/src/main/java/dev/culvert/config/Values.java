@@ -16,18 +16,23 @@ final class Values {
     }
 
     /**
-     * A Linux interface name as {@code dev_valid_name()} accepts it: 1..15 characters, not "." or "..", no
-     * '/', ':' or whitespace.
+     * A Linux interface name as {@code dev_valid_name()} accepts it and as Culvert opens it: 1..15 bytes in UTF-8
+     * (IFNAMSIZ less the NUL), not "." or "..", no '/', ':' or whitespace, and, as Culvert asks for exactly this
+     * name, no '%' (the kernel would read {@code %d} as a template) and no control characters. The daemon checks
+     * the same before it opens the device ({@code InterfaceNames}); here it is caught before the start.
      */
     static String deviceName(String text) {
-        if (text.isEmpty() || text.length() > MAX_DEVICE_NAME_LENGTH) {
+        int bytes = text.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (text.isEmpty() || bytes > MAX_DEVICE_NAME_LENGTH) {
             throw new IllegalArgumentException("must be 1 to " + MAX_DEVICE_NAME_LENGTH
-                    + " characters long (got " + text.length() + ": '" + text + "')");
+                    + " characters long (got " + (bytes == text.length() ? text.length() : bytes + " bytes")
+                    + ": '" + text + "')");
         }
-        boolean badChar = text.chars().anyMatch(c -> c == '/' || c == ':' || c == 0 || Character.isWhitespace(c));
+        boolean badChar = text.chars().anyMatch(c -> c == '/' || c == ':' || c == '%' || Character.isWhitespace(c)
+                || Character.isISOControl(c));
         if (badChar || text.equals(".") || text.equals("..")) {
             throw new IllegalArgumentException("'" + text + "' is not a valid interface name "
-                    + "(no '/', ':' or whitespace, and not '.' or '..')");
+                    + "(no '/', ':', '%', whitespace or control characters, and not '.' or '..')");
         }
         return text;
     }

@@ -163,7 +163,7 @@ class ConfigErrorsTest {
         assertProblem("device {", "device {\n name = \"cv-much-too-long\"\n", "too-long", TUNNEL + "device.name",
                 "must be 1 to 15 characters long (got 16: 'cv-much-too-long')");
         assertProblem("device {", "device {\n name = \"cv/b\"\n", "cv/b", TUNNEL + "device.name",
-                "'cv/b' is not a valid interface name (no '/', ':' or whitespace, and not '.' or '..')");
+                "'cv/b' is not a valid interface name (no '/', ':', '%', whitespace or control characters, and not '.' or '..')");
         assertProblem("device { address = \"198.18.0.1/30\", routes = [\"198.51.100.0/24\"] }", "device = tun0",
                 "tun0", TUNNEL + "device", "must be a block { ... } (got string)");
     }

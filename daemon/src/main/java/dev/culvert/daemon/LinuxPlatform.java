@@ -29,7 +29,9 @@ final class LinuxPlatform implements Platform {
 
     @Override
     public Channel openDevice(DeviceConfig device) throws IOException {
-        TunChannel channel = TunChannel.open(device.name(), device.mode(), device.mtu(), device.offload());
+        TunChannel channel = device.existing()
+                ? TunChannel.adopt(device.name(), device.mode(), device.mtu(), device.offload())
+                : TunChannel.open(device.name(), device.mode(), device.mtu(), device.offload());
         channel.config().setOption(TunChannelOption.HEADROOM, PacketRoom.HEADROOM);
         channel.config().setOption(TunChannelOption.TAILROOM, PacketRoom.TAILROOM);
         return channel;

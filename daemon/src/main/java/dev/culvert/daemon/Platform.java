@@ -43,6 +43,8 @@ public interface Platform {
      * {@link dev.culvert.protocol.wire.PacketRoom} around each packet. With {@link DeviceConfig#offload()} the
      * device may come up with the virtio-net header and offloads: the channel is then a
      * {@link dev.culvert.daemon.tun.TunDevice} and {@code TunDevice.offloadsOf(channel)} says what is on.
+     * The device is created, and one that exists already is refused; with {@link DeviceConfig#existing()} an
+     * existing persistent device is adopted instead, and one that does not exist is refused.
      *
      * @throws IOException with an operator-readable message naming the device
      */

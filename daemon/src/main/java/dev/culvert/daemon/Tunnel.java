@@ -51,6 +51,9 @@ final class Tunnel implements AutoCloseable, TunnelView {
     private final Transport transport;
     private final Executor resolver;
     private final HostResolver names;
+    private final LinkConfigurator links;
+    /** The addresses and routes this tunnel added to its device, removed again on close if the device stays. */
+    private final LinkConfigurator.Added added;
     /** Written on the loop; read by metrics and the control socket through the {@link TunnelView} methods. */
     private volatile Peer peer;
     /** The last peer's counters, kept after close so a final scrape still reads them. */
@@ -72,9 +75,12 @@ final class Tunnel implements AutoCloseable, TunnelView {
     private final BridgeMtuCheck bridgeCheck;
     private int ticksToBridgeCheck = BRIDGE_CHECK_TICKS;
 
-    private Tunnel(TunnelConfig config, Channel device, Transport transport, Executor resolver, HostResolver names) {
+    private Tunnel(TunnelConfig config, Channel device, LinkConfigurator links, Transport transport,
+                   Executor resolver, HostResolver names) {
         this.config = config;
         this.device = device;
+        this.links = links;
+        this.added = new LinkConfigurator.Added(config.device().name());
         this.transport = transport;
         this.resolver = resolver;
         this.names = names;
@@ -94,7 +100,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
      */
     static Tunnel open(TunnelConfig config, Channel device, LinkConfigurator links, Transport transport,
                        LocalStatic local, Executor resolver, HostResolver names) throws IOException {
-        Tunnel tunnel = new Tunnel(config, device, transport, resolver, names);
+        Tunnel tunnel = new Tunnel(config, device, links, transport, resolver, names);
         try {
             RemoteStatic remote = remoteStatic(config, local);
             // A name that does not resolve now stops neither this tunnel nor the daemon (issue 13): the
@@ -126,7 +132,12 @@ final class Tunnel implements AutoCloseable, TunnelView {
                     tunnel.deviceLost = true;
                 }
             });
-            links.configure(config.device());
+            links.configure(config.device(), tunnel.added);
+            for (String route : tunnel.added.takenOver()) {
+                LOG.log(System.Logger.Level.WARNING, "tunnel {0}: device {1} took over the route `{2}` (ip route "
+                        + "replace); it is not restored when the tunnel stops", config.name(), config.device().name(),
+                        route);
+            }
             tunnel.hooksConfigured = true;
             Hooks.run(config.name(), "up", config.up(), tunnel.hookValues(endpoint), config.hookTimeout(), true);
             tunnel.checkBridge(); // an up hook usually puts a tap into its bridge
@@ -365,8 +376,9 @@ final class Tunnel implements AutoCloseable, TunnelView {
     }
 
     /**
-     * Runs the down hooks, closes the transport path (a TCP client's dialler) and the device, whose
-     * pipeline removes the peer. Safe from any thread; idempotent.
+     * Runs the down hooks, closes the transport path (a TCP client's dialler), takes what it added off an adopted
+     * device ({@code device.existing}) and closes the device, whose pipeline removes the peer. Safe from any
+     * thread; idempotent.
      */
     @Override
     public void close() {
@@ -377,6 +389,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
         }
         runDownHooks();
         connection.close();
+        removeWhatWasAdded();
         if (device.isRegistered()) {
             device.close().awaitUninterruptibly();
         } else {
@@ -393,6 +406,22 @@ final class Tunnel implements AutoCloseable, TunnelView {
             }
         }
         peer = null;
+    }
+
+    /**
+     * An adopted device outlives us: the addresses and routes this tunnel added come off it again (once), so the
+     * next start finds it as it was. A device we created needs nothing: the kernel deletes it, addresses and
+     * routes with it, when its fd closes. Neither does a device that is gone.
+     */
+    private synchronized void removeWhatWasAdded() {
+        if (!config.device().existing() || deviceLost || added.isEmpty()) {
+            return;
+        }
+        String what = added.toString();
+        List<String> failures = links.remove(added);
+        failures.forEach(f -> LOG.log(System.Logger.Level.WARNING, "tunnel {0}: {1}", config.name(), f));
+        LOG.log(System.Logger.Level.INFO, "tunnel {0}: took off the adopted device {1}{2}", config.name(),
+                what, failures.isEmpty() ? "" : " (" + failures.size() + " step(s) failed, see above)");
     }
 
     /** The down hooks, once, on the caller's thread, if the device got as far as being configured. */

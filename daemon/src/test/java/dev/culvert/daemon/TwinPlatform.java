@@ -35,6 +35,8 @@ final class TwinPlatform implements Platform {
     final InetSocketAddress underlay;
     final Map<String, MemoryTunChannel> devices = new ConcurrentHashMap<>();
     final List<List<String>> commands = new CopyOnWriteArrayList<>();
+    /** ip(8) commands that fail (as the kernel refusing them: "RTNETLINK answers: File exists"); none by default. */
+    volatile java.util.function.Predicate<List<String>> failingCommands = argv -> false;
     /** Runs on the starting thread before each device opens (a test's hook into start-up), or null. */
     volatile Runnable beforeDevice;
     /** The last UDP transport attached, or null. */
@@ -81,7 +83,8 @@ final class TwinPlatform implements Platform {
     public LinkConfigurator links() {
         CommandRunner recorder = (argv, timeout) -> {
             commands.add(argv);
-            return new CommandRunner.CommandResult(0, "", "");
+            return failingCommands.test(argv) ? new CommandRunner.CommandResult(2, "", "RTNETLINK answers: File exists")
+                    : new CommandRunner.CommandResult(0, "", "");
         };
         return new LinkConfigurator(recorder);
     }

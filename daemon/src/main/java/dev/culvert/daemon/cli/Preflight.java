@@ -16,8 +16,8 @@ import java.util.List;
 
 /**
  * The checks beyond the config schema that need the keys themselves: a peer key that is our own,
- * a peer key that is no usable curve point. Shared by {@code run} and {@code check-config}, so the
- * latter validates everything the former would before touching the network.
+ * a peer key that is no usable curve point. One step of {@link ConfigCheck}, the validation path
+ * {@code run} and {@code check-config} share.
  */
 final class Preflight {
     private Preflight() {}

@@ -1,8 +1,5 @@
 package dev.culvert.daemon.cli;
 
-import dev.culvert.config.ConfigException;
-import dev.culvert.config.ConfigLoader;
-import dev.culvert.config.ConfigProblem;
 import dev.culvert.config.CulvertConfig;
 import dev.culvert.daemon.Daemon;
 import dev.culvert.daemon.log.Logging;
@@ -11,7 +8,6 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -22,6 +18,39 @@ import java.util.concurrent.atomic.AtomicReference;
 final class RunCommand implements Callable<Integer> {
     private static final System.Logger LOG = System.getLogger("culvert");
 
+    /**
+     * What {@code run} needs from the process beyond the file: starting the daemon and hearing signals. The real
+     * one starts on Linux ({@link Daemon#start(CulvertConfig)}) with {@link Signals}; a test hands in its own.
+     */
+    interface Host {
+        /** Starts the daemon of a configuration that passed {@link ConfigCheck}. */
+        Daemon start(CulvertConfig config) throws IOException;
+
+        /** SIGTERM and SIGINT run {@code action}. */
+        void onTerminate(Runnable action);
+
+        /** SIGHUP runs {@code action}; false if SIGHUP cannot be heard (ignored at start). */
+        boolean onReload(Runnable action);
+    }
+
+    /** The host: Linux, with real signals. */
+    static final Host LINUX = new Host() {
+        @Override
+        public Daemon start(CulvertConfig config) throws IOException {
+            return Daemon.start(config);
+        }
+
+        @Override
+        public void onTerminate(Runnable action) {
+            Signals.onTerminate(action);
+        }
+
+        @Override
+        public boolean onReload(Runnable action) {
+            return Signals.onReload(action);
+        }
+    };
+
     @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "the HOCON config file")
     Path config;
 
@@ -29,57 +58,50 @@ final class RunCommand implements Callable<Integer> {
             description = "error, warn, info, debug or trace; wins over culvert.log-level (default: info)")
     Logging.LogLevel logLevel;
 
-    /** SIGHUP: validate the whole file first (keys included); only a valid one is applied. */
+    private final Host host;
+
+    RunCommand() {
+        this(LINUX);
+    }
+
+    RunCommand(Host host) {
+        this.host = host;
+    }
+
+    /** SIGHUP: the whole file through {@link ConfigCheck} first (keys included); only a valid one is applied. */
     private void reload(Daemon daemon) {
         daemon.reload(() -> {
             LOG.log(System.Logger.Level.INFO, "reloading {0}", config);
-            CulvertConfig next;
-            try {
-                next = ConfigLoader.load(config);
-            } catch (ConfigException e) {
-                for (ConfigProblem p : e.problems()) {
-                    LOG.log(System.Logger.Level.ERROR, "{0}", p.toString());
-                }
+            ConfigCheck.Result checked = ConfigCheck.check(config);
+            if (!checked.valid()) {
+                checked.problems().forEach(p -> LOG.log(System.Logger.Level.ERROR, "{0}", p));
                 LOG.log(System.Logger.Level.ERROR, "reload refused: {0} has {1} problem(s); the running "
-                        + "configuration stays", config, String.valueOf(e.problems().size()));
+                        + "configuration stays", config, String.valueOf(checked.problems().size()));
                 return null;
             }
-            List<String> problems = Preflight.check(next);
-            if (!problems.isEmpty()) {
-                problems.forEach(p -> LOG.log(System.Logger.Level.ERROR, "{0}", p));
-                LOG.log(System.Logger.Level.ERROR, "reload refused; the running configuration stays");
-                return null;
-            }
-            return next;
+            return checked.config();
         });
     }
 
     @Override
     public Integer call() throws InterruptedException {
         Logging.configure(logLevel != null ? logLevel : Logging.LogLevel.INFO);
-        CulvertConfig loaded;
-        try {
-            loaded = ConfigLoader.load(config);
-        } catch (ConfigException e) {
-            for (ConfigProblem p : e.problems()) {
-                System.err.println(p);
-            }
-            System.err.println("culvert: not started: " + config + " has " + e.problems().size() + " problem"
-                    + (e.problems().size() == 1 ? "" : "s"));
+        // The same checks as check-config, and all of them before anything touches the network.
+        ConfigCheck.Result checked = ConfigCheck.check(config);
+        if (!checked.valid()) {
+            checked.problems().forEach(System.err::println);
+            System.err.println("culvert: not started: " + config + " has " + checked.problems().size() + " problem"
+                    + (checked.problems().size() == 1 ? "" : "s"));
             return 1;
         }
+        CulvertConfig loaded = checked.config();
         if (logLevel == null) {
             Logging.configure(Logging.LogLevel.valueOf(loaded.logLevel().toUpperCase(java.util.Locale.ROOT)));
-        }
-        List<String> problems = Preflight.check(loaded);
-        if (!problems.isEmpty()) {
-            problems.forEach(System.err::println);
-            return 1;
         }
         // Signals first: a SIGTERM that lands while devices are being created must still remove them.
         AtomicReference<Daemon> running = new AtomicReference<>();
         AtomicBoolean stopRequested = new AtomicBoolean();
-        Signals.onTerminate(() -> {
+        host.onTerminate(() -> {
             stopRequested.set(true);
             Daemon d = running.get();
             if (d != null) {
@@ -89,13 +111,13 @@ final class RunCommand implements Callable<Integer> {
         });
         Daemon daemon;
         try {
-            daemon = Daemon.start(loaded);
+            daemon = host.start(loaded);
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, e.getMessage());
             return 1;
         }
         running.set(daemon);
-        if (!Signals.onReload(() -> reload(daemon))) {
+        if (!host.onReload(() -> reload(daemon))) {
             LOG.log(System.Logger.Level.WARNING, "SIGHUP was ignored when culvert started (nohup?), so it cannot "
                     + "reload on SIGHUP; restart it to apply a changed configuration");
         }

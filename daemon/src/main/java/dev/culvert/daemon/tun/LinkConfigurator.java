@@ -5,6 +5,7 @@ import dev.culvert.config.DeviceConfig;
 import dev.culvert.config.DeviceMode;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
@@ -14,8 +15,10 @@ import java.util.Objects;
  * {@link TunException} with one line such as
  * {@code cannot add address 198.18.0.1/30 to cv-x: RTNETLINK answers: Operation not permitted}
  *
- * <p>There is no removal: closing the device's fd makes the kernel delete the interface, and its
- * addresses and routes with it.
+ * <p>What {@link #configure(DeviceConfig, Added)} adds (addresses, routes) it records in an {@link Added}, step by
+ * step, so that {@link #remove(Added)} takes exactly that away again, also after a configuration that failed
+ * half-way. A device Culvert created needs no removal (closing its fd makes the kernel delete the interface, and
+ * its addresses and routes with it); an adopted persistent device ({@code device.existing}) does.
  */
 public final class LinkConfigurator {
 
@@ -49,17 +52,76 @@ public final class LinkConfigurator {
     }
 
     /**
+     * The addresses and routes a configuration added to one device, in the order they were added: what
+     * {@link #remove(Added)} takes away. Filled in as each step succeeds; not thread-safe (one tunnel's
+     * start or stop at a time).
+     */
+    public static final class Added {
+        private final String device;
+        private final List<Cidr> addresses = new ArrayList<>();
+        private final List<Cidr> routes = new ArrayList<>();
+        private final List<String> takenOver = new ArrayList<>();
+
+        /** Nothing added yet to {@code device}. */
+        public Added(String device) {
+            this.device = Objects.requireNonNull(device, "device");
+        }
+
+        /** The interface name. */
+        public String device() {
+            return device;
+        }
+
+        /** The addresses added, in order. */
+        public List<Cidr> addresses() {
+            return List.copyOf(addresses);
+        }
+
+        /** The routes added, in order. */
+        public List<Cidr> routes() {
+            return List.copyOf(routes);
+        }
+
+        /**
+         * The routes through something else (another device, an {@code unreachable} route) that a route of ours
+         * replaced, as {@code ip route show} printed them: they are not restored when ours is removed.
+         */
+        public List<String> takenOver() {
+            return List.copyOf(takenOver);
+        }
+
+        /** True if nothing was added (or all of it was removed). */
+        public boolean isEmpty() {
+            return addresses.isEmpty() && routes.isEmpty();
+        }
+
+        @Override
+        public String toString() {
+            return device + ": addresses " + addresses + ", routes " + routes;
+        }
+    }
+
+    /**
      * Configures the device of a tunnel's {@code device} block: MTU, its address if it has one,
      * link up, routes.
      */
     public void configure(DeviceConfig device) throws TunException {
+        configure(device, new Added(device.name()));
+    }
+
+    /**
+     * Like {@link #configure(DeviceConfig)}, recording in {@code added} each address and route as it is added,
+     * so that {@link #remove(Added)} can undo them, also when a later step fails.
+     */
+    public void configure(DeviceConfig device, Added added) throws TunException {
         if (device.mode() == DeviceMode.TUN) {
             noLinkLocal(device.name());
         }
         if (device.mac().isPresent()) {
             setMac(device.name(), device.mac().get());
         }
-        configure(device.name(), device.mtu(), device.address().map(List::of).orElse(List.of()), device.routes());
+        configure(device.name(), device.mtu(), device.address().map(List::of).orElse(List.of()), device.routes(),
+                added);
     }
 
     /** {@code ip link set dev DEVICE address MAC} (tap devices; before the link goes up). */
@@ -76,14 +138,105 @@ public final class LinkConfigurator {
      * @param routes    prefixes routed through the device, such as {@code 198.51.100.0/24}
      */
     public void configure(String device, int mtu, List<Cidr> addresses, List<Cidr> routes) throws TunException {
+        configure(device, mtu, addresses, routes, new Added(device));
+    }
+
+    /** Like {@link #configure(String, int, List, List)}, recording each address and route added in {@code added}. */
+    public void configure(String device, int mtu, List<Cidr> addresses, List<Cidr> routes, Added added)
+            throws TunException {
+        if (!added.device().equals(device)) {
+            throw new IllegalArgumentException("recording for " + added.device() + ", configuring " + device);
+        }
         setMtu(device, mtu);
         for (Cidr address : addresses) {
             addAddress(device, address);
+            added.addresses.add(address);
         }
         up(device);
         for (Cidr route : routes) {
+            List<String> others = routesElsewhere(device, route);
             addRoute(device, route);
+            added.routes.add(route);
+            added.takenOver.addAll(others);
         }
+    }
+
+    /**
+     * The routes to exactly {@code cidr} in the main table, with the metric {@code ip route replace} without a
+     * metric matches (IPv4 0, IPv6 1024), that go through something other than {@code device}: what adding ours
+     * will replace. A leftover of our own (on {@code device}) is not listed. Runs {@code ip -4|-6 -o route show
+     * exact CIDR table main}; if that fails, nothing is listed (the replace itself will say what is wrong).
+     */
+    List<String> routesElsewhere(String device, Cidr cidr) {
+        CommandRunner.CommandResult result;
+        try {
+            result = runner.run(argv(cidr.isIpv4() ? "-4" : "-6", "-o", "route", "show", "exact", cidr.toString(),
+                    "table", "main"), timeout);
+        } catch (IOException e) {
+            return List.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        }
+        if (!result.succeeded()) {
+            return List.of();
+        }
+        long ourMetric = cidr.isIpv4() ? 0 : 1024;
+        List<String> others = new ArrayList<>();
+        for (String line : result.stdout().split("\n")) {
+            List<String> words = List.of(line.strip().split("\\s+"));
+            if (line.isBlank() || device.equals(after(words, "dev"))) {
+                continue;
+            }
+            String metric = after(words, "metric");
+            try {
+                if ((metric == null ? ourMetric : Long.parseLong(metric)) == ourMetric) {
+                    others.add(line.strip());
+                }
+            } catch (NumberFormatException e) {
+                others.add(line.strip());
+            }
+        }
+        return others;
+    }
+
+    /** The word after {@code key}, or null. */
+    private static String after(List<String> words, String key) {
+        int i = words.indexOf(key);
+        return i >= 0 && i + 1 < words.size() ? words.get(i + 1) : null;
+    }
+
+    /**
+     * Removes what {@code added} records, routes first (newest first), then addresses: {@code ip route del
+     * CIDR dev DEVICE}, {@code ip address del CIDR dev DEVICE}. Naming the device leaves a route to the same
+     * prefix through another device alone. Every step is tried; what is removed leaves {@code added}.
+     *
+     * @return one line per step that failed, such as {@code cannot remove route 198.51.100.0/24 via cv-x:
+     *         RTNETLINK answers: No such process}; empty if all went
+     */
+    public List<String> remove(Added added) {
+        String device = added.device();
+        List<String> failures = new ArrayList<>();
+        for (int i = added.routes.size() - 1; i >= 0; i--) {
+            Cidr route = added.routes.get(i);
+            try {
+                run("cannot remove route " + route + " via " + device, "route", "del", route.toString(), "dev", device);
+                added.routes.remove(i);
+            } catch (TunException e) {
+                failures.add(e.getMessage());
+            }
+        }
+        for (int i = added.addresses.size() - 1; i >= 0; i--) {
+            Cidr address = added.addresses.get(i);
+            try {
+                run("cannot remove address " + address + " from " + device, "address", "del", address.toString(),
+                        "dev", device);
+                added.addresses.remove(i);
+            } catch (TunException e) {
+                failures.add(e.getMessage());
+            }
+        }
+        return failures;
     }
 
     /** {@code ip link set dev DEVICE mtu MTU} */
@@ -120,10 +273,14 @@ public final class LinkConfigurator {
         run("cannot add address " + cidr + " to " + device, "address", "replace", cidr.toString(), "dev", device);
     }
 
-    /** {@code ip route add CIDR dev DEVICE} (add: a route that exists elsewhere is an error, not taken over). */
+    /**
+     * {@code ip route replace CIDR dev DEVICE} (replace: a route to the same prefix with the same metric in the
+     * main table, left behind by a crash or through another device, is taken over instead of failing with
+     * {@code RTNETLINK answers: File exists}).
+     */
     public void addRoute(String device, Cidr cidr) throws TunException {
         InterfaceNames.check(device);
-        run("cannot add route " + cidr + " via " + device, "route", "add", cidr.toString(), "dev", device);
+        run("cannot add route " + cidr + " via " + device, "route", "replace", cidr.toString(), "dev", device);
     }
 
     private void run(String what, String... args) throws TunException {

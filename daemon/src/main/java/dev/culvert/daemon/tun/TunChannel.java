@@ -148,17 +148,21 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
     }
 
     /**
-     * Creates (or attaches to an existing persistent) tun or tap interface named exactly {@code name}, for
-     * plain packets: same as {@code open(name, mode, mtu, false)}.
+     * Creates a tun or tap interface named exactly {@code name}, for plain packets: same as
+     * {@code open(name, mode, mtu, false)}.
      *
-     * @throws TunException with an operator-readable message if the device cannot be created
+     * @throws TunException with an operator-readable message if the device cannot be created, or if an
+     *                      interface of that name exists already
      */
     public static TunChannel open(String name, DeviceMode mode, int mtu) throws TunException {
         return open(name, mode, mtu, false);
     }
 
     /**
-     * Creates (or attaches to an existing persistent) tun or tap interface named exactly {@code name}.
+     * Creates a tun or tap interface named exactly {@code name}. An interface of that name that exists already
+     * (a persistent tun made with {@code ip tuntap add}, another program's, another Culvert's) is refused, not
+     * attached to ({@code IFF_TUN_EXCL}, {@code <linux/if_tun.h>}): see {@link #adopt} for that. Closing the
+     * channel deletes the interface, and with it its addresses and routes.
      * The channel is open but not registered: register it with {@code loop.register(channel)} on an epoll
      * loop ({@code new MultiThreadIoEventLoopGroup(n, EpollIoHandler.newFactory())}). If that registration
      * fails, Netty leaves the channel unregistered: {@code channel.unsafe().closeForcibly()} releases the fd.
@@ -169,10 +173,28 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
      * @param offload true: open with the virtio-net header and the offloads the kernel accepts (see the class
      *                comment; {@link #offloads()} says what is on, possibly {@link DeviceOffloads#NONE});
      *                false: plain packets
-     * @throws TunException with an operator-readable message if the device cannot be created
+     * @throws TunException with an operator-readable message if the device cannot be created, or if an
+     *                      interface of that name exists already
      */
     public static TunChannel open(String name, DeviceMode mode, int mtu, boolean offload) throws TunException {
-        return open(name, mode, mtu, offload, false);
+        return open(name, mode, mtu, offload, false, false);
+    }
+
+    /**
+     * Attaches to an existing persistent tun or tap interface named exactly {@code name} (made with
+     * {@code ip tuntap add}, say; Culvert's {@code device.existing = true}), as
+     * {@link #open(String, DeviceMode, int, boolean)} otherwise does. Closing the channel leaves the interface
+     * in place, with whatever addresses and routes it has: removing what was added to it is the caller's.
+     *
+     * <p>Whether the interface was there before is read from the kernel after attaching ({@code TUNGETIFF}:
+     * only a persistent device outlives its last file descriptor): if the attach created it, it is closed
+     * again, which deletes it, and refused.
+     *
+     * @throws TunException with an operator-readable message if there is no such interface, if it is of
+     *                      another kind, or if another process has it open
+     */
+    public static TunChannel adopt(String name, DeviceMode mode, int mtu, boolean offload) throws TunException {
+        return open(name, mode, mtu, offload, false, true);
     }
 
     /**
@@ -180,18 +202,19 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
      * device's first queue; {@link #openQueue()} attaches more. The device is deleted when its last queue
      * closes (unless persistent).
      *
-     * <p>Beware: with {@code IFF_MULTI_QUEUE} the kernel lets any opener of the same name attach one more queue
-     * rather than answer "busy", so a name another multi-queue user holds is joined, not refused.
+     * <p>The first queue is opened with {@code IFF_TUN_EXCL}: a name that exists already, even another
+     * multi-queue user's (whom the kernel would otherwise let anyone join), is refused.
      *
-     * @throws TunException with an operator-readable message if the device cannot be created
+     * @throws TunException with an operator-readable message if the device cannot be created, or if an
+     *                      interface of that name exists already
      */
     public static TunChannel openMultiQueue(String name, DeviceMode mode, int mtu, boolean offload)
             throws TunException {
-        return open(name, mode, mtu, offload, true);
+        return open(name, mode, mtu, offload, true, false);
     }
 
-    private static TunChannel open(String name, DeviceMode mode, int mtu, boolean offload, boolean multiQueue)
-            throws TunException {
+    private static TunChannel open(String name, DeviceMode mode, int mtu, boolean offload, boolean multiQueue,
+                                   boolean adopt) throws TunException {
         InterfaceNames.check(name);
         Objects.requireNonNull(mode, "mode");
         checkMtu(name, mtu);
@@ -201,16 +224,17 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
             throw new TunException("Netty's native epoll transport is not available: " + t.getMessage(), t);
         }
         TunNative.load();
-        int queueFlag = multiQueue ? TunNative.IFF_MULTI_QUEUE : 0;
+        int openFlags = (multiQueue ? TunNative.IFF_MULTI_QUEUE : 0) | (adopt ? 0 : TunNative.IFF_TUN_EXCL);
         if (offload) {
-            FileDescriptor fd = attach(name, mode, TunNative.IFF_VNET_HDR | queueFlag);
+            FileDescriptor fd = attach(name, mode, TunNative.IFF_VNET_HDR | openFlags, adopt);
             DeviceOffloads accepted = negotiate(name, fd.intValue());
             if (accepted != null) {
                 return new TunChannel(name, mode, mtu, fd, accepted, multiQueue);
             }
-            closeQuietly(fd); // deletes a device we created; it comes back plain below
+            closeQuietly(fd); // deletes a device we created (an adopted one stays); it comes back plain below
         }
-        return new TunChannel(name, mode, mtu, attach(name, mode, queueFlag), DeviceOffloads.NONE, multiQueue);
+        return new TunChannel(name, mode, mtu, attach(name, mode, openFlags, adopt), DeviceOffloads.NONE,
+                multiQueue);
     }
 
     /**
@@ -225,7 +249,7 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
             throw new IllegalStateException("device '" + name + "' was not opened multi-queue (openMultiQueue)");
         }
         FileDescriptor queue = attach(name, mode,
-                TunNative.IFF_MULTI_QUEUE | (offloads.vnetHeader() ? TunNative.IFF_VNET_HDR : 0));
+                TunNative.IFF_MULTI_QUEUE | (offloads.vnetHeader() ? TunNative.IFF_VNET_HDR : 0), false);
         if (offloads.vnetHeader()) {
             int result = TunNative.setVnetHdrSize(queue.intValue(), VirtioNetHdr.LENGTH);
             if (result >= 0) {
@@ -242,13 +266,29 @@ public final class TunChannel extends AbstractChannel implements TunDevice {
         return channel;
     }
 
-    /** {@code TUNSETIFF} with {@code flags}: the fd, or the error for an operator. */
-    private static FileDescriptor attach(String name, DeviceMode mode, int flags) throws TunException {
+    /**
+     * {@code TUNSETIFF} with {@code flags}: the fd, or the error for an operator. {@code adopt}: the device must
+     * have existed before (persistent), else the fd is closed again (deleting what the attach created).
+     */
+    private static FileDescriptor attach(String name, DeviceMode mode, int flags, boolean adopt)
+            throws TunException {
         int result = TunNative.open(name, mode == DeviceMode.TAP, flags);
         if (result < 0) {
-            throw TunErrors.openFailed(name, mode, -result);
+            throw adopt ? TunErrors.adoptFailed(name, mode, -result) : TunErrors.openFailed(name, mode, -result);
         }
-        return new FileDescriptor(result);
+        FileDescriptor fd = new FileDescriptor(result);
+        if (adopt) {
+            int deviceFlags = TunNative.getFlags(result);
+            if (deviceFlags < 0 || (deviceFlags & TunNative.IFF_PERSIST) == 0) {
+                closeQuietly(fd); // not persistent: this attach created it, and closing deletes it
+                if (deviceFlags < 0) {
+                    throw new TunException("cannot adopt device '" + name + "': TUNGETIFF failed, errno "
+                            + -deviceFlags);
+                }
+                throw TunErrors.nothingToAdopt(name, mode);
+            }
+        }
+        return fd;
     }
 
     /**

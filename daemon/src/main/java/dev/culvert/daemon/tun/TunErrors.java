@@ -29,11 +29,47 @@ final class TunErrors {
     }
 
     /**
-     * The exception for a failed attempt to create or attach device {@code name}.
+     * The exception for a failed attempt to create device {@code name} with {@code IFF_TUN_EXCL}: there
+     * {@code EBUSY} means an interface of that name exists already.
      *
      * @param errno the positive errno
      */
     static TunException openFailed(String name, DeviceMode mode, int errno) {
+        if (errno == EBUSY) {
+            return new TunException("device '" + name + "' already exists and was not created by this Culvert "
+                    + "(`ip tuntap add`, another program or another Culvert made it): set device.existing = true "
+                    + "to adopt it, or delete it with `ip link del " + name + "`");
+        }
+        return attachFailed(name, mode, errno);
+    }
+
+    /**
+     * The exception for a failed attempt to adopt an existing device {@code name} ({@code device.existing}),
+     * attached without {@code IFF_TUN_EXCL}.
+     *
+     * @param errno the positive errno
+     */
+    static TunException adoptFailed(String name, DeviceMode mode, int errno) {
+        switch (errno) {
+            case EBUSY:
+                return new TunException("cannot adopt device '" + name + "': another process has it open "
+                        + "(another Culvert?)");
+            case EINVAL:
+                return new TunException("cannot adopt device '" + name + "': it is not a " + kind(mode)
+                        + " device (device.mode), or it was made multi_queue");
+            default:
+                return attachFailed(name, mode, errno);
+        }
+    }
+
+    /** {@code device.existing = true} and there is no device of that name. */
+    static TunException nothingToAdopt(String name, DeviceMode mode) {
+        return new TunException("device '" + name + "' does not exist, and device.existing = true only adopts an "
+                + "existing device: create it (ip tuntap add dev " + name + " mode " + kind(mode)
+                + ") or set device.existing = false");
+    }
+
+    private static TunException attachFailed(String name, DeviceMode mode, int errno) {
         String kind = kind(mode);
         switch (errno) {
             case ENOENT:

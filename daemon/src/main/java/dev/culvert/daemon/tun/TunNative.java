@@ -35,6 +35,14 @@ final class TunNative {
     /** {@code IFF_MULTI_QUEUE}: each open of the same name attaches one more queue (its own fd). */
     static final int IFF_MULTI_QUEUE = 0x0100;
 
+    /**
+     * {@code IFF_TUN_EXCL}: create the interface or fail with {@code EBUSY} if one of that name already exists
+     * (whoever made it), never attach to it.
+     */
+    static final int IFF_TUN_EXCL = 0x8000;
+    /** {@code IFF_PERSIST}, as {@link #getFlags} reports it: the device outlives its file descriptors. */
+    static final int IFF_PERSIST = 0x0800;
+
     /** {@code TUN_F_CSUM}: packets may come with a partial checksum ({@code VIRTIO_NET_HDR_F_NEEDS_CSUM}). */
     static final int TUN_F_CSUM = 0x01;
     /** {@code TUN_F_TSO4}: TCP over IPv4 super-packets ({@code VIRTIO_NET_HDR_GSO_TCPV4}). */
@@ -51,11 +59,20 @@ final class TunNative {
      * {@code TUNSETIFF} ({@code IFF_TUN} or {@code IFF_TAP}, {@code IFF_NO_PI}, and {@code flags}) to the
      * interface of exactly this name, creating it if it does not exist.
      *
-     * @param flags {@link #IFF_VNET_HDR} and/or {@link #IFF_MULTI_QUEUE}, or 0; other bits give
-     *              {@code -EINVAL}
-     * @return the file descriptor, or {@code -errno}
+     * @param flags {@link #IFF_VNET_HDR}, {@link #IFF_MULTI_QUEUE} and/or {@link #IFF_TUN_EXCL}, or 0; other
+     *              bits give {@code -EINVAL}
+     * @return the file descriptor, or {@code -errno} ({@code -EBUSY} with {@link #IFF_TUN_EXCL} if the name
+     *         exists)
      */
     static native int open(String name, boolean tap, int flags);
+
+    /**
+     * {@code ioctl(fd, TUNGETIFF)}: the attached device's flags ({@code IFF_TUN}/{@code IFF_TAP},
+     * {@code IFF_NO_PI}, {@link #IFF_PERSIST}, ...) as an unsigned 16-bit value.
+     *
+     * @return the flags (0..0xffff), or {@code -errno}
+     */
+    static native int getFlags(int fd);
 
     /**
      * {@code ioctl(fd, TUNSETOFFLOAD, offloads)}: the offloads the device may use. The kernel refuses

@@ -27,8 +27,10 @@ class LinkConfiguratorTest {
                 List.of("ip", "link", "set", "dev", "cv-x", "mtu", "1420"),
                 List.of("ip", "address", "replace", "198.18.0.1/30", "dev", "cv-x"),
                 List.of("ip", "link", "set", "dev", "cv-x", "up"),
-                List.of("ip", "route", "add", "198.51.100.0/24", "dev", "cv-x"),
-                List.of("ip", "route", "add", "203.0.113.0/24", "dev", "cv-x"));
+                List.of("ip", "-4", "-o", "route", "show", "exact", "198.51.100.0/24", "table", "main"),
+                List.of("ip", "route", "replace", "198.51.100.0/24", "dev", "cv-x"),
+                List.of("ip", "-4", "-o", "route", "show", "exact", "203.0.113.0/24", "table", "main"),
+                List.of("ip", "route", "replace", "203.0.113.0/24", "dev", "cv-x"));
         assertThat(runner.timeouts).containsOnly(LinkConfigurator.DEFAULT_TIMEOUT);
     }
 
@@ -42,7 +44,8 @@ class LinkConfiguratorTest {
                 List.of("ip", "link", "set", "dev", "cv-site-b", "mtu", "1380"),
                 List.of("ip", "address", "replace", "2001:db8::1/64", "dev", "cv-site-b"),
                 List.of("ip", "link", "set", "dev", "cv-site-b", "up"),
-                List.of("ip", "route", "add", "198.51.100.0/24", "dev", "cv-site-b"));
+                List.of("ip", "-4", "-o", "route", "show", "exact", "198.51.100.0/24", "table", "main"),
+                List.of("ip", "route", "replace", "198.51.100.0/24", "dev", "cv-site-b"));
     }
 
     @Test
@@ -98,6 +101,94 @@ class LinkConfiguratorTest {
     }
 
     @Test
+    void whatConfigureAddedIsRecordedAndRemovedRoutesFirstNewestFirst() throws TunException {
+        LinkConfigurator.Added added = new LinkConfigurator.Added("cv-x");
+        links.configure(new DeviceConfig("cv-x", DeviceMode.TUN, 1420, Optional.of(cidr("198.18.0.1/30")),
+                List.of(cidr("198.51.100.0/24"), cidr("203.0.113.0/24")), Optional.empty(), true, true), added);
+        assertThat(added.addresses()).containsExactly(cidr("198.18.0.1/30"));
+        assertThat(added.routes()).containsExactly(cidr("198.51.100.0/24"), cidr("203.0.113.0/24"));
+        runner.commands.clear();
+
+        List<String> failures = links.remove(added);
+
+        assertThat(failures).isEmpty();
+        assertThat(runner.commands).containsExactly(
+                List.of("ip", "route", "del", "203.0.113.0/24", "dev", "cv-x"),
+                List.of("ip", "route", "del", "198.51.100.0/24", "dev", "cv-x"),
+                List.of("ip", "address", "del", "198.18.0.1/30", "dev", "cv-x"));
+        assertThat(added.isEmpty()).isTrue();
+        runner.commands.clear();
+        assertThat(links.remove(added)).isEmpty();
+        assertThat(runner.commands).as("removed once").isEmpty();
+    }
+
+    @Test
+    void aConfigurationThatFailsHalfWayRecordsOnlyWhatWasAdded() {
+        LinkConfigurator.Added added = new LinkConfigurator.Added("cv-x");
+        runner.failOn = argv -> argv.contains("203.0.113.0/24");
+
+        assertThatThrownBy(() -> links.configure("cv-x", 1420, List.of(cidr("198.18.0.1/30")),
+                List.of(cidr("198.51.100.0/24"), cidr("203.0.113.0/24"), cidr("192.0.2.0/24")), added))
+                .hasMessage("cannot add route 203.0.113.0/24 via cv-x: RTNETLINK answers: Network is unreachable");
+
+        assertThat(added.addresses()).containsExactly(cidr("198.18.0.1/30"));
+        assertThat(added.routes()).containsExactly(cidr("198.51.100.0/24"));
+    }
+
+    @Test
+    void aRemovalThatFailsIsReportedTheRestGoesOnAndItStaysRecorded() throws TunException {
+        LinkConfigurator.Added added = new LinkConfigurator.Added("cv-x");
+        links.configure("cv-x", 1420, List.of(cidr("198.18.0.1/30")),
+                List.of(cidr("198.51.100.0/24"), cidr("203.0.113.0/24")), added);
+        runner.commands.clear();
+        runner.failOn = argv -> argv.contains("del") && argv.contains("203.0.113.0/24");
+
+        List<String> failures = links.remove(added);
+
+        assertThat(failures).containsExactly(
+                "cannot remove route 203.0.113.0/24 via cv-x: RTNETLINK answers: Network is unreachable");
+        assertThat(runner.commands).hasSize(3);
+        assertThat(added.routes()).containsExactly(cidr("203.0.113.0/24"));
+        assertThat(added.addresses()).isEmpty();
+    }
+
+    @Test
+    void aRouteThroughSomethingElseThatReplaceTakesOverIsRecordedOursAndOtherMetricsAreNot() throws TunException {
+        runner.stdoutOf = argv -> !argv.contains("show") ? "" : argv.contains("198.51.100.0/24")
+                ? "198.51.100.0/24 dev cv-x scope link linkdown\n" // a leftover of ours
+                + "198.51.100.0/24 dev eth0 proto static scope link metric 100\n" // replace leaves it
+                : argv.contains("203.0.113.0/24") ? "unreachable 203.0.113.0/24\n"
+                : "2001:db8:5::/64 dev eth0 metric 1024 pref medium\n2001:db8:5::/64 dev eth1 metric 256 pref medium\n";
+        LinkConfigurator.Added added = new LinkConfigurator.Added("cv-x");
+
+        links.configure("cv-x", 1420, List.of(), List.of(cidr("198.51.100.0/24"), cidr("203.0.113.0/24"),
+                cidr("2001:db8:5::/64")), added);
+
+        assertThat(added.takenOver()).containsExactly("unreachable 203.0.113.0/24",
+                "2001:db8:5::/64 dev eth0 metric 1024 pref medium");
+        assertThat(runner.commands).contains(
+                List.of("ip", "-6", "-o", "route", "show", "exact", "2001:db8:5::/64", "table", "main"));
+    }
+
+    @Test
+    void aRouteQueryThatFailsTakesNothingOverAndTheRouteIsStillSet() throws TunException {
+        runner.failOn = argv -> argv.contains("show");
+        LinkConfigurator.Added added = new LinkConfigurator.Added("cv-x");
+
+        links.configure("cv-x", 1420, List.of(), List.of(cidr("198.51.100.0/24")), added);
+
+        assertThat(added.takenOver()).isEmpty();
+        assertThat(added.routes()).containsExactly(cidr("198.51.100.0/24"));
+    }
+
+    @Test
+    void recordingForAnotherDeviceIsAProgrammingError() {
+        assertThatThrownBy(() -> links.configure("cv-x", 1420, List.of(), List.of(),
+                new LinkConfigurator.Added("cv-y"))).isInstanceOf(IllegalArgumentException.class);
+        assertThat(runner.commands).isEmpty();
+    }
+
+    @Test
     void usesTheConfiguredIpBinaryAndTimeout() throws TunException {
         Duration timeout = Duration.ofSeconds(3);
         new LinkConfigurator(runner, "/usr/sbin/ip", timeout).up("cv-x");
@@ -116,6 +207,10 @@ class LinkConfiguratorTest {
         final List<Duration> timeouts = new ArrayList<>();
         CommandResult result = new CommandResult(0, "", "");
         IOException failure;
+        /** Commands that fail as ip fails when the kernel refuses, whatever {@link #result} says. */
+        java.util.function.Predicate<List<String>> failOn = argv -> false;
+        /** What a command prints on stdout. */
+        java.util.function.Function<List<String>, String> stdoutOf = argv -> "";
 
         @Override
         public CommandResult run(List<String> argv, Duration timeout) throws IOException {
@@ -124,7 +219,11 @@ class LinkConfiguratorTest {
             if (failure != null) {
                 throw failure;
             }
-            return result;
+            if (failOn.test(argv)) {
+                return new CommandResult(2, "", "RTNETLINK answers: Network is unreachable\n");
+            }
+            String stdout = stdoutOf.apply(argv);
+            return stdout.isEmpty() ? result : new CommandResult(result.exitCode(), stdout, result.stderr());
         }
     }
 }

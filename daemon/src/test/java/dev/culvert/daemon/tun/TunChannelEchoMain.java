@@ -27,8 +27,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *       Prints {@value #READY} when serving. Commands on stdin: {@code close} (closes the channel, prints
  *       {@value #CLOSED}), {@code stats}; end of stdin exits. Prints {@value #CHANNEL_CLOSED} whenever
  *       the channel closes, and closes it on SIGTERM.</li>
- *   <li>{@code probe NAME tun|tap}: opens and registers the channel, prints {@value #OPENED}, closes it and
- *       exits 0, or prints {@value #ERROR} and the message and exits {@value #EXIT_TUN_ERROR}.</li>
+ *   <li>{@code probe NAME tun|tap [adopt]}: opens (with {@code adopt}: adopts an existing persistent device)
+ *       and registers the channel, prints {@value #OPENED}, closes it and exits 0, or prints {@value #ERROR} and the message and exits {@value #EXIT_TUN_ERROR}.</li>
  * </ul>
  */
 public final class TunChannelEchoMain {
@@ -54,19 +54,19 @@ public final class TunChannelEchoMain {
     public static void main(String[] args) throws Exception {
         if (args.length == 2 && args[0].equals("serve")) {
             serve(args[1]);
-        } else if (args.length == 3 && args[0].equals("probe")) {
-            probe(args[1], DeviceMode.valueOf(args[2].toUpperCase(Locale.ROOT)));
+        } else if ((args.length == 3 || args.length == 4 && args[3].equals("adopt")) && args[0].equals("probe")) {
+            probe(args[1], DeviceMode.valueOf(args[2].toUpperCase(Locale.ROOT)), args.length == 4);
         } else {
-            System.err.println("usage: TunChannelEchoMain serve NAME | probe NAME tun|tap");
+            System.err.println("usage: TunChannelEchoMain serve NAME | probe NAME tun|tap [adopt]");
             System.exit(EXIT_USAGE);
         }
     }
 
-    private static void probe(String name, DeviceMode mode) throws InterruptedException {
+    private static void probe(String name, DeviceMode mode, boolean adopt) throws InterruptedException {
         MultiThreadIoEventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         int status = 0;
         try {
-            TunChannel channel = TunChannel.open(name, mode, MTU);
+            TunChannel channel = adopt ? TunChannel.adopt(name, mode, MTU, false) : TunChannel.open(name, mode, MTU);
             loop(group).register(channel).sync();
             System.out.println(OPENED + " " + channel.name() + " " + channel.mode());
             channel.close().sync();

@@ -65,9 +65,64 @@ class TunChannelNetnsTest {
         ChildJvm probe = ns.startJava(TunChannelEchoMain.class, "probe", DEVICE, "tun");
         String line = probe.awaitLine(TunChannelEchoMain.ERROR, START_TIMEOUT);
 
-        assertThat(line).isEqualTo(TunChannelEchoMain.ERROR + "device name '" + DEVICE + "' is already in use");
+        assertThat(line).startsWith(TunChannelEchoMain.ERROR + "device '" + DEVICE + "' already exists and was not "
+                + "created by this Culvert");
         assertThat(probe.awaitExit(STOP_TIMEOUT)).isEqualTo(TunChannelEchoMain.EXIT_TUN_ERROR);
         assertThat(echo.isAlive()).as("the first owner is unaffected").isTrue();
+
+        ChildJvm adopter = ns.startJava(TunChannelEchoMain.class, "probe", DEVICE, "tun", "adopt");
+        assertThat(adopter.awaitLine(TunChannelEchoMain.ERROR, START_TIMEOUT)).isEqualTo(TunChannelEchoMain.ERROR
+                + "cannot adopt device '" + DEVICE + "': another process has it open (another Culvert?)");
+        assertThat(adopter.awaitExit(STOP_TIMEOUT)).isEqualTo(TunChannelEchoMain.EXIT_TUN_ERROR);
+    }
+
+    @Test
+    void aPersistentDeviceMadeByIpTuntapIsRefusedByOpenAndLeftAsItWas() throws Exception {
+        assertThat(ns.ip("tuntap", "add", "dev", "tc-p0", "mode", "tun").succeeded()).isTrue();
+        assertThat(ns.ip("address", "add", "198.18.3.1/30", "dev", "tc-p0").succeeded()).isTrue();
+
+        ChildJvm probe = ns.startJava(TunChannelEchoMain.class, "probe", "tc-p0", "tun");
+
+        assertThat(probe.awaitLine(TunChannelEchoMain.ERROR, START_TIMEOUT)).isEqualTo(TunChannelEchoMain.ERROR
+                + "device 'tc-p0' already exists and was not created by this Culvert (`ip tuntap add`, another "
+                + "program or another Culvert made it): set device.existing = true to adopt it, or delete it with "
+                + "`ip link del tc-p0`");
+        assertThat(probe.awaitExit(STOP_TIMEOUT)).isEqualTo(TunChannelEchoMain.EXIT_TUN_ERROR);
+        assertThat(ns.ip("address", "show", "dev", "tc-p0").stdout()).contains("198.18.3.1/30");
+    }
+
+    @Test
+    void adoptAttachesToAPersistentDeviceAndClosingLeavesIt() throws Exception {
+        assertThat(ns.ip("tuntap", "add", "dev", "tc-p1", "mode", "tap").succeeded()).isTrue();
+
+        ChildJvm probe = ns.startJava(TunChannelEchoMain.class, "probe", "tc-p1", "tap", "adopt");
+
+        assertThat(probe.awaitLine(TunChannelEchoMain.OPENED, START_TIMEOUT))
+                .isEqualTo(TunChannelEchoMain.OPENED + " tc-p1 TAP");
+        assertThat(probe.awaitExit(STOP_TIMEOUT)).isZero();
+        assertThat(ns.ip("link", "show", "tc-p1").succeeded()).as("adopted, so not deleted").isTrue();
+    }
+
+    @Test
+    void adoptingADeviceThatDoesNotExistIsRefusedAndLeavesNothing() throws Exception {
+        ChildJvm probe = ns.startJava(TunChannelEchoMain.class, "probe", "tc-none", "tun", "adopt");
+
+        assertThat(probe.awaitLine(TunChannelEchoMain.ERROR, START_TIMEOUT)).isEqualTo(TunChannelEchoMain.ERROR
+                + "device 'tc-none' does not exist, and device.existing = true only adopts an existing device: "
+                + "create it (ip tuntap add dev tc-none mode tun) or set device.existing = false");
+        assertThat(probe.awaitExit(STOP_TIMEOUT)).isEqualTo(TunChannelEchoMain.EXIT_TUN_ERROR);
+        assertThat(ns.ip("link", "show", "tc-none").succeeded()).as("the attach's own device is gone").isFalse();
+    }
+
+    @Test
+    void adoptingADeviceOfTheOtherModeSaysSo() throws Exception {
+        assertThat(ns.ip("tuntap", "add", "dev", "tc-p2", "mode", "tap").succeeded()).isTrue();
+
+        ChildJvm probe = ns.startJava(TunChannelEchoMain.class, "probe", "tc-p2", "tun", "adopt");
+
+        assertThat(probe.awaitLine(TunChannelEchoMain.ERROR, START_TIMEOUT)).isEqualTo(TunChannelEchoMain.ERROR
+                + "cannot adopt device 'tc-p2': it is not a tun device (device.mode), or it was made multi_queue");
+        assertThat(probe.awaitExit(STOP_TIMEOUT)).isEqualTo(TunChannelEchoMain.EXIT_TUN_ERROR);
     }
 
     @Test

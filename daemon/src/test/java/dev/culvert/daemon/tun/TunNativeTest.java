@@ -37,9 +37,11 @@ class TunNativeTest {
         // Refused inside the shim before it opens anything.
         assertThat(TunNative.open("", false, 0)).isEqualTo(-TunErrors.EINVAL);
         assertThat(TunNative.open("sixteen-bytes-xx", true, 0)).isEqualTo(-TunErrors.EINVAL);
-        // Only IFF_VNET_HDR and IFF_MULTI_QUEUE may be added (0x1000 is IFF_NO_PI, 0x0001 IFF_TUN: the shim's own).
+        // Only IFF_VNET_HDR, IFF_MULTI_QUEUE and IFF_TUN_EXCL may be added (0x1000 is IFF_NO_PI, 0x0001 IFF_TUN:
+        // the shim's own; 0x0800 IFF_PERSIST is TUNSETPERSIST's).
         assertThat(TunNative.open("cv-x", false, 0x0001)).isEqualTo(-TunErrors.EINVAL);
-        assertThat(TunNative.open("cv-x", false, TunNative.IFF_VNET_HDR | 0x8000)).isEqualTo(-TunErrors.EINVAL);
+        assertThat(TunNative.open("cv-x", false, TunNative.IFF_VNET_HDR | TunNative.IFF_PERSIST))
+                .isEqualTo(-TunErrors.EINVAL);
     }
 
     @Test
@@ -47,12 +49,14 @@ class TunNativeTest {
         TunNative.load();
         assertThat(TunNative.setOffload(-1, TunNative.TUN_F_CSUM)).isEqualTo(-EBADF);
         assertThat(TunNative.setVnetHdrSize(-1, 10)).isEqualTo(-EBADF);
+        assertThat(TunNative.getFlags(-1)).isEqualTo(-EBADF);
         io.netty.channel.epoll.Epoll.ensureAvailability(); // Netty's native library, for FileDescriptor.pipe()
         FileDescriptor[] pipe = FileDescriptor.pipe();
         try {
             // Not a tun fd: the kernel answers ENOTTY (no such ioctl on a pipe).
             assertThat(TunNative.setOffload(pipe[0].intValue(), TunNative.TUN_F_CSUM)).isEqualTo(-ENOTTY);
             assertThat(TunNative.setVnetHdrSize(pipe[0].intValue(), 10)).isEqualTo(-ENOTTY);
+            assertThat(TunNative.getFlags(pipe[0].intValue())).isEqualTo(-ENOTTY);
         } finally {
             pipe[0].close();
             pipe[1].close();
