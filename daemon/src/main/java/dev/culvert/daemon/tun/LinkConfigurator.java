@@ -83,8 +83,9 @@ public final class LinkConfigurator {
         }
 
         /**
-         * The routes through something else (another device, an {@code unreachable} route) that a route of ours
-         * replaced, as {@code ip route show} printed them: they are not restored when ours is removed.
+         * The routes through no device (an {@code unreachable}, {@code blackhole} or {@code prohibit} route) that a
+         * route of ours replaced, as {@code ip route show} printed them: they are not restored when ours is removed.
+         * A route through another device is never replaced: {@code configure} refuses it.
          */
         public List<String> takenOver() {
             return List.copyOf(takenOver);
@@ -155,6 +156,14 @@ public final class LinkConfigurator {
         up(device);
         for (Cidr route : routes) {
             List<String> others = routesElsewhere(device, route);
+            for (String other : others) {
+                String via = after(List.of(other.split("\\s+")), "dev");
+                if (via != null) {
+                    throw new TunException("cannot add route " + route + " via " + device + ": the main table routes it via "
+                            + via + " already (`" + other + "`); Culvert does not take over another device's route: "
+                            + "remove that route or choose a more specific prefix");
+                }
+            }
             addRoute(device, route);
             added.routes.add(route);
             added.takenOver.addAll(others);

@@ -153,21 +153,37 @@ class LinkConfiguratorTest {
     }
 
     @Test
-    void aRouteThroughSomethingElseThatReplaceTakesOverIsRecordedOursAndOtherMetricsAreNot() throws TunException {
+    void aRouteThroughNoDeviceThatReplaceTakesOverIsRecordedOursAndOtherMetricsAreNot() throws TunException {
         runner.stdoutOf = argv -> !argv.contains("show") ? "" : argv.contains("198.51.100.0/24")
                 ? "198.51.100.0/24 dev cv-x scope link linkdown\n" // a leftover of ours
                 + "198.51.100.0/24 dev eth0 proto static scope link metric 100\n" // replace leaves it
                 : argv.contains("203.0.113.0/24") ? "unreachable 203.0.113.0/24\n"
-                : "2001:db8:5::/64 dev eth0 metric 1024 pref medium\n2001:db8:5::/64 dev eth1 metric 256 pref medium\n";
+                : "2001:db8:5::/64 dev eth1 metric 256 pref medium\n";
         LinkConfigurator.Added added = new LinkConfigurator.Added("cv-x");
 
         links.configure("cv-x", 1420, List.of(), List.of(cidr("198.51.100.0/24"), cidr("203.0.113.0/24"),
                 cidr("2001:db8:5::/64")), added);
 
-        assertThat(added.takenOver()).containsExactly("unreachable 203.0.113.0/24",
-                "2001:db8:5::/64 dev eth0 metric 1024 pref medium");
+        assertThat(added.takenOver()).containsExactly("unreachable 203.0.113.0/24");
+        assertThat(added.routes()).hasSize(3);
         assertThat(runner.commands).contains(
                 List.of("ip", "-6", "-o", "route", "show", "exact", "2001:db8:5::/64", "table", "main"));
+    }
+
+    @Test
+    void aRouteThatAnotherDeviceCarriesIsRefusedNotTakenOver() {
+        runner.stdoutOf = argv -> argv.contains("show") ? "0.0.0.0/0 via 192.0.2.254 dev eth0\n" : "";
+        LinkConfigurator.Added added = new LinkConfigurator.Added("cv-x");
+
+        assertThatThrownBy(() -> links.configure("cv-x", 1420, List.of(cidr("198.18.0.1/30")),
+                List.of(cidr("0.0.0.0/0")), added))
+                .isInstanceOf(TunException.class)
+                .hasMessageContaining("cannot add route 0.0.0.0/0 via cv-x")
+                .hasMessageContaining("via eth0 already")
+                .hasMessageContaining("does not take over another device's route");
+        assertThat(runner.commands).noneMatch(argv -> argv.contains("replace") && argv.contains("0.0.0.0/0"));
+        assertThat(added.routes()).isEmpty();
+        assertThat(added.addresses()).as("recorded, so a failed start removes it").containsExactly(cidr("198.18.0.1/30"));
     }
 
     @Test
