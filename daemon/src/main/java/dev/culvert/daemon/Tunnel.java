@@ -5,6 +5,7 @@ import dev.culvert.config.CompressionSetting;
 import dev.culvert.config.DeviceMode;
 import dev.culvert.config.Endpoint;
 import dev.culvert.config.KeyFiles;
+import dev.culvert.config.TransportKind;
 import dev.culvert.config.TunnelConfig;
 import dev.culvert.crypto.Keys;
 import dev.culvert.crypto.Secrets;
@@ -121,7 +122,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
             tunnel.hooksConfigured = true;
             Hooks.run(config.name(), "up", config.up(), tunnel.hookValues(endpoint), config.hookTimeout(), true);
             if (config.peer().endpoint().isPresent()) {
-                tunnel.connection = transport.connect(config.name(), () -> resolveQuietly(config, names), tunnel::pathReady);
+                tunnel.connection = transport.connect(config.name(), tunnel::lookUpForDialling, tunnel::pathReady);
                 if (endpoint == null) {
                     LOG.log(System.Logger.Level.WARNING, "tunnel {0}: cannot resolve peer endpoint {1} yet; "
                             + "connecting, and looking it up again every {2} s", config.name(),
@@ -174,7 +175,12 @@ final class Tunnel implements AutoCloseable, TunnelView {
         }, UNRESOLVED_RETRY_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
     }
 
-    /** On the loop: a look-up answered; a new address is logged once and the peer pointed at it. */
+    /**
+     * On the loop: a look-up answered. A new address (the first, or a change) is logged once and the peer
+     * moves there. Over UDP it handshakes at once (a server that moved is usually one that restarted, with no
+     * session); over TCP the dialler connects to the same answer and its connection starts the handshake
+     * ({@link #pathReady}).
+     */
     private void resolved(InetSocketAddress fresh) {
         Peer p = peer;
         if (p == null || closing || fresh.equals(lastResolved)) {
@@ -185,17 +191,28 @@ final class Tunnel implements AutoCloseable, TunnelView {
         Endpoint configured = config.peer().endpoint().get();
         LOG.log(System.Logger.Level.INFO, "tunnel {0}: {1} resolves to {2}{3}", config.name(), configured.host(),
                 Addresses.format(fresh), was == null ? "" : " (was " + Addresses.format(was) + ")");
-        boolean first = p.endpoint() == null;
-        p.setEndpoint(fresh);
-        if (first) {
-            p.transportReady(); // the first address: handshake now
+        if (config.transport() == TransportKind.TCP) {
+            p.setEndpoint(fresh);
+        } else if (p.endpointResolved(fresh)) {
             transport.flush();
         }
     }
 
     /**
-     * Before every handshake retry and stale re-handshake, and every {@value #UNRESOLVED_RETRY_SECONDS} s
-     * while the name has never resolved: looks the endpoint's host name up again, off the event loop, and
+     * The TCP dialler's look-up before each dial (on the resolver executor): its answer also reaches
+     * {@link #resolved}, queued on the loop ahead of the dial, so the peer points where the connection goes.
+     */
+    private InetSocketAddress lookUpForDialling() {
+        InetSocketAddress fresh = resolveQuietly(config, names);
+        if (fresh != null && !config.peer().endpoint().get().isLiteral() && !transport.eventLoop().isShuttingDown()) {
+            transport.eventLoop().execute(() -> resolved(fresh));
+        }
+        return fresh;
+    }
+
+    /**
+     * Before every handshake retry and stale re-handshake, at the persistent keepalive of a peer silent for the
+     * stale timeout, and every {@value #UNRESOLVED_RETRY_SECONDS} s while the name has never resolved: looks the endpoint's host name up again, off the event loop, and
      * points the peer at the answer. Literal addresses need nothing.
      */
     private void reresolve() {
