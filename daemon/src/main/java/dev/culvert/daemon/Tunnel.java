@@ -178,10 +178,12 @@ final class Tunnel implements AutoCloseable, TunnelView {
     /**
      * On the loop: a look-up answered. A new address (the first, or a change) is logged once and the peer
      * moves there. Over UDP it handshakes at once (a server that moved is usually one that restarted, with no
-     * session); over TCP the dialler connects to the same answer and its connection starts the handshake
-     * ({@link #pathReady}).
+     * session); over TCP the dialler dials the new address (at once, unless the answer is its own, given just
+     * before it dials) and the connection starts the handshake ({@link #pathReady}).
+     *
+     * @param forDialling the TCP dialler's own look-up
      */
-    private void resolved(InetSocketAddress fresh) {
+    private void resolved(InetSocketAddress fresh, boolean forDialling) {
         Peer p = peer;
         if (p == null || closing || fresh.equals(lastResolved)) {
             return;
@@ -193,6 +195,9 @@ final class Tunnel implements AutoCloseable, TunnelView {
                 Addresses.format(fresh), was == null ? "" : " (was " + Addresses.format(was) + ")");
         if (config.transport() == TransportKind.TCP) {
             p.setEndpoint(fresh);
+            if (!forDialling) {
+                connection.redial(); // the connection may hang on the old address: the new one now
+            }
         } else if (p.endpointResolved(fresh)) {
             transport.flush();
         }
@@ -205,15 +210,16 @@ final class Tunnel implements AutoCloseable, TunnelView {
     private InetSocketAddress lookUpForDialling() {
         InetSocketAddress fresh = resolveQuietly(config, names);
         if (fresh != null && !config.peer().endpoint().get().isLiteral() && !transport.eventLoop().isShuttingDown()) {
-            transport.eventLoop().execute(() -> resolved(fresh));
+            transport.eventLoop().execute(() -> resolved(fresh, true));
         }
         return fresh;
     }
 
     /**
      * Before every handshake retry and stale re-handshake, at the persistent keepalive of a peer silent for the
-     * stale timeout, and every {@value #UNRESOLVED_RETRY_SECONDS} s while the name has never resolved: looks the endpoint's host name up again, off the event loop, and
-     * points the peer at the answer. Literal addresses need nothing.
+     * stale timeout, and every {@value #UNRESOLVED_RETRY_SECONDS} s while the name has never resolved: looks the
+     * endpoint's host name up again, off the event loop, and points the peer at the answer. Literal addresses
+     * need nothing.
      */
     private void reresolve() {
         if (config.peer().endpoint().isEmpty() || config.peer().endpoint().get().isLiteral()) {
@@ -223,7 +229,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
             resolver.execute(() -> {
                 InetSocketAddress fresh = resolveQuietly(config, names);
                 if (fresh != null && !transport.eventLoop().isShuttingDown()) {
-                    transport.eventLoop().execute(() -> resolved(fresh));
+                    transport.eventLoop().execute(() -> resolved(fresh, false));
                 }
             });
         } catch (RejectedExecutionException e) {
