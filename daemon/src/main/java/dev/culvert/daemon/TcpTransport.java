@@ -17,6 +17,8 @@ import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -92,6 +94,17 @@ final class TcpTransport implements Transport {
             @Override
             protected void initChannel(SocketChannel ch) {
                 ch.config().setAutoRead(!flow.paused());
+                // Reads follow the flow control from activation on: a dialled channel is initialised when it is
+                // registered, but joins outbound.channels() (which pause and resume switch) only once connected;
+                // a resume in between (the daemon's start pause ending while the connect is in flight) would
+                // otherwise leave it unread for good.
+                ch.pipeline().addLast("reads", new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelActive(ChannelHandlerContext ctx) {
+                        ctx.channel().config().setAutoRead(!flow.paused());
+                        ctx.fireChannelActive();
+                    }
+                });
                 ch.pipeline().addLast("deframe", new StreamFrameDecoder(PacketRoom.MAX_MESSAGE))
                         .addLast("frame", new StreamFrameEncoder())
                         .addLast("engine", new StreamEngineHandler(engine, outbound, onActive, flow::writabilityChanged));
