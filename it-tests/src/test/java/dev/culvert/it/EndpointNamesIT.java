@@ -30,7 +30,8 @@ import org.junit.jupiter.api.Test;
  *   <li>a name that resolves late: the daemon runs, the tunnel is {@code connecting}, a second tunnel with a literal
  *       endpoint works meanwhile; once the name appears the tunnel comes up (UDP, and TCP, whose dialler looks up);
  *   <li>a server that moves (restarted on another underlay address, the name updated) is found again, with traffic
- *       flowing and idle with a persistent keepalive, the change logged once.
+ *       flowing and idle with a persistent keepalive, the change logged once; over TCP the hanging old connection
+ *       is dropped and the new address dialled.
  * </ul>
  * Site A ({@link TwoSites}) is the server, site B the client; the server moves from 192.0.2.1 to 198.51.100.1 on a
  * second veth between them.
@@ -121,15 +122,25 @@ class EndpointNamesIT {
 
     @Test
     void aServerThatMovesIsFoundAgainWithTrafficFlowing() {
-        movedServerIsFound(false);
+        movedServerIsFound(false, TunnelBlock.UDP);
     }
 
     @Test
     void anIdleTunnelWithAPersistentKeepaliveFindsAServerThatMoved() {
-        movedServerIsFound(true);
+        movedServerIsFound(true, TunnelBlock.UDP);
     }
 
-    private static void movedServerIsFound(boolean idle) {
+    /**
+     * Over TCP the old connection hangs (the server's address goes before the server, so no FIN or RST ever
+     * reaches the client): only the changed answer makes the dialler drop it and dial the new address.
+     */
+    @Test
+    void aTcpTunnelRedialsAServerThatMovedWithTrafficFlowing() {
+        movedServerIsFound(false, TunnelBlock.TCP);
+    }
+
+    private static void movedServerIsFound(boolean idle, String transport) {
+        boolean tcp = transport.equals(TunnelBlock.TCP);
         CulvertDistribution culvert = CulvertDistribution.locate();
         try (TwoSites sites = TwoSites.create();
              NetnsHosts hosts = NetnsHosts.create(sites.b());
@@ -138,11 +149,11 @@ class EndpointNamesIT {
             sites.a().veth(sites.b(), MOVED_A + "/24", MOVED_B + "/24");
             hosts.put(NAME, TwoSites.UNDERLAY_A);
             TunnelBlock serverTunnel = TunnelBlock.tun("t1", DEVICE, TwoSites.TUNNEL_A, b.publicKey(),
-                    TwoSites.TUNNEL_IP_B + "/32");
-            BackgroundProcess server = Daemons.start(a, DaemonConfig.of(a).listenUdp(TwoSites.LISTEN_A)
+                    TwoSites.TUNNEL_IP_B + "/32").withTransport(transport);
+            BackgroundProcess server = Daemons.start(a, listen(DaemonConfig.of(a), tcp, TwoSites.LISTEN_A)
                     .tunnel(serverTunnel), List.of(DEVICE));
             TunnelBlock clientTunnel = TunnelBlock.tun("t1", DEVICE, TwoSites.TUNNEL_B, a.publicKey(),
-                    TwoSites.TUNNEL_IP_A + "/32").withNamedEndpoint(NAME, PORT);
+                    TwoSites.TUNNEL_IP_A + "/32").withNamedEndpoint(NAME, PORT).withTransport(transport);
             BackgroundProcess client = Daemons.start(b, DaemonConfig.of(b)
                     .tunnel(idle ? clientTunnel.withKeepalive(IDLE_KEEPALIVE_SECONDS) : clientTunnel), List.of(DEVICE));
             Ping.awaitReply(sites.b(), TwoSites.TUNNEL_IP_A);
@@ -150,11 +161,12 @@ class EndpointNamesIT {
                 sites.b().spawn("ping-flow", "ping", "-n", "-q", "-i", "0.5", TwoSites.TUNNEL_IP_A);
             }
 
-            // The server moves: stopped, its old address gone, started again on the other underlay.
-            assertThat(server.terminate(CulvertNode.STOP_TIMEOUT)).as("server exit code").isZero();
+            // The server moves: its old address gone (first: nothing it sends on stopping reaches the client),
+            // stopped, started again on the other underlay.
             sites.a().ip("addr", "del", TwoSites.UNDERLAY_A + "/" + TwoSites.UNDERLAY_PREFIX, "dev", sites.underlayDevice());
+            assertThat(server.terminate(CulvertNode.STOP_TIMEOUT)).as("server exit code").isZero();
             String movedListen = MOVED_A + ":" + PORT;
-            BackgroundProcess moved = a.launch(a.writeConfig(DaemonConfig.of(a).listenUdp(movedListen)
+            BackgroundProcess moved = a.launch(a.writeConfig(listen(DaemonConfig.of(a), tcp, movedListen)
                     .tunnel(serverTunnel).render()), "culvert-server-moved");
             Daemons.awaitRunning(a, moved, List.of(DEVICE));
             hosts.put(NAME, MOVED_A);
@@ -170,15 +182,23 @@ class EndpointNamesIT {
                 Ping.awaitReply(sites.b(), TwoSites.TUNNEL_IP_A, Duration.ofSeconds(5));
             } else {
                 Ping.awaitReply(sites.b(), TwoSites.TUNNEL_IP_A, MOVED_FOUND_UNDER_TRAFFIC_WITHIN);
-                System.out.printf("moved server (traffic): ping %d ms after the name changed%n", millisSince(t0));
+                System.out.printf("moved server (%s, traffic): ping %d ms after the name changed%n", transport,
+                        millisSince(t0));
             }
             assertThat(show(culvert, b, "t1")).contains("state: up", "endpoint: " + movedListen);
             String log = client.stderr();
             assertThat(occurrences(log, NAME + " resolves to " + movedListen)).as("the change, logged once; log:%n%s", log)
                     .isEqualTo(1);
             assertThat(log).contains(NAME + " resolves to " + movedListen + " (was " + TwoSites.LISTEN_A + ")");
+            if (tcp) {
+                assertThat(log).contains("tunnel t1: the endpoint moved; redialling", "connected to " + movedListen);
+            }
             Daemons.requireAlive(client);
         }
+    }
+
+    private static DaemonConfig listen(DaemonConfig config, boolean tcp, String hostPort) {
+        return tcp ? config.listenTcp(hostPort) : config.listenUdp(hostPort);
     }
 
     private static String show(CulvertDistribution culvert, CulvertNode node, String tunnel) {
