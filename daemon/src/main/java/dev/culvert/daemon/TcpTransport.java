@@ -17,6 +17,8 @@ import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -92,6 +94,17 @@ final class TcpTransport implements Transport {
             @Override
             protected void initChannel(SocketChannel ch) {
                 ch.config().setAutoRead(!flow.paused());
+                // Reads follow the flow control from activation on: a dialled channel is initialised when it is
+                // registered, but joins outbound.channels() (which pause and resume switch) only once connected;
+                // a resume in between (the daemon's start pause ending while the connect is in flight) would
+                // otherwise leave it unread for good.
+                ch.pipeline().addLast("reads", new ChannelInboundHandlerAdapter() {
+                    @Override
+                    public void channelActive(ChannelHandlerContext ctx) {
+                        ctx.channel().config().setAutoRead(!flow.paused());
+                        ctx.fireChannelActive();
+                    }
+                });
                 ch.pipeline().addLast("deframe", new StreamFrameDecoder(PacketRoom.MAX_MESSAGE))
                         .addLast("frame", new StreamFrameEncoder())
                         .addLast("engine", new StreamEngineHandler(engine, outbound, onActive, flow::writabilityChanged));
@@ -189,6 +202,8 @@ final class TcpTransport implements Transport {
         private final Runnable onReady;
         private int failures;
         private Channel channel;
+        /** Counts tries (loop only): an answer for an older one is dropped. */
+        private int attempt;
         private ScheduledFuture<?> retry;
         private volatile boolean stopped;
 
@@ -203,11 +218,16 @@ final class TcpTransport implements Transport {
             if (stopped || closed) {
                 return;
             }
+            int mine = ++attempt;
             try {
                 resolver.execute(() -> {
                     InetSocketAddress to = resolve.get();
                     if (!loop.isShuttingDown()) {
-                        loop.execute(() -> connect(to));
+                        loop.execute(() -> {
+                            if (mine == attempt) { // else a redial() started a newer try
+                                connect(to);
+                            }
+                        });
                     }
                 });
             } catch (RejectedExecutionException e) {
@@ -235,15 +255,23 @@ final class TcpTransport implements Transport {
                         onReady.run();
                     }))
                     .connect(to);
-            channel = f.channel();
+            Channel ch = f.channel();
+            channel = ch;
             f.addListener((ChannelFuture done) -> {
+                if (channel != ch) {
+                    return; // dropped by redial(), which dials anew itself
+                }
                 if (!done.isSuccess()) {
                     Throwable cause = done.cause();
                     retryLater("cannot connect to " + Addresses.format(to) + ": "
                             + (cause.getMessage() != null ? cause.getMessage() : cause.toString()));
                     return;
                 }
-                done.channel().closeFuture().addListener(c -> retryLater("connection closed"));
+                done.channel().closeFuture().addListener(c -> {
+                    if (channel == ch) {
+                        retryLater("connection closed");
+                    }
+                });
             });
         }
 
@@ -257,6 +285,31 @@ final class TcpTransport implements Transport {
             LOG.log(failures == 1 ? System.Logger.Level.INFO : System.Logger.Level.DEBUG,
                     "tunnel {0}: {1}; redialling in {2} ms", name, why, String.valueOf(delay));
             retry = loop.schedule(this::resolveThenConnect, delay, TimeUnit.MILLISECONDS);
+        }
+
+        /**
+         * Drops the connection (or the wait before the next try) and dials again with a fresh look-up, at
+         * once: the backoff starts over. Safe from any thread.
+         */
+        @Override
+        public void redial() {
+            loop.execute(() -> {
+                if (stopped || closed) {
+                    return;
+                }
+                LOG.log(System.Logger.Level.INFO, "tunnel {0}: the endpoint moved; redialling", name);
+                failures = 0;
+                if (retry != null) {
+                    retry.cancel(false);
+                    retry = null;
+                }
+                Channel old = channel;
+                channel = null;
+                if (old != null) {
+                    old.close(); // its close listener would schedule a retry: this dialler dials now instead
+                }
+                resolveThenConnect();
+            });
         }
 
         /** Stops redialling and closes the connection. Idempotent; safe from any thread. */

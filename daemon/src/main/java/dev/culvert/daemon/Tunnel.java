@@ -5,6 +5,7 @@ import dev.culvert.config.CompressionSetting;
 import dev.culvert.config.DeviceMode;
 import dev.culvert.config.Endpoint;
 import dev.culvert.config.KeyFiles;
+import dev.culvert.config.TransportKind;
 import dev.culvert.config.TunnelConfig;
 import dev.culvert.crypto.Keys;
 import dev.culvert.crypto.Secrets;
@@ -142,7 +143,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
             Hooks.run(config.name(), "up", config.up(), tunnel.hookValues(endpoint), config.hookTimeout(), true);
             tunnel.checkBridge(); // an up hook usually puts a tap into its bridge
             if (config.peer().endpoint().isPresent()) {
-                tunnel.connection = transport.connect(config.name(), () -> resolveQuietly(config, names), tunnel::pathReady);
+                tunnel.connection = transport.connect(config.name(), tunnel::lookUpForDialling, tunnel::pathReady);
                 if (endpoint == null) {
                     LOG.log(System.Logger.Level.WARNING, "tunnel {0}: cannot resolve peer endpoint {1} yet; "
                             + "connecting, and looking it up again every {2} s", config.name(),
@@ -195,8 +196,15 @@ final class Tunnel implements AutoCloseable, TunnelView {
         }, UNRESOLVED_RETRY_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
     }
 
-    /** On the loop: a look-up answered; a new address is logged once and the peer pointed at it. */
-    private void resolved(InetSocketAddress fresh) {
+    /**
+     * On the loop: a look-up answered. A new address (the first, or a change) is logged once and the peer
+     * moves there. Over UDP it handshakes at once (a server that moved is usually one that restarted, with no
+     * session); over TCP the dialler dials the new address (at once, unless the answer is its own, given just
+     * before it dials) and the connection starts the handshake ({@link #pathReady}).
+     *
+     * @param forDialling the TCP dialler's own look-up
+     */
+    private void resolved(InetSocketAddress fresh, boolean forDialling) {
         Peer p = peer;
         if (p == null || closing || fresh.equals(lastResolved)) {
             return;
@@ -206,18 +214,33 @@ final class Tunnel implements AutoCloseable, TunnelView {
         Endpoint configured = config.peer().endpoint().get();
         LOG.log(System.Logger.Level.INFO, "tunnel {0}: {1} resolves to {2}{3}", config.name(), configured.host(),
                 Addresses.format(fresh), was == null ? "" : " (was " + Addresses.format(was) + ")");
-        boolean first = p.endpoint() == null;
-        p.setEndpoint(fresh);
-        if (first) {
-            p.transportReady(); // the first address: handshake now
+        if (config.transport() == TransportKind.TCP) {
+            p.setEndpoint(fresh);
+            if (!forDialling) {
+                connection.redial(); // the connection may hang on the old address: the new one now
+            }
+        } else if (p.endpointResolved(fresh)) {
             transport.flush();
         }
     }
 
     /**
-     * Before every handshake retry and stale re-handshake, and every {@value #UNRESOLVED_RETRY_SECONDS} s
-     * while the name has never resolved: looks the endpoint's host name up again, off the event loop, and
-     * points the peer at the answer. Literal addresses need nothing.
+     * The TCP dialler's look-up before each dial (on the resolver executor): its answer also reaches
+     * {@link #resolved}, queued on the loop ahead of the dial, so the peer points where the connection goes.
+     */
+    private InetSocketAddress lookUpForDialling() {
+        InetSocketAddress fresh = resolveQuietly(config, names);
+        if (fresh != null && !config.peer().endpoint().get().isLiteral() && !transport.eventLoop().isShuttingDown()) {
+            transport.eventLoop().execute(() -> resolved(fresh, true));
+        }
+        return fresh;
+    }
+
+    /**
+     * Before every handshake retry and stale re-handshake, at the persistent keepalive of a peer silent for the
+     * stale timeout, and every {@value #UNRESOLVED_RETRY_SECONDS} s while the name has never resolved: looks the
+     * endpoint's host name up again, off the event loop, and points the peer at the answer. Literal addresses
+     * need nothing.
      */
     private void reresolve() {
         if (config.peer().endpoint().isEmpty() || config.peer().endpoint().get().isLiteral()) {
@@ -227,7 +250,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
             resolver.execute(() -> {
                 InetSocketAddress fresh = resolveQuietly(config, names);
                 if (fresh != null && !transport.eventLoop().isShuttingDown()) {
-                    transport.eventLoop().execute(() -> resolved(fresh));
+                    transport.eventLoop().execute(() -> resolved(fresh, false));
                 }
             });
         } catch (RejectedExecutionException e) {

@@ -124,14 +124,35 @@ public final class Peer {
     }
 
     /**
-     * Points the peer at a (re-)resolved configured endpoint. Engine thread. The next authenticated
-     * packet from elsewhere moves it again, as always.
+     * Points the peer at a (re-)resolved configured endpoint, nothing more: for a path that is not ready yet
+     * (a stream transport dials first, then calls {@link #transportReady}). Engine thread. The next
+     * authenticated packet from elsewhere moves it again, as always.
      */
     public void setEndpoint(InetSocketAddress resolved) {
         if (resolved != null && !resolved.equals(endpoint)) {
             endpoint = resolved;
             updateState();
         }
+    }
+
+    /**
+     * The configured endpoint's name resolved to a new address — its first, or one that differs from the last
+     * answer (issue 13, names that move): unless the peer is already there, it moves there and sends a
+     * handshake initiation at once, not waiting out REKEY_TIMEOUT since the last one. A server that moved is
+     * usually one that restarted, with no session: a keepalive under the old keys would only be dropped there.
+     * For a datagram transport, whose path is ready as soon as the address is known. Engine thread.
+     *
+     * @return true if the peer moved (and an initiation went out)
+     */
+    public boolean endpointResolved(InetSocketAddress resolved) {
+        if (resolved == null || resolved.equals(endpoint)) {
+            return false;
+        }
+        endpoint = resolved;
+        handshakeSentEver = false;
+        sendHandshakeInitiation(false, false); // the look-up has just answered: no second one
+        updateState();
+        return true;
     }
 
     /** Wall-clock millis of the last completed handshake, 0 if none. Safe from any thread. */
@@ -291,6 +312,11 @@ public final class Peer {
 
     /** Sends an initiation unless one went out less than REKEY_TIMEOUT ago; a retry keeps the attempt count. */
     void sendHandshakeInitiation(boolean retry) {
+        sendHandshakeInitiation(retry, true);
+    }
+
+    /** @param lookUp whether an unanswered last initiation has the endpoint's name looked up again first */
+    private void sendHandshakeInitiation(boolean retry, boolean lookUp) {
         long now = engine.now();
         if (!retry) {
             timers.handshakeRequested();
@@ -298,7 +324,7 @@ public final class Peer {
         if (handshakeSentEver && now - lastHandshakeSentNanos < Spec.REKEY_TIMEOUT_NANOS) {
             return;
         }
-        if (retry || timers.handshakeInFlight()) {
+        if (lookUp && (retry || timers.handshakeInFlight())) {
             timers.lookUpEndpoint(); // the last initiation went unanswered: the peer may have moved
         }
         InetSocketAddress to = endpoint;
@@ -350,7 +376,7 @@ public final class Peer {
         }
         moveTo(from);
         timers.anyAuthenticatedPacketTraversal(now);
-        timers.anyAuthenticatedPacketReceived();
+        timers.anyAuthenticatedPacketReceived(now);
 
         releaseHandshakeIndex();
         int index = engine.indices().allocate(this);
@@ -383,7 +409,7 @@ public final class Peer {
         timers.sessionDerived(now);
         handshakeComplete();
         timers.anyAuthenticatedPacketTraversal(now);
-        timers.anyAuthenticatedPacketReceived();
+        timers.anyAuthenticatedPacketReceived(now);
         sendKeepalive();
         updateState();
     }
@@ -455,7 +481,7 @@ public final class Peer {
         }
         keepKeyFreshReceiving(now);
         timers.anyAuthenticatedPacketTraversal(now);
-        timers.anyAuthenticatedPacketReceived();
+        timers.anyAuthenticatedPacketReceived(now);
         moveTo(from);
         updateState();
 

@@ -12,7 +12,9 @@ package dev.culvert.protocol;
  *  sendKeepalive        KEEPALIVE_TIMEOUT after data arrived with nothing sent back: a keepalive
  *  newHandshake         KEEPALIVE + REKEY_TIMEOUT after data was sent with nothing heard back: re-handshake
  *  zeroKeyMaterial      REJECT_AFTER_TIME × 3 after the last session was derived: wipe every key
- *  persistentKeepalive  every persistent-keepalive interval after any authenticated packet
+ *  persistentKeepalive  every persistent-keepalive interval after any authenticated packet; when nothing
+ *                       has arrived for KEEPALIVE + REKEY_TIMEOUT by then, the endpoint's name is looked up
+ *                       first (an idle tunnel's only sign that its server may have moved)
  * </pre>
  * Engine thread only.
  */
@@ -20,6 +22,11 @@ final class PeerTimers {
     /** Backoff between handshake retries once REKEY_ATTEMPT_TIME has passed with persist on. */
     static final long PERSIST_BACKOFF_MIN_NANOS = Spec.REKEY_TIMEOUT_NANOS;
     static final long PERSIST_BACKOFF_MAX_NANOS = 30_000_000_000L;
+    /**
+     * How long a peer may stay silent before a persistent-keepalive tick looks its endpoint's name up again:
+     * KEEPALIVE + REKEY_TIMEOUT, 15 s, the whitepaper's bound for "sent, nothing heard back" (§6.5).
+     */
+    static final long STALE_NANOS = Spec.KEEPALIVE_TIMEOUT_NANOS + Spec.REKEY_TIMEOUT_NANOS;
 
     private final Peer peer;
     private final Engine engine;
@@ -39,10 +46,13 @@ final class PeerTimers {
     private boolean gaveUp;
     private boolean awaitingReply;
     private boolean everUp;
+    /** When anything authenticated last arrived (or when the peer was added, before anything has). */
+    private long lastReceivedNanos;
 
     PeerTimers(Peer peer, Engine engine, PeerOptions options) {
         this.peer = peer;
         this.engine = engine;
+        this.lastReceivedNanos = engine.now();
         this.persistentKeepaliveNanos = options.persistentKeepaliveNanos();
         this.persist = options.persist();
         this.beforeRetry = options.beforeRetry();
@@ -72,7 +82,8 @@ final class PeerTimers {
     }
 
     /** Anything authenticated arrived: the peer is alive, no re-handshake for silence. */
-    void anyAuthenticatedPacketReceived() {
+    void anyAuthenticatedPacketReceived(long now) {
+        lastReceivedNanos = now;
         newHandshake.del();
         awaitingReply = false;
     }
@@ -127,6 +138,11 @@ final class PeerTimers {
 
     // ------------------------------------------------------------------ state
 
+    /** Nanoseconds since anything authenticated arrived from the peer (since it was added, if nothing has). */
+    long silentFor(long now) {
+        return now - lastReceivedNanos;
+    }
+
     boolean handshakeInFlight() {
         return retransmitHandshake.pending();
     }
@@ -166,6 +182,11 @@ final class PeerTimers {
             peer.zeroKeys();
         }
         if (persistentKeepalive.fire(now) && persistentKeepaliveNanos > 0) {
+            if (silentFor(now) >= STALE_NANOS) {
+                // An idle tunnel sends only keepalives, which arm no re-handshake (newHandshake follows data):
+                // without this it would notice a moved server only at the next rekey, 120 s on (issue 13).
+                lookUpEndpoint();
+            }
             peer.sendKeepalive();
         }
     }
@@ -194,10 +215,11 @@ final class PeerTimers {
 
     /**
      * Before every handshake retry (by the timer, or pulled in by traffic while an initiation is
-     * unanswered — see {@link Peer#sendHandshakeInitiation}) and every stale re-handshake (issue 13): the
-     * endpoint's name is looked up again, so a server that moved is found whether or not traffic keeps
-     * asking for handshakes. The answer comes back asynchronously ({@link Peer#setEndpoint}) and is used
-     * from the next initiation on.
+     * unanswered — see {@link Peer#sendHandshakeInitiation}), every stale re-handshake, and every
+     * persistent keepalive of a peer silent for {@link #STALE_NANOS} (issue 13): the endpoint's name is
+     * looked up again, so a server that moved is found whether or not traffic keeps asking for handshakes,
+     * and on an idle tunnel too. The answer comes back asynchronously; a changed address moves the peer and
+     * handshakes at once ({@link Peer#endpointResolved}).
      */
     void lookUpEndpoint() {
         if (beforeRetry != null) {

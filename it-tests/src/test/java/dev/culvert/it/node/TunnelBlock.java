@@ -86,6 +86,20 @@ public final class TunnelBlock {
                 compression, keepaliveSeconds, persist, up, down, offload);
     }
 
+    /**
+     * The same tunnel, dialling the peer by a host name ({@code server.culvert.test}) that the test's
+     * {@link dev.culvert.it.harness.NetnsHosts} maps to a documentation-range address.
+     *
+     * @param host a name under {@code .test} (RFC 6761)
+     */
+    public TunnelBlock withNamedEndpoint(String host, int port) {
+        if (!host.endsWith(".test")) {
+            throw new IllegalArgumentException("refusing host name " + host + ": test names end in .test (RFC 6761)");
+        }
+        return new TunnelBlock(name, device, mode, address, mac, peerKey, Optional.of(host + ":" + port), allowedIps,
+                transport, compression, keepaliveSeconds, persist, up, down, offload);
+    }
+
     /** The same tunnel over {@link #UDP} or {@link #TCP}. */
     public TunnelBlock withTransport(String kind) {
         return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, kind,

@@ -71,6 +71,14 @@ public interface Transport extends AutoCloseable {
         /** A path that needs nothing (datagram transports). */
         Connection NONE = () -> { };
 
+        /**
+         * The endpoint's name now resolves elsewhere (issue 13, names that move): drop the current connection,
+         * which may hang on a host that no longer answers, and dial again with a fresh look-up. Nothing for a
+         * datagram transport. Safe from any thread.
+         */
+        default void redial() {
+        }
+
         @Override
         void close();
     }
