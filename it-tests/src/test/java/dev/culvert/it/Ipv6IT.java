@@ -204,7 +204,7 @@ class Ipv6IT {
     void dualStackListenServesIpv4AndIpv6PeersAtOnce() {
         Ping.awaitReply(v6udp, IN_V6UDP_S);
         Ping.awaitReply(v4tap, IN_TAP_S);
-        // Both in flight together: each tunnel answers while the other is used.
+        // Both sessions stay up on the one socket: each peer is answered after the other has been.
         Ping.awaitReply(s, IN_V6UDP_C);
         Ping.awaitReply(s, IN_TAP_C);
         String scrape = Metrics.scrape(s);
