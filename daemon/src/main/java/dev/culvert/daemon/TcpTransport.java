@@ -17,6 +17,8 @@ import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -91,10 +93,21 @@ final class TcpTransport implements Transport {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(SocketChannel ch) {
-                ch.config().setAutoRead(!flow.paused());
+                // Reads stay off until the connection is active: only then is it among outbound.channels(), which
+                // every pause and resume reaches. A dial registered under the start pause and connected after the
+                // resume would otherwise never read (issue 13).
+                ch.config().setAutoRead(false);
                 ch.pipeline().addLast("deframe", new StreamFrameDecoder(PacketRoom.MAX_MESSAGE))
                         .addLast("frame", new StreamFrameEncoder())
-                        .addLast("engine", new StreamEngineHandler(engine, outbound, onActive, flow::writabilityChanged));
+                        .addLast("engine", new StreamEngineHandler(engine, outbound, onActive, flow::writabilityChanged))
+                        .addLast("reads", new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelActive(ChannelHandlerContext ctx) {
+                                // The engine handler has just listed it: from here on, pauses reach it.
+                                ctx.channel().config().setAutoRead(!flow.paused());
+                                ctx.fireChannelActive();
+                            }
+                        });
             }
         };
     }
