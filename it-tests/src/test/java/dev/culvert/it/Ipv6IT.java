@@ -52,6 +52,8 @@ class Ipv6IT {
     private static final int PORT = 51820;
     private static final int IPERF_SECONDS = 1;
     private static final Duration ROAM_WITHIN = Duration.ofSeconds(20);
+    private static final int BURST = 20;
+    private static final Duration BURST_WITHIN = Duration.ofSeconds(20);
     /** Five JVMs starting side by side on a 2-core machine. */
     private static final Duration START_WITHIN = Duration.ofSeconds(120);
 
@@ -204,9 +206,14 @@ class Ipv6IT {
     void dualStackListenServesIpv4AndIpv6PeersAtOnce() {
         Ping.awaitReply(v6udp, IN_V6UDP_S);
         Ping.awaitReply(v4tap, IN_TAP_S);
-        // Both sessions stay up on the one socket: each peer is answered after the other has been.
-        Ping.awaitReply(s, IN_V6UDP_C);
-        Ping.awaitReply(s, IN_TAP_C);
+        // Both peers at the same time, each with a burst of echoes through the one socket.
+        try (BackgroundProcess overIpv6 = v6udp.spawn("burst-v6", burst(IN_V6UDP_S));
+             BackgroundProcess overIpv4 = v4tap.spawn("burst-v4", burst(IN_TAP_S))) {
+            for (BackgroundProcess burst : List.of(overIpv6, overIpv4)) {
+                assertThat(burst.awaitExit(BURST_WITHIN)).as("%s: %s", burst.label(), burst.stdout()).isZero();
+                assertThat(burst.stdout()).as(burst.label()).contains(BURST + " packets transmitted, " + BURST + " received");
+            }
+        }
         String scrape = Metrics.scrape(s);
         assertThat(Metrics.endpoint(scrape, "v6udp")).startsWith("[" + C_V6UDP + "]:");
         assertThat(Metrics.endpoint(scrape, "v4tap")).startsWith(C_V4TAP + ":");
@@ -294,6 +301,11 @@ class Ipv6IT {
         return DaemonConfig.of(roamcvNode)
                 .tunnel(TunnelBlock.tun("roamcv", "cvrcv", IN_ROAMCV_C + "/30", serverKey, IN_ROAMCV_S + "/32")
                         .withEndpoint(endpoint));
+    }
+
+    /** {@value #BURST} echoes 50 ms apart, each waited for up to 2 s. */
+    private static String[] burst(String to) {
+        return new String[] {"ping", "-n", "-c", Integer.toString(BURST), "-i", "0.05", "-W", "2", to};
     }
 
     private static String bracketed(String v6) {
