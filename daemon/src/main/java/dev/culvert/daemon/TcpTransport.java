@@ -93,21 +93,21 @@ final class TcpTransport implements Transport {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(SocketChannel ch) {
-                ch.config().setAutoRead(!flow.paused());
-                // Reads follow the flow control from activation on: a dialled channel is initialised when it is
-                // registered, but joins outbound.channels() (which pause and resume switch) only once connected;
-                // a resume in between (the daemon's start pause ending while the connect is in flight) would
-                // otherwise leave it unread for good.
-                ch.pipeline().addLast("reads", new ChannelInboundHandlerAdapter() {
-                    @Override
-                    public void channelActive(ChannelHandlerContext ctx) {
-                        ctx.channel().config().setAutoRead(!flow.paused());
-                        ctx.fireChannelActive();
-                    }
-                });
+                // Reads stay off until the connection is active: only then is it among outbound.channels(), which
+                // every pause and resume reaches. A dial registered under the start pause and connected after the
+                // resume would otherwise never read (issue 13).
+                ch.config().setAutoRead(false);
                 ch.pipeline().addLast("deframe", new StreamFrameDecoder(PacketRoom.MAX_MESSAGE))
                         .addLast("frame", new StreamFrameEncoder())
-                        .addLast("engine", new StreamEngineHandler(engine, outbound, onActive, flow::writabilityChanged));
+                        .addLast("engine", new StreamEngineHandler(engine, outbound, onActive, flow::writabilityChanged))
+                        .addLast("reads", new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelActive(ChannelHandlerContext ctx) {
+                                // The engine handler has just listed it: from here on, pauses reach it.
+                                ctx.channel().config().setAutoRead(!flow.paused());
+                                ctx.fireChannelActive();
+                            }
+                        });
             }
         };
     }

@@ -24,6 +24,9 @@ public final class Netns implements AutoCloseable {
     /** Every namespace the tests make is named {@code cvit-...}. */
     public static final String PREFIX = "cvit-";
 
+    /** Ethernet's MTU, what {@code ip link add} gives a veth. */
+    public static final int DEFAULT_MTU = 1500;
+
     private static final SecureRandom RANDOM = new SecureRandom();
     private static final AtomicInteger VETH_COUNTER = new AtomicInteger();
     private static final Set<Netns> OPEN = Collections.synchronizedSet(new LinkedHashSet<>());
@@ -63,23 +66,56 @@ public final class Netns implements AutoCloseable {
 
     /**
      * Joins this namespace and {@code other} with a veth pair, one address on each end,
-     * both from the RFC 5737 documentation ranges.
+     * both from the documentation ranges.
      *
-     * @param addrHere  e.g. {@code 192.0.2.1/24}, set on this end
-     * @param addrThere e.g. {@code 192.0.2.2/24}, set on the other end
+     * @param addrHere  e.g. {@code 192.0.2.1/24} or {@code 2001:db8:1::1/64}, set on this end
+     * @param addrThere e.g. {@code 192.0.2.2/24} or {@code 2001:db8:1::2/64}, set on the other end
      * @return the interface name, the same on both ends
      */
     public String veth(Netns other, String addrHere, String addrThere) {
-        SafeAddresses.requireUnderlay(addrHere);
-        SafeAddresses.requireUnderlay(addrThere);
+        return veth(other, DEFAULT_MTU, List.of(addrHere), List.of(addrThere));
+    }
+
+    /**
+     * Joins this namespace and {@code other} with a veth pair of the given MTU and any number of addresses on each
+     * end (IPv4, IPv6 or both; none at all on one family makes that end single-stack). IPv6 addresses are added
+     * with {@code nodad}: usable at once, not tentative for the second duplicate address detection takes.
+     *
+     * @param mtu        the MTU of both ends, e.g. 1500, or 9000 for jumbo frames
+     * @param addrsHere  addresses with prefix for this end, documentation ranges only
+     * @param addrsThere addresses with prefix for the other end, documentation ranges only
+     * @return the interface name, the same on both ends
+     */
+    public String veth(Netns other, int mtu, List<String> addrsHere, List<String> addrsThere) {
+        addrsHere.forEach(SafeAddresses::requireUnderlay);
+        addrsThere.forEach(SafeAddresses::requireUnderlay);
         String dev = "cvu" + VETH_COUNTER.incrementAndGet();
+        String mtuText = Integer.toString(mtu);
         // Created straight inside the two namespaces: the pair never appears on the host.
-        ip("link", "add", dev, "type", "veth", "peer", "name", dev, "netns", other.name);
-        ip("addr", "add", addrHere, "dev", dev);
+        ip("link", "add", dev, "mtu", mtuText, "type", "veth", "peer", "name", dev, "mtu", mtuText, "netns", other.name);
+        for (String address : addrsHere) {
+            addUnderlayAddress(dev, address);
+        }
         ip("link", "set", dev, "up");
-        other.ip("addr", "add", addrThere, "dev", dev);
+        for (String address : addrsThere) {
+            other.addUnderlayAddress(dev, address);
+        }
         other.ip("link", "set", dev, "up");
         return dev;
+    }
+
+    /**
+     * Adds an underlay address (documentation ranges only) to {@code dev}; an IPv6 one with {@code nodad}.
+     *
+     * @param address with prefix, e.g. {@code 198.51.100.2/24} or {@code 2001:db8:4::2/64}
+     */
+    public void addUnderlayAddress(String dev, String address) {
+        SafeAddresses.requireUnderlay(address);
+        if (address.indexOf(':') >= 0) {
+            ip("-6", "addr", "add", address, "dev", dev, "nodad");
+        } else {
+            ip("addr", "add", address, "dev", dev);
+        }
     }
 
     /**

@@ -51,6 +51,22 @@ public final class DaemonConfig {
         return this;
     }
 
+    /**
+     * Listens for UDP peers on every address of the node's namespace ({@code ":port"}, Culvert's wildcard form: one
+     * dual-stack socket that IPv4 and IPv6 peers reach alike). Safe as it is: a namespace a test made has only the
+     * documentation-range addresses the test gave it.
+     */
+    public DaemonConfig listenUdpAll(int port) {
+        listenUdp = Optional.of(":" + port);
+        return this;
+    }
+
+    /** Accepts TCP peers on every address of the node's namespace ({@code ":port"}); see {@link #listenUdpAll}. */
+    public DaemonConfig listenTcpAll(int port) {
+        listenTcp = Optional.of(":" + port);
+        return this;
+    }
+
     /** Accepts TCP peers on {@code hostPort} (a documentation-range address). */
     public DaemonConfig listenTcp(String hostPort) {
         listenTcp = Optional.of(SafeAddresses.requireUnderlay(hostPort));

@@ -48,9 +48,17 @@ public final class Daemons {
      * @throws AssertionError with the daemon's stderr if it exits first or does not get there in time
      */
     public static void awaitRunning(CulvertNode node, BackgroundProcess process, List<String> devices) {
-        awaitDevices(node.netns(), process, devices);
+        awaitRunning(node, process, devices, CulvertNode.START_TIMEOUT);
+    }
+
+    /**
+     * Like {@link #awaitRunning(CulvertNode, BackgroundProcess, List)} with a time limit of the caller's: for
+     * several daemons launched side by side, whose JVMs share the machine's cores while they start.
+     */
+    public static void awaitRunning(CulvertNode node, BackgroundProcess process, List<String> devices, Duration within) {
+        awaitDevices(node.netns(), process, devices, within);
         await("'" + RUNNING + "' in the log of " + process.label())
-                .atMost(CulvertNode.START_TIMEOUT)
+                .atMost(within)
                 .pollInterval(POLL)
                 .until(() -> {
                     requireAlive(process);
@@ -60,8 +68,12 @@ public final class Daemons {
 
     /** Waits until every device in {@code devices} exists in {@code netns} while {@code process} runs. */
     public static void awaitDevices(Netns netns, BackgroundProcess process, List<String> devices) {
+        awaitDevices(netns, process, devices, CulvertNode.START_TIMEOUT);
+    }
+
+    private static void awaitDevices(Netns netns, BackgroundProcess process, List<String> devices, Duration within) {
         await("devices " + devices + " of " + process.label())
-                .atMost(CulvertNode.START_TIMEOUT)
+                .atMost(within)
                 .pollInterval(POLL)
                 .until(() -> {
                     requireAlive(process);

@@ -34,6 +34,28 @@ public final class Metrics {
     }
 
     /**
+     * The peer's current endpoint as {@code culvert_tunnel_endpoint{endpoint="...",tunnel="NAME"}} shows it
+     * ({@code 192.0.2.2:41000}, {@code [2001:db8:1::2]:41000}, or {@code none}).
+     *
+     * @throws AssertionError if the scrape has no endpoint series for the tunnel
+     */
+    public static String endpoint(String scrape, String tunnel) {
+        Matcher m = Pattern.compile("(?m)^culvert_tunnel_endpoint\\{endpoint=\"([^\"]*)\",tunnel=\""
+                + Pattern.quote(tunnel) + "\"\\} ").matcher(scrape);
+        assertThat(m.find()).as("endpoint series of tunnel %s in the scrape", tunnel).isTrue();
+        return m.group(1);
+    }
+
+    /**
+     * The packets tunnel {@code tunnel} dropped for {@code reason} ({@code too_big}, {@code decrypt_failed}, ...).
+     *
+     * @throws AssertionError if the scrape has no such series
+     */
+    public static double drops(String scrape, String tunnel, String reason) {
+        return value(scrape, "culvert_tunnel_drops_packets_total{reason=\"" + reason + "\",tunnel=\"" + tunnel + "\"}");
+    }
+
+    /**
      * The value of one series, written exactly as exposed, e.g.
      * {@code culvert_tunnel_drops_packets_total{reason="bad_offload",tunnel="t1"}}.
      *

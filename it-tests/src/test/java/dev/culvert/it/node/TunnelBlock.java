@@ -37,11 +37,12 @@ public final class TunnelBlock {
     private final List<String> up;
     private final List<String> down;
     private final Optional<String> offload;
+    private final Optional<Integer> mtu;
 
     private TunnelBlock(String name, String device, String mode, Optional<String> address, Optional<String> mac,
                         String peerKey, Optional<String> endpoint, List<String> allowedIps, String transport,
                         String compression, int keepaliveSeconds, Optional<Boolean> persist, List<String> up,
-                        List<String> down, Optional<String> offload) {
+                        List<String> down, Optional<String> offload, Optional<Integer> mtu) {
         this.name = name;
         this.device = device;
         this.mode = mode;
@@ -57,6 +58,7 @@ public final class TunnelBlock {
         this.up = List.copyOf(up);
         this.down = List.copyOf(down);
         this.offload = offload;
+        this.mtu = mtu;
     }
 
     /**
@@ -70,20 +72,20 @@ public final class TunnelBlock {
         List<String> allowed = List.of(allowedIps);
         allowed.forEach(SafeAddresses::requireOverlay);
         return new TunnelBlock(name, device, "tun", Optional.of(address), Optional.empty(), peerKey, Optional.empty(),
-                allowed, UDP, "off", 0, Optional.empty(), List.of(), List.of(), Optional.empty());
+                allowed, UDP, "off", 0, Optional.empty(), List.of(), List.of(), Optional.empty(), Optional.empty());
     }
 
     /** A tap tunnel with no address on the device (it is meant to sit in a bridge) and no allowed IPs. */
     public static TunnelBlock tap(String name, String device, String peerKey) {
         return new TunnelBlock(name, device, "tap", Optional.empty(), Optional.empty(), peerKey, Optional.empty(),
-                List.of(), UDP, "off", 0, Optional.empty(), List.of(), List.of(), Optional.empty());
+                List.of(), UDP, "off", 0, Optional.empty(), List.of(), List.of(), Optional.empty(), Optional.empty());
     }
 
     /** The same tunnel, dialling the peer at {@code hostPort} (a documentation-range address). */
     public TunnelBlock withEndpoint(String hostPort) {
         SafeAddresses.requireUnderlay(hostPort);
         return new TunnelBlock(name, device, mode, address, mac, peerKey, Optional.of(hostPort), allowedIps, transport,
-                compression, keepaliveSeconds, persist, up, down, offload);
+                compression, keepaliveSeconds, persist, up, down, offload, mtu);
     }
 
     /**
@@ -103,31 +105,31 @@ public final class TunnelBlock {
     /** The same tunnel over {@link #UDP} or {@link #TCP}. */
     public TunnelBlock withTransport(String kind) {
         return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, kind,
-                compression, keepaliveSeconds, persist, up, down, offload);
+                compression, keepaliveSeconds, persist, up, down, offload, mtu);
     }
 
     /** The same tunnel with {@code compression = setting} ({@code off}, {@code lz4}, {@code zlib:6}). */
     public TunnelBlock withCompression(String setting) {
         return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
-                setting, keepaliveSeconds, persist, up, down, offload);
+                setting, keepaliveSeconds, persist, up, down, offload, mtu);
     }
 
     /** The same tunnel with a persistent keepalive. */
     public TunnelBlock withKeepalive(int seconds) {
         return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
-                compression, seconds, persist, up, down, offload);
+                compression, seconds, persist, up, down, offload, mtu);
     }
 
     /** The same tunnel with {@code persist} set explicitly. */
     public TunnelBlock withPersist(boolean value) {
         return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
-                compression, keepaliveSeconds, Optional.of(value), up, down, offload);
+                compression, keepaliveSeconds, Optional.of(value), up, down, offload, mtu);
     }
 
     /** The same (tap) tunnel with {@code device.mac}. */
     public TunnelBlock withMac(String value) {
         return new TunnelBlock(name, device, mode, address, Optional.of(value), peerKey, endpoint, allowedIps,
-                transport, compression, keepaliveSeconds, persist, up, down, offload);
+                transport, compression, keepaliveSeconds, persist, up, down, offload, mtu);
     }
 
     /** The same tunnel with {@code command} appended to its {@code up} hooks. */
@@ -135,7 +137,7 @@ public final class TunnelBlock {
         List<String> more = new ArrayList<>(up);
         more.add(command);
         return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
-                compression, keepaliveSeconds, persist, more, down, offload);
+                compression, keepaliveSeconds, persist, more, down, offload, mtu);
     }
 
     /** The same tunnel with {@code command} appended to its {@code down} hooks. */
@@ -143,7 +145,7 @@ public final class TunnelBlock {
         List<String> more = new ArrayList<>(down);
         more.add(command);
         return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
-                compression, keepaliveSeconds, persist, up, more, offload);
+                compression, keepaliveSeconds, persist, up, more, offload, mtu);
     }
 
     /**
@@ -155,7 +157,7 @@ public final class TunnelBlock {
     public TunnelBlock withAddress(String value) {
         SafeAddresses.requireOverlay(value);
         return new TunnelBlock(name, device, mode, Optional.of(value), mac, peerKey, endpoint, allowedIps, transport,
-                compression, keepaliveSeconds, persist, up, down, offload);
+                compression, keepaliveSeconds, persist, up, down, offload, mtu);
     }
 
     /**
@@ -164,7 +166,15 @@ public final class TunnelBlock {
      */
     public TunnelBlock withOffload(String setting) {
         return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
-                compression, keepaliveSeconds, persist, up, down, Optional.of(setting));
+                compression, keepaliveSeconds, persist, up, down, Optional.of(setting), mtu);
+    }
+
+    /**
+     * The same tunnel with {@code device.mtu = bytes} (576..65000; Culvert's default is 1420 for tun).
+     */
+    public TunnelBlock withMtu(int bytes) {
+        return new TunnelBlock(name, device, mode, address, mac, peerKey, endpoint, allowedIps, transport,
+                compression, keepaliveSeconds, persist, up, down, offload, Optional.of(bytes));
     }
 
     /** The tunnel's name. */
@@ -186,6 +196,7 @@ public final class TunnelBlock {
         address.ifPresent(a -> out.append("        address = ").append(DaemonConfig.quote(a)).append('\n'));
         mac.ifPresent(m -> out.append("        mac = ").append(DaemonConfig.quote(m)).append('\n'));
         offload.ifPresent(o -> out.append("        offload = ").append(o).append('\n'));
+        mtu.ifPresent(m -> out.append("        mtu = ").append(m).append('\n'));
         out.append("      }\n");
         out.append("      peer {\n");
         out.append("        public-key = ").append(DaemonConfig.quote(peerKey)).append('\n');

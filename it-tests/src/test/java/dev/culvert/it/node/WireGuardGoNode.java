@@ -109,6 +109,17 @@ public final class WireGuardGoNode implements TunnelNode {
         return this;
     }
 
+    /**
+     * Points the peer at a new endpoint with {@code wg set DEV peer KEY endpoint HOST:PORT}: the session stays, the
+     * next packet goes there (how a roaming client moves, e.g. from its IPv4 to its IPv6 address).
+     *
+     * @param hostPort {@code 192.0.2.1:51820} or {@code [2001:db8:1::1]:51820}, documentation ranges only
+     */
+    public void setPeerEndpoint(String peerKey, String hostPort) {
+        SafeAddresses.requireUnderlay(hostPort);
+        netns.exec("wg", "set", deviceName, "peer", peerKey, "endpoint", hostPort).requireSuccess();
+    }
+
     /** SIGTERM; wireguard-go removes its device on the way out. */
     public void stop() {
         if (process != null) {
