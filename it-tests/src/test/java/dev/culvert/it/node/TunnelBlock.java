@@ -99,7 +99,7 @@ public final class TunnelBlock {
             throw new IllegalArgumentException("refusing host name " + host + ": test names end in .test (RFC 6761)");
         }
         return new TunnelBlock(name, device, mode, address, mac, peerKey, Optional.of(host + ":" + port), allowedIps,
-                transport, compression, keepaliveSeconds, persist, up, down, offload);
+                transport, compression, keepaliveSeconds, persist, up, down, offload, mtu);
     }
 
     /** The same tunnel over {@link #UDP} or {@link #TCP}. */
