@@ -102,7 +102,7 @@ class DebPackageIT {
 
         String conf5 = man(tree.resolve("usr/share/man/man5/culvert.conf.5.gz"));
         assertThat(conf5).contains("culvert.private-key-file", "culvert.listen.udp",
-                "culvert.tunnels.NAME.peer.public-key", "culvert.tunnels.NAME.device.mtu = null", "tun: 1420", "tap: 1500",
+                "culvert.tunnels.NAME.peer.public-key", "culvert.tunnels.NAME.device.mtu = null",
                 "/etc/culvert/example.conf.sample");
     }
 
