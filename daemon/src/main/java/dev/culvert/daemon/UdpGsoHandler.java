@@ -22,13 +22,14 @@ import java.net.InetSocketAddress;
  * kernel's {@code UDP_MAX_SEGMENTS} and the 64 KiB limit of one UDP send). A lone datagram goes out as
  * it came. At most one run is held; it is written when the next datagram does not fit it, and at flush.
  *
- * <p>Fallback: when the kernel refuses a segmented send — {@code EIO} from udp_send_skb() (the egress
- * device has no checksum offload, a hard requirement of UDP_SEGMENT; wireguard-go disables GSO on the
- * same error), {@code EINVAL} or {@code EMSGSIZE} (a segment larger than the route's MTU, which a single
- * datagram would pass as IP fragments) — GSO is switched off for the socket for good, logged once at
- * WARN, and the datagrams of the refused run are sent again one by one, so none is lost (each run's
- * buffers hold one extra reference until its send completes). Other send errors go to the pipeline's
- * exceptionCaught, as a single datagram's would.
+ * <p>Fallback: when the kernel refuses a segmented send, the datagrams of the refused run are sent again one
+ * by one, so none is lost (each run's buffers hold one extra reference until its send completes). On
+ * {@code EMSGSIZE} (udp_send_skb(): a segment larger than the route's MTU, which a single datagram passes as IP
+ * fragments — a tap at 1500 over a 1500-byte underlay sends such datagrams all the time) only datagrams of
+ * that size and larger go one by one from then on, logged once at INFO; smaller ones keep GSO. On {@code EIO}
+ * (the egress device has no checksum offload, a hard requirement of UDP_SEGMENT; wireguard-go disables GSO on
+ * the same error) or {@code EINVAL}, GSO is switched off for the socket for good, logged once at WARN. Other
+ * send errors go to the pipeline's exceptionCaught, as a single datagram's would.
  *
  * <p>Writes with a promise of their own (not the void promise) are passed through unbatched, in order.
  * Event loop only.
@@ -49,9 +50,12 @@ final class UdpGsoHandler extends ChannelOutboundHandlerAdapter {
     private int runBytes;
     private boolean runClosed;
     private boolean enabled = true;
+    /** The largest datagram batched, in bytes: lowered below a size the kernel refused with EMSGSIZE. */
+    private int maxSegment = MAX_BYTES;
     private long segmentedSends;
     private long segmentedDatagrams;
     private long fallbacks;
+    private long sizeFallbacks;
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
@@ -62,7 +66,7 @@ final class UdpGsoHandler extends ChannelOutboundHandlerAdapter {
         }
         DatagramPacket packet = (DatagramPacket) msg;
         int length = packet.content().readableBytes();
-        if (length == 0 || length > MAX_BYTES) {
+        if (length == 0 || length > maxSegment) {
             emit(ctx);
             ctx.write(msg, promise);
             return;
@@ -160,6 +164,20 @@ final class UdpGsoHandler extends ChannelOutboundHandlerAdapter {
         @Override
         public void operationComplete(ChannelFuture future) {
             Throwable cause = future.cause();
+            if (cause instanceof Errors.NativeIoException e && e.expectedErr() == EMSGSIZE_NEGATIVE
+                    && ctx.channel().isActive()) {
+                int refusedSize = datagrams[0].readableBytes();
+                if (refusedSize <= maxSegment) {
+                    if (maxSegment == MAX_BYTES) {
+                        LOG.log(System.Logger.Level.INFO, "udp gso: datagrams of {0} bytes exceed the path MTU; those "
+                                + "this large go one by one (IP fragments), smaller ones stay segmented", String.valueOf(refusedSize));
+                    }
+                    maxSegment = refusedSize - 1;
+                    sizeFallbacks++;
+                }
+                resend(datagrams);
+                return;
+            }
             if (cause instanceof Errors.NativeIoException e && refused(e.expectedErr()) && ctx.channel().isActive()) {
                 if (enabled) {
                     enabled = false;
@@ -167,11 +185,7 @@ final class UdpGsoHandler extends ChannelOutboundHandlerAdapter {
                     LOG.log(System.Logger.Level.WARNING, "udp gso off: the kernel refused a segmented send ({0}); "
                             + "sending datagrams one by one from now on", cause.getMessage());
                 }
-                // Still inside the channel's write loop: these join the flushed messages it is writing.
-                for (ByteBuf datagram : datagrams) {
-                    ctx.write(new DatagramPacket(datagram, to), ctx.voidPromise());
-                }
-                ctx.flush();
+                resend(datagrams);
                 return;
             }
             for (ByteBuf datagram : datagrams) {
@@ -181,10 +195,18 @@ final class UdpGsoHandler extends ChannelOutboundHandlerAdapter {
                 ctx.fireExceptionCaught(cause);
             }
         }
+
+        private void resend(ByteBuf[] refused) {
+            // Still inside the channel's write loop: these join the flushed messages it is writing.
+            for (ByteBuf datagram : refused) {
+                ctx.write(new DatagramPacket(datagram, to), ctx.voidPromise());
+            }
+            ctx.flush();
+        }
     }
 
     private static boolean refused(int negativeErrno) {
-        return negativeErrno == EIO_NEGATIVE || negativeErrno == EINVAL_NEGATIVE || negativeErrno == EMSGSIZE_NEGATIVE;
+        return negativeErrno == EIO_NEGATIVE || negativeErrno == EINVAL_NEGATIVE;
     }
 
     /** True while segmented sends are on (false after a fallback). */
@@ -200,6 +222,16 @@ final class UdpGsoHandler extends ChannelOutboundHandlerAdapter {
     /** Datagrams that went out inside segmented datagrams. */
     long segmentedDatagrams() {
         return segmentedDatagrams;
+    }
+
+    /** The largest datagram still sent segmented, in bytes ({@link #MAX_BYTES} until an EMSGSIZE). */
+    int maxSegment() {
+        return maxSegment;
+    }
+
+    /** Times an EMSGSIZE lowered {@link #maxSegment()}. */
+    long sizeFallbacks() {
+        return sizeFallbacks;
     }
 
     /** Times GSO was switched off after a refused send (0 or 1). */

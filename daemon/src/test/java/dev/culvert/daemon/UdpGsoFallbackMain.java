@@ -45,6 +45,8 @@ public final class UdpGsoFallbackMain {
         long[] after = UdpOffloadMain.udpCounters();
         System.out.println(UdpOffloadMain.RESULT + "gsoAfterFirst=" + afterFirst
                 + " fallbacks=" + ch.eventLoop().submit(gso::fallbacks).get()
+                + " sizeFallbacks=" + ch.eventLoop().submit(gso::sizeFallbacks).get()
+                + " maxSegment=" + ch.eventLoop().submit(gso::maxSegment).get()
                 + " firstOut=" + (middle[1] - before[1]) + " secondOut=" + (after[1] - middle[1]));
         ch.close().sync();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();

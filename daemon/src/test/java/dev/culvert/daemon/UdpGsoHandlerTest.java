@@ -27,6 +27,12 @@ class UdpGsoHandlerTest {
     private static final InetSocketAddress B = new InetSocketAddress("192.0.2.2", 51820);
 
     private final UdpGsoHandler gso = new UdpGsoHandler();
+
+    /** Netty's {@code Errors} (the errno values a refused send carries) needs the epoll native library loaded. */
+    @org.junit.jupiter.api.BeforeAll
+    static void loadNative() {
+        io.netty.channel.epoll.Epoll.ensureAvailability();
+    }
     private final List<ByteBuf> written = new ArrayList<>();
     private final List<Throwable> errors = new ArrayList<>();
     private int seed;
@@ -188,10 +194,15 @@ class UdpGsoHandlerTest {
 
     /** The socket refuses segmented sends the way the kernel does when the egress device cannot segment. */
     private static ChannelOutboundHandlerAdapter refusingSegmentation(int errno) {
+        return refusingSegmentationAbove(0, errno);
+    }
+
+    /** The socket refuses segmented sends whose segments are larger than {@code mtu} bytes (the path MTU). */
+    private static ChannelOutboundHandlerAdapter refusingSegmentationAbove(int mtu, int errno) {
         return new ChannelOutboundHandlerAdapter() {
             @Override
             public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-                if (msg instanceof SegmentedDatagramPacket seg) {
+                if (msg instanceof SegmentedDatagramPacket seg && seg.segmentSize() > mtu) {
                     seg.release();
                     promise.setFailure(new Errors.NativeIoException("sendmmsg", -errno));
                 } else {
@@ -234,7 +245,7 @@ class UdpGsoHandlerTest {
     }
 
     @Test
-    void einvalAndEmsgsizeFallBackTooButAnyOtherErrorIsASocketErrorAndGsoStaysOn() {
+    void einvalFallsBackTooButAnyOtherErrorIsASocketErrorAndGsoStaysOn() {
         DatagramPacket p1 = packet(1000, A);
         DatagramPacket p2 = packet(1000, A);
         EmbeddedChannel unreachable = channel(refusingSegmentation(101)); // ENETUNREACH
@@ -245,14 +256,45 @@ class UdpGsoHandlerTest {
         assertThat(p2.content().refCnt()).isZero();
         unreachable.finishAndReleaseAll();
 
-        for (int errno : new int[] {22, 90}) {
-            UdpGsoHandler other = new UdpGsoHandler();
-            EmbeddedChannel ch = new EmbeddedChannel(refusingSegmentation(errno), other);
-            List<Object> out = burst(ch, List.of(packet(1000, B), packet(1000, B)));
-            assertThat(other.enabled()).as("errno %d", errno).isFalse();
-            assertThat(out).hasSize(2);
-            out.forEach(o -> ((DatagramPacket) o).release());
-            ch.finishAndReleaseAll();
-        }
+        UdpGsoHandler other = new UdpGsoHandler();
+        EmbeddedChannel ch = new EmbeddedChannel(refusingSegmentation(22), other);
+        List<Object> out = burst(ch, List.of(packet(1000, B), packet(1000, B)));
+        assertThat(other.enabled()).isFalse();
+        assertThat(out).hasSize(2);
+        out.forEach(o -> ((DatagramPacket) o).release());
+        ch.finishAndReleaseAll();
+    }
+
+    /**
+     * EMSGSIZE (segments above the path MTU: a tap at 1500 over a 1500-byte underlay) costs only datagrams that
+     * large: the refused run is re-sent one by one, as are later ones of that size; smaller runs stay segmented.
+     */
+    @Test
+    void emsgsizeSendsOnlyThatSizeAndLargerOneByOneSmallerRunsStaySegmented() {
+        EmbeddedChannel ch = channel(refusingSegmentationAbove(1200, 90));
+        List<DatagramPacket> large = List.of(packet(1300, A), packet(1300, A), packet(1300, A));
+        byte[] expected = bytesOf(large);
+
+        List<Object> resent = burst(ch, large);
+
+        assertThat(gso.enabled()).isTrue();
+        assertThat(gso.fallbacks()).isZero();
+        assertThat(gso.sizeFallbacks()).isEqualTo(1);
+        assertThat(gso.maxSegment()).isEqualTo(1299);
+        assertThat(errors).isEmpty();
+        assertThat(resent).hasSize(3).allSatisfy(o -> assertThat(o).isNotInstanceOf(SegmentedDatagramPacket.class));
+        assertThat(bytesOf(resent.stream().map(o -> (DatagramPacket) o).toList())).isEqualTo(expected);
+        resent.forEach(o -> ((DatagramPacket) o).release());
+
+        List<DatagramPacket> sameSize = List.of(packet(1300, A), packet(1300, A));
+        List<Object> out = burst(ch, sameSize);
+        assertThat(out).containsExactlyElementsOf(sameSize);
+        out.forEach(o -> ((DatagramPacket) o).release());
+
+        List<Object> small = burst(ch, List.of(packet(1000, A), packet(1000, A), packet(1000, A)));
+        assertThat(small).hasSize(1).allSatisfy(o -> assertThat(o).isInstanceOf(SegmentedDatagramPacket.class));
+        assertThat(gso.sizeFallbacks()).isEqualTo(1);
+        small.forEach(o -> ((SegmentedDatagramPacket) o).release());
+        ch.finishAndReleaseAll();
     }
 }

@@ -95,10 +95,10 @@ class UdpOffloadNetnsTest {
     }
 
     @Test
-    void aRefusedSegmentedSendIsSentAgainOneByOneAndGsoStaysOff() throws Exception {
-        // The kernel refuses a UDP_SEGMENT send whose segments exceed the route's MTU (EMSGSIZE on 6.x;
-        // one through a device without checksum offload gets EIO): the refused run is sent again one
-        // datagram per entry (fragmented by IP), and so is everything after it.
+    void aSegmentedSendAboveThePathMtuIsSentAgainOneByOneAndOnlyThatSizeStopsBeingSegmented() throws Exception {
+        // The kernel refuses a UDP_SEGMENT send whose segments exceed the route's MTU with EMSGSIZE: the refused
+        // run is sent again one datagram per entry (fragmented by IP), and so is every later one of that size;
+        // GSO stays on for smaller datagrams.
         assertThat(ns.ip("tuntap", "add", "dev", "cvug0", "mode", "tun").succeeded()).isTrue();
         assertThat(ns.ip("link", "set", "cvug0", "mtu", "576", "up").succeeded()).isTrue();
         assertThat(ns.ip("addr", "add", "192.0.2.1/24", "dev", "cvug0").succeeded()).isTrue();
@@ -106,7 +106,8 @@ class UdpOffloadNetnsTest {
         String line = child.awaitLine(UdpOffloadMain.RESULT, TIMEOUT);
         assertThat(child.awaitExit(TIMEOUT)).as(child.output()).isZero();
 
-        assertThat(line).as(child.output()).contains("gsoAfterFirst=false", "fallbacks=1", "firstOut=10", "secondOut=10");
-        assertThat(child.output()).contains("udp gso off");
+        assertThat(line).as(child.output()).contains("gsoAfterFirst=true", "fallbacks=0", "sizeFallbacks=1",
+                "maxSegment=999", "firstOut=10", "secondOut=10");
+        assertThat(child.output()).contains("udp gso: datagrams of 1000 bytes exceed the path MTU");
     }
 }
