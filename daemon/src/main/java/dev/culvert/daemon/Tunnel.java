@@ -134,6 +134,10 @@ final class Tunnel implements AutoCloseable, TunnelView {
                 }
             });
             links.configure(config.device(), tunnel.added);
+            if (!tunnel.added.kept().isEmpty()) {
+                LOG.log(System.Logger.Level.INFO, "tunnel {0}: the adopted device {1} had {2} already: kept, and left "
+                        + "on it when the tunnel stops", config.name(), config.device().name(), tunnel.added.kept());
+            }
             for (String route : tunnel.added.takenOver()) {
                 LOG.log(System.Logger.Level.WARNING, "tunnel {0}: device {1} took over the route `{2}` (ip route "
                         + "replace); it is not restored when the tunnel stops", config.name(), config.device().name(),

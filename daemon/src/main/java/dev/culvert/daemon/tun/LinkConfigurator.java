@@ -61,6 +61,7 @@ public final class LinkConfigurator {
         private final List<Cidr> addresses = new ArrayList<>();
         private final List<Cidr> routes = new ArrayList<>();
         private final List<String> takenOver = new ArrayList<>();
+        private final List<Cidr> kept = new ArrayList<>();
 
         /** Nothing added yet to {@code device}. */
         public Added(String device) {
@@ -89,6 +90,14 @@ public final class LinkConfigurator {
          */
         public List<String> takenOver() {
             return List.copyOf(takenOver);
+        }
+
+        /**
+         * The configured addresses and routes that an adopted device had already before the start (the operator's,
+         * or a crashed run's): set again, never recorded as added, so {@link #remove(Added)} leaves them.
+         */
+        public List<Cidr> kept() {
+            return List.copyOf(kept);
         }
 
         /** True if nothing was added (or all of it was removed). */
@@ -121,8 +130,57 @@ public final class LinkConfigurator {
         if (device.mac().isPresent()) {
             setMac(device.name(), device.mac().get());
         }
+        if (device.existing()) {
+            added.kept.addAll(presentOn(device.name()));
+        }
         configure(device.name(), device.mtu(), device.address().map(List::of).orElse(List.of()), device.routes(),
                 added);
+    }
+
+    /**
+     * The addresses and the routes (main table) that {@code device} has now, from {@code ip -o address show dev
+     * DEVICE} and {@code ip route show dev DEVICE table main} (both families); what does not parse is left out,
+     * and a failing query lists nothing.
+     */
+    List<Cidr> presentOn(String device) throws TunException {
+        InterfaceNames.check(device);
+        List<Cidr> present = new ArrayList<>();
+        for (String family : List.of("-4", "-6")) {
+            for (String line : query(family, "-o", "address", "show", "dev", device)) {
+                List<String> words = List.of(line.strip().split("\\s+"));
+                addParsed(present, after(words, family.equals("-4") ? "inet" : "inet6"));
+            }
+            for (String line : query(family, "route", "show", "dev", device, "table", "main")) {
+                String first = line.strip().split("\\s+")[0];
+                addParsed(present, first.equals("default") ? (family.equals("-4") ? "0.0.0.0/0" : "::/0")
+                        : first.contains("/") ? first : first + (family.equals("-4") ? "/32" : "/128"));
+            }
+        }
+        return present;
+    }
+
+    private static void addParsed(List<Cidr> into, String text) {
+        if (text == null) {
+            return;
+        }
+        try {
+            into.add(Cidr.parse(text));
+        } catch (IllegalArgumentException e) {
+            // not an address or prefix (a route type word, say): nothing of ours to keep
+        }
+    }
+
+    /** The stdout lines of {@code ip ARGS}; none if it cannot run or fails. */
+    private List<String> query(String... args) {
+        try {
+            CommandRunner.CommandResult result = runner.run(argv(args), timeout);
+            return result.succeeded() ? List.of(result.stdout().split("\n")) : List.of();
+        } catch (IOException e) {
+            return List.of();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return List.of();
+        }
     }
 
     /** {@code ip link set dev DEVICE address MAC} (tap devices; before the link goes up). */
@@ -151,7 +209,9 @@ public final class LinkConfigurator {
         setMtu(device, mtu);
         for (Cidr address : addresses) {
             addAddress(device, address);
-            added.addresses.add(address);
+            if (!added.kept.contains(address)) {
+                added.addresses.add(address);
+            }
         }
         up(device);
         for (Cidr route : routes) {
@@ -165,7 +225,9 @@ public final class LinkConfigurator {
                 }
             }
             addRoute(device, route);
-            added.routes.add(route);
+            if (!added.kept.contains(route)) {
+                added.routes.add(route);
+            }
             added.takenOver.addAll(others);
         }
     }

@@ -187,6 +187,37 @@ class LinkConfiguratorTest {
     }
 
     @Test
+    void anAdoptedDeviceKeepsTheAddressesAndRoutesItHadBeforeTheStart() throws TunException {
+        runner.stdoutOf = argv -> !argv.contains("show") ? ""
+                : argv.contains("address") && argv.contains("-4")
+                ? "7: cv-x    inet 198.18.20.1/30 scope global cv-x\\       valid_lft forever preferred_lft forever\n"
+                : argv.contains("route") && argv.contains("-4") && argv.contains("dev")
+                && !argv.contains("exact") ? "198.51.100.0/24 scope link\n198.18.20.0/30 proto kernel scope link src"
+                + " 198.18.20.1\n" : "";
+        LinkConfigurator.Added added = new LinkConfigurator.Added("cv-x");
+
+        links.configure(new DeviceConfig("cv-x", DeviceMode.TUN, 1420, Optional.of(cidr("198.18.20.1/30")),
+                List.of(cidr("198.51.100.0/24"), cidr("203.0.113.0/24")), Optional.empty(), true, true), added);
+
+        assertThat(added.kept()).contains(cidr("198.18.20.1/30"), cidr("198.51.100.0/24"));
+        assertThat(added.addresses()).as("the operator's address is not ours to remove").isEmpty();
+        assertThat(added.routes()).as("only the route Culvert added").containsExactly(cidr("203.0.113.0/24"));
+        assertThat(runner.commands).contains(List.of("ip", "-4", "-o", "address", "show", "dev", "cv-x"),
+                List.of("ip", "-6", "route", "show", "dev", "cv-x", "table", "main"));
+    }
+
+    @Test
+    void aCreatedDeviceIsNotQueriedForWhatItHad() throws TunException {
+        LinkConfigurator.Added added = new LinkConfigurator.Added("cv-x");
+
+        links.configure(new DeviceConfig("cv-x", DeviceMode.TUN, 1420, Optional.of(cidr("198.18.20.1/30")),
+                List.of(), Optional.empty(), true, false), added);
+
+        assertThat(runner.commands).noneMatch(argv -> argv.contains("show"));
+        assertThat(added.addresses()).containsExactly(cidr("198.18.20.1/30"));
+    }
+
+    @Test
     void aRouteQueryThatFailsTakesNothingOverAndTheRouteIsStillSet() throws TunException {
         runner.failOn = argv -> argv.contains("show");
         LinkConfigurator.Added added = new LinkConfigurator.Added("cv-x");
