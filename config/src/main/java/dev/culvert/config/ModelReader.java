@@ -62,7 +62,7 @@ final class ModelReader {
                 tunnels.put(reader.name(), tunnel);
             }
         }
-        checkAcrossTunnels(readers, tunnels, listening, listeningTcp);
+        checkAcrossTunnels(readers, tunnels, listening, listeningTcp, listenUdp);
         if (!problems.isEmpty() || privateKeyFile == null || logLevel == null || aead == null || udpOffload == null) {
             return null;
         }
@@ -86,7 +86,7 @@ final class ModelReader {
     }
 
     private void checkAcrossTunnels(List<TunnelReader> readers, Map<String, TunnelConfig> tunnels, boolean listening,
-                                    boolean listeningTcp) {
+                                    boolean listeningTcp, Optional<InetSocketAddress> listenUdp) {
         Map<String, String> deviceOwners = new HashMap<>();
         Map<String, String> keyOwners = new HashMap<>();
         for (TunnelReader reader : readers) {
@@ -98,6 +98,9 @@ final class ModelReader {
                 String key = tcp ? "culvert.listen.tcp" : "culvert.listen.udp";
                 peer.problem("endpoint", "no endpoint to dial, and " + key + " is not set so the peer "
                         + "cannot reach us either; set peer.endpoint or " + key);
+            }
+            if (read != null && !tcp && listenUdp.isPresent()) {
+                checkFamily(peer, read, listenUdp.get());
             }
             String deviceName = reader.deviceName();
             String deviceOwner = deviceName == null ? null : deviceOwners.putIfAbsent(deviceName, reader.name());
@@ -111,6 +114,28 @@ final class ModelReader {
                 peer.problem("public-key", "tunnel '" + keyOwner + "' has the same peer public-key; "
                         + "a peer can belong to one tunnel only");
             }
+        }
+    }
+
+    /**
+     * A UDP socket bound to one address sends only to that address's family (IPv4 or IPv6): a literal endpoint of the
+     * other family would never be reached (EAFNOSUPPORT on every send). A wildcard listen address takes both.
+     */
+    private static void checkFamily(Section peer, TunnelConfig tunnel, InetSocketAddress listen) {
+        if (listen.getAddress() == null || listen.getAddress().isAnyLocalAddress()
+                || tunnel.peer().endpoint().isEmpty() || !tunnel.peer().endpoint().get().isLiteral()) {
+            return;
+        }
+        Endpoint endpoint = tunnel.peer().endpoint().get();
+        boolean endpointV6 = endpoint.host().indexOf(':') >= 0;
+        boolean listenV6 = listen.getAddress() instanceof java.net.Inet6Address;
+        if (endpointV6 != listenV6) {
+            String host = listen.getAddress().getHostAddress();
+            String local = (listenV6 ? "[" + host + "]" : host) + ":" + listen.getPort();
+            peer.problem("endpoint", "endpoint " + endpoint + " is " + (endpointV6 ? "IPv6" : "IPv4")
+                    + " but culvert.listen.udp (" + local + ") is an " + (listenV6 ? "IPv6" : "IPv4")
+                    + " address, from which it cannot be reached; listen on \":" + listen.getPort() + "\" (both"
+                    + " families) or on an " + (endpointV6 ? "IPv6" : "IPv4") + " address");
         }
     }
 }

@@ -3,6 +3,7 @@ package dev.culvert.config;
 import static dev.culvert.config.Fixture.ORIGIN;
 import static dev.culvert.config.Fixture.lineOf;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -77,6 +78,22 @@ class ConfigErrorsTest {
                 "culvert.listen", "must be a block { ... } (got number)");
         assertProblem("device {", "device {\n mode = tup\n", "tup",
                 TUNNEL + "device.mode", "must be one of tun, tap (got 'tup')");
+    }
+
+    @Test
+    void anEndpointOfTheOtherFamilyThanTheUdpListenAddressIsAnError() {
+        String text = fx.minimal().replace("\":51820\"", "\"192.0.2.1:51820\"")
+                .replace("203.0.113.7:51820", "[2001:db8:1::2]:51820");
+        ConfigProblem problem = fx.problem(text);
+        assertThat(problem.toString()).isEqualTo(ORIGIN + ":" + lineOf(text, "endpoint") + ": " + TUNNEL
+                + "peer.endpoint: endpoint [2001:db8:1::2]:51820 is IPv6 but culvert.listen.udp (192.0.2.1:51820) is "
+                + "an IPv4 address, from which it cannot be reached; listen on \":51820\" (both families) or on an "
+                + "IPv6 address");
+        String wildcard = fx.minimal().replace("203.0.113.7:51820", "[2001:db8:1::2]:51820");
+        assertThatCode(() -> fx.parse(wildcard)).as("a wildcard listen address takes both families")
+                .doesNotThrowAnyException();
+        String sameFamily = text.replace("\"192.0.2.1:51820\"", "\"[2001:db8:1::1]:51820\"");
+        assertThatCode(() -> fx.parse(sameFamily)).doesNotThrowAnyException();
     }
 
     @Test

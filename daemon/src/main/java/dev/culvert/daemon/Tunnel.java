@@ -216,8 +216,18 @@ final class Tunnel implements AutoCloseable, TunnelView {
         InetSocketAddress was = lastResolved;
         lastResolved = fresh;
         Endpoint configured = config.peer().endpoint().get();
+        InetSocketAddress roamedTo = p.endpoint();
+        String before = was == null ? "" : " (was " + Addresses.format(was)
+                + (roamedTo != null && !roamedTo.equals(was) && !roamedTo.equals(fresh)
+                        ? "; the peer was last heard from " + Addresses.format(roamedTo) : "") + ")";
         LOG.log(System.Logger.Level.INFO, "tunnel {0}: {1} resolves to {2}{3}", config.name(), configured.host(),
-                Addresses.format(fresh), was == null ? "" : " (was " + Addresses.format(was) + ")");
+                Addresses.format(fresh), before);
+        if (config.transport() == TransportKind.UDP && !reachableFrom(transport.localAddress(), fresh)) {
+            LOG.log(System.Logger.Level.WARNING, "tunnel {0}: {1} resolves to {2}, but the UDP socket is bound to {3}, "
+                    + "which cannot send to that address family; listen on \":{4}\" (both families) instead",
+                    config.name(), configured.host(), Addresses.format(fresh),
+                    Addresses.format(transport.localAddress()), String.valueOf(transport.localAddress().getPort()));
+        }
         if (config.transport() == TransportKind.TCP) {
             p.setEndpoint(fresh);
             if (!forDialling) {
@@ -226,6 +236,15 @@ final class Tunnel implements AutoCloseable, TunnelView {
         } else if (p.endpointResolved(fresh)) {
             transport.flush();
         }
+    }
+
+    /** Whether a UDP socket bound to {@code local} can send to {@code remote}: a wildcard takes both families. */
+    static boolean reachableFrom(InetSocketAddress local, InetSocketAddress remote) {
+        if (local == null || local.getAddress() == null || local.getAddress().isAnyLocalAddress()
+                || remote.getAddress() == null) {
+            return true;
+        }
+        return (local.getAddress() instanceof java.net.Inet6Address) == (remote.getAddress() instanceof java.net.Inet6Address);
     }
 
     /**
