@@ -53,6 +53,7 @@ public final class ConfigLoader {
             throw single(new ConfigProblem(origin, -1, "", "cannot read " + file
                     + (Files.isRegularFile(file) ? ": permission denied" : ": not a regular file")));
         }
+        rejectUnquotedKeys(readQuietly(file), origin);
         Config parsed;
         try {
             parsed = ConfigFactory.parseFile(file.toFile(), PARSE_OPTIONS);
@@ -69,6 +70,7 @@ public final class ConfigLoader {
      * @throws ConfigException listing every problem found
      */
     public static CulvertConfig parse(String text, String originName) throws ConfigException {
+        rejectUnquotedKeys(text, originName);
         Config parsed;
         try {
             parsed = ConfigFactory.parseString(text, PARSE_OPTIONS.setOriginDescription(originName));
@@ -122,15 +124,43 @@ public final class ConfigLoader {
         }
         boolean syntax = e instanceof com.typesafe.config.ConfigException.Parse
                 && !(e instanceof com.typesafe.config.ConfigException.UnresolvedSubstitution);
+        int line = origin != null ? origin.lineNumber() : -1;
         if (syntax) {
             message = "syntax error: " + message;
-            String hint = origin != null ? unquotedKeyHint(text, origin.lineNumber()) : null;
+            String hint = origin != null ? unquotedKeyHint(text, line) : null;
             if (hint != null) {
                 message = message + "; " + hint;
             }
         }
         String file = origin != null && origin.filename() != null ? origin.filename() : defaultOrigin;
-        return new ConfigProblem(file, origin != null ? origin.lineNumber() : -1, "", message);
+        return new ConfigProblem(file, line, "", message);
+    }
+
+    /**
+     * Refuses a base64 key written without quotes before HOCON reads it (issue 13): HOCON refuses {@code +} and
+     * {@code =} there with a message about {@code '+'}, and reads {@code //} as a comment, so the key is cut short
+     * or the error surfaces lines later; either way the key's line is the one to name. The value is not echoed.
+     */
+    private static void rejectUnquotedKeys(String text, String origin) throws ConfigException {
+        int line = firstUnquotedKeyLine(text);
+        if (line > 0) {
+            throw single(new ConfigProblem(origin, line, "", "syntax error: " + unquotedKeyHint(text, line)));
+        }
+    }
+
+    /** The 1-based number of the first line of {@code text} (not a comment) with an unquoted base64 key, or -1. */
+    static int firstUnquotedKeyLine(String text) {
+        if (text == null) {
+            return -1;
+        }
+        List<String> lines = text.lines().toList();
+        for (int i = 0; i < lines.size(); i++) {
+            String trimmed = lines.get(i).strip();
+            if (!trimmed.startsWith("#") && !trimmed.startsWith("//") && UNQUOTED_KEY.matcher(lines.get(i)).find()) {
+                return i + 1;
+            }
+        }
+        return -1;
     }
 
     /** The quoting hint for an unquoted base64 key on 1-based {@code line} of {@code text}, or null. */

@@ -283,9 +283,26 @@ class ConfigErrorsTest {
             ConfigProblem problem = fx.problem(text);
             assertThat(problem.line()).as(key).isEqualTo(lineOf(text, "public-key"));
             assertThat(problem.message()).as(key).startsWith("syntax error: ")
-                    .endsWith("; public-key: base64 keys must be quoted, e.g. public-key = \"…\"")
+                    .endsWith("public-key: base64 keys must be quoted, e.g. public-key = \"…\"")
                     .as("the key itself is not echoed").doesNotContain(key.substring(4));
         }
+    }
+
+    /**
+     * A "//" in an unquoted key starts a HOCON comment: the key would be read cut short, or the parser would fail
+     * lines later; the key's own line is named instead.
+     */
+    @Test
+    void unquotedKeyWithADoubleSlashNamesTheKeysLine() {
+        String key = "AAAAbbbbCCCC//ddddEEEEffffGGGGhhhhIIIIjjjK=";
+        String text = fx.minimal().replace("public-key = \"$PUB1\", endpoint = \"203.0.113.7:51820\", allowed-ips = "
+                + "[\"198.18.0.2/32\"] }", "public-key = " + key + "\n endpoint = \"203.0.113.7:51820\"\n allowed-ips = "
+                + "[\"198.18.0.2/32\"] }");
+        assertThat(text).isNotEqualTo(fx.minimal());
+        ConfigProblem problem = fx.problem(text);
+        assertThat(problem.line()).isEqualTo(lineOf(text, "public-key"));
+        assertThat(problem.message()).isEqualTo("syntax error: public-key: base64 keys must be quoted, e.g. "
+                + "public-key = \"…\"");
     }
 
     @Test
