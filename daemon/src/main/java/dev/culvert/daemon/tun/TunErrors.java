@@ -37,8 +37,10 @@ final class TunErrors {
     static TunException openFailed(String name, DeviceMode mode, int errno) {
         if (errno == EBUSY) {
             return new TunException("device '" + name + "' already exists and was not created by this Culvert "
-                    + "(`ip tuntap add`, another program or another Culvert made it): set device.existing = true "
-                    + "to adopt it, or delete it with `ip link del " + name + "`");
+                    + "(`ip tuntap add`, another program or another Culvert made it): if it is a persistent "
+                    + mode.name().toLowerCase(java.util.Locale.ROOT) + " device meant for this tunnel, set "
+                    + "device.existing = true to adopt it; otherwise choose another device.name, or delete it with "
+                    + "`ip link del " + name + "`");
         }
         return attachFailed(name, mode, errno);
     }

@@ -85,7 +85,8 @@ class TunChannelNetnsTest {
 
         assertThat(probe.awaitLine(TunChannelEchoMain.ERROR, START_TIMEOUT)).isEqualTo(TunChannelEchoMain.ERROR
                 + "device 'tc-p0' already exists and was not created by this Culvert (`ip tuntap add`, another "
-                + "program or another Culvert made it): set device.existing = true to adopt it, or delete it with "
+                + "program or another Culvert made it): if it is a persistent tun device meant for this tunnel, set "
+                + "device.existing = true to adopt it; otherwise choose another device.name, or delete it with "
                 + "`ip link del tc-p0`");
         assertThat(probe.awaitExit(STOP_TIMEOUT)).isEqualTo(TunChannelEchoMain.EXIT_TUN_ERROR);
         assertThat(ns.ip("address", "show", "dev", "tc-p0").stdout()).contains("198.18.3.1/30");

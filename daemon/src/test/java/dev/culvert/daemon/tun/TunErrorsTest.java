@@ -15,7 +15,7 @@ class TunErrorsTest {
         6  | cannot open /dev/net/tun: no such device (load the tun module: modprobe tun)
         1  | creating tun device 'cv-x' needs CAP_NET_ADMIN (run as root or grant CAP_NET_ADMIN)
         13 | creating tun device 'cv-x' needs CAP_NET_ADMIN (run as root or grant CAP_NET_ADMIN)
-        16 | device 'cv-x' already exists and was not created by this Culvert (`ip tuntap add`, another program or another Culvert made it): set device.existing = true to adopt it, or delete it with `ip link del cv-x`
+        16 | device 'cv-x' already exists and was not created by this Culvert (`ip tuntap add`, another program or another Culvert made it): if it is a persistent tun device meant for this tunnel, set device.existing = true to adopt it; otherwise choose another device.name, or delete it with `ip link del cv-x`
         22 | cannot create tun device 'cv-x': invalid name, or an interface of another kind already has that name
         24 | cannot open /dev/net/tun for device 'cv-x': too many open files (raise the open-files limit, LimitNOFILE=)
         12 | cannot create tun device 'cv-x': out of memory
