@@ -98,11 +98,25 @@ public final class Daemon implements AutoCloseable {
         Daemon daemon = new Daemon(config, platform, local, alloc);
         try {
             daemon.bringUp();
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            // The reason first, then the teardown's own lines ("stopped" last), so the log reads in order.
+            LOG.log(System.Logger.Level.ERROR, e.getMessage());
+            daemon.close();
+            throw new NotStarted(e);
+        } catch (RuntimeException e) {
             daemon.close();
             throw e;
         }
         return daemon;
+    }
+
+    /** A start that failed after the daemon began to come up: already logged at ERROR, and torn down. */
+    public static final class NotStarted extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NotStarted(IOException cause) {
+            super(cause.getMessage(), cause);
+        }
     }
 
     private static LocalStatic readLocal(CulvertConfig config) throws IOException {

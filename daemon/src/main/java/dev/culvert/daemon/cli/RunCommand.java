@@ -112,6 +112,8 @@ final class RunCommand implements Callable<Integer> {
         Daemon daemon;
         try {
             daemon = host.start(loaded);
+        } catch (Daemon.NotStarted e) {
+            return 1; // logged before the teardown
         } catch (IOException e) {
             LOG.log(System.Logger.Level.ERROR, e.getMessage());
             return 1;
