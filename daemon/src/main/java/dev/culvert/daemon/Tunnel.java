@@ -29,12 +29,9 @@ import io.netty.channel.ChannelFuture;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.UnknownHostException;
 import java.security.InvalidKeyException;
 import java.util.List;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-
 /**
  * One configured tunnel: its device channel, whose pipeline ({@link TunnelInitializer}) joins it to its
  * peer on a {@link Transport}, both on one event loop; its link settings and hooks around it. It is
@@ -42,16 +39,13 @@ import java.util.concurrent.RejectedExecutionException;
  */
 final class Tunnel implements AutoCloseable, TunnelView {
     private static final System.Logger LOG = System.getLogger("culvert.tunnel");
-    /** How often a name that has never resolved is looked up again (REKEY_TIMEOUT, as a handshake retry). */
-    static final long UNRESOLVED_RETRY_SECONDS = 5;
     /** {@link #watch()} ticks (200 ms each) between two looks at a tap's bridge: every 5 s. */
     static final int BRIDGE_CHECK_TICKS = 25;
 
     private final TunnelConfig config;
     private final Channel device;
     private final Transport transport;
-    private final Executor resolver;
-    private final HostResolver names;
+    private final EndpointNames names;
     private final LinkConfigurator links;
     /** The addresses and routes this tunnel added to its device, removed again on close if the device stays. */
     private final LinkConfigurator.Added added;
@@ -69,9 +63,6 @@ final class Tunnel implements AutoCloseable, TunnelView {
     /** The device closed without us (deleted under us, or the kernel reported an error on it). */
     private volatile boolean deviceLost;
     private boolean deviceLossLogged;
-    /** The endpoint's name's last answer (null: never resolved yet). Loop only, after open. */
-    private InetSocketAddress lastResolved;
-    private io.netty.util.concurrent.ScheduledFuture<?> unresolvedLookUp;
     /** tap only (else null): warns once when the bridge the tap joined has ports with a larger MTU. */
     private final BridgeMtuCheck bridgeCheck;
     private int ticksToBridgeCheck = BRIDGE_CHECK_TICKS;
@@ -83,8 +74,8 @@ final class Tunnel implements AutoCloseable, TunnelView {
         this.links = links;
         this.added = new LinkConfigurator.Added(config.device().name());
         this.transport = transport;
-        this.resolver = resolver;
-        this.names = names;
+        this.names = new EndpointNames(config, names, resolver, transport.eventLoop());
+        this.names.onChange(this::endpointChanged);
         this.bridgeCheck = config.device().mode() == DeviceMode.TAP
                 ? new BridgeMtuCheck(BridgeMtuCheck.SYSFS, config.device().name()) : null;
     }
@@ -106,10 +97,9 @@ final class Tunnel implements AutoCloseable, TunnelView {
             RemoteStatic remote = remoteStatic(config, local);
             // A name that does not resolve now stops neither this tunnel nor the daemon (issue 13): the
             // tunnel starts in `connecting` and looks the name up again until it does.
-            InetSocketAddress endpoint = resolveQuietly(config, names);
-            tunnel.lastResolved = endpoint;
+            InetSocketAddress endpoint = tunnel.names.first();
             PeerOptions options = new PeerOptions(endpoint, config.persistentKeepalive().toNanos(),
-                    config.device().mtu(), null, config.persist(), tunnel::reresolve);
+                    config.device().mtu(), null, config.persist(), tunnel.names::lookUpAgain);
             TunnelInitializer.Settings settings = new TunnelInitializer.Settings(config.name(), remote,
                     allowedIps(config.peer().allowedIps()), config.device().mode() == DeviceMode.TAP,
                     compression(config.compression()), options, TunDevice.offloadsOf(device),
@@ -147,12 +137,13 @@ final class Tunnel implements AutoCloseable, TunnelView {
             Hooks.run(config.name(), "up", config.up(), tunnel.hookValues(endpoint), config.hookTimeout(), true);
             tunnel.checkBridge(); // an up hook usually puts a tap into its bridge
             if (config.peer().endpoint().isPresent()) {
-                tunnel.connection = transport.connect(config.name(), tunnel::lookUpForDialling, tunnel::pathReady);
+                tunnel.connection = transport.connect(config.name(), tunnel.names::lookUpForDialling,
+                        tunnel::pathReady);
                 if (endpoint == null) {
                     LOG.log(System.Logger.Level.WARNING, "tunnel {0}: cannot resolve peer endpoint {1} yet; "
                             + "connecting, and looking it up again every {2} s", config.name(),
-                            config.peer().endpoint().get(), UNRESOLVED_RETRY_SECONDS);
-                    transport.eventLoop().execute(tunnel::scheduleUnresolvedLookUp);
+                            config.peer().endpoint().get(), EndpointNames.UNRESOLVED_RETRY_SECONDS);
+                    tunnel.names.retryUntilResolved();
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -187,34 +178,17 @@ final class Tunnel implements AutoCloseable, TunnelView {
         return new Hooks.Values(config.device().name(), config.name(), peerHost, localAddress);
     }
 
-    /** On the loop: the name has never resolved, so no handshake retries run; look it up again later. */
-    private void scheduleUnresolvedLookUp() {
-        if (closing || transport.eventLoop().isShuttingDown()) {
-            return;
-        }
-        unresolvedLookUp = transport.eventLoop().schedule(() -> {
-            if (lastResolved == null) {
-                reresolve();
-                scheduleUnresolvedLookUp();
-            }
-        }, UNRESOLVED_RETRY_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
-    }
-
     /**
-     * On the loop: a look-up answered. A new address (the first, or a change) is logged once and the peer
+     * On the loop: the endpoint's name has a new address (the first, or a change). Logged once, and the peer
      * moves there. Over UDP it handshakes at once (a server that moved is usually one that restarted, with no
      * session); over TCP the dialler dials the new address (at once, unless the answer is its own, given just
      * before it dials) and the connection starts the handshake ({@link #pathReady}).
-     *
-     * @param forDialling the TCP dialler's own look-up
      */
-    private void resolved(InetSocketAddress fresh, boolean forDialling) {
+    private void endpointChanged(InetSocketAddress was, InetSocketAddress fresh, boolean forDialling) {
         Peer p = peer;
-        if (p == null || closing || fresh.equals(lastResolved)) {
+        if (p == null || closing) {
             return;
         }
-        InetSocketAddress was = lastResolved;
-        lastResolved = fresh;
         Endpoint configured = config.peer().endpoint().get();
         InetSocketAddress roamedTo = p.endpoint();
         String before = was == null ? "" : " (was " + Addresses.format(was)
@@ -247,49 +221,6 @@ final class Tunnel implements AutoCloseable, TunnelView {
         return (local.getAddress() instanceof java.net.Inet6Address) == (remote.getAddress() instanceof java.net.Inet6Address);
     }
 
-    /**
-     * The TCP dialler's look-up before each dial (on the resolver executor): its answer also reaches
-     * {@link #resolved}, queued on the loop ahead of the dial, so the peer points where the connection goes.
-     */
-    private InetSocketAddress lookUpForDialling() {
-        InetSocketAddress fresh = resolveQuietly(config, names);
-        if (fresh != null && !config.peer().endpoint().get().isLiteral() && !transport.eventLoop().isShuttingDown()) {
-            transport.eventLoop().execute(() -> resolved(fresh, true));
-        }
-        return fresh;
-    }
-
-    /**
-     * Before every handshake retry and stale re-handshake, at the persistent keepalive of a peer silent for the
-     * stale timeout, and every {@value #UNRESOLVED_RETRY_SECONDS} s while the name has never resolved: looks the
-     * endpoint's host name up again, off the event loop, and points the peer at the answer. Literal addresses
-     * need nothing.
-     */
-    private void reresolve() {
-        if (config.peer().endpoint().isEmpty() || config.peer().endpoint().get().isLiteral()) {
-            return;
-        }
-        try {
-            resolver.execute(() -> {
-                InetSocketAddress fresh = resolveQuietly(config, names);
-                if (fresh != null && !transport.eventLoop().isShuttingDown()) {
-                    transport.eventLoop().execute(() -> resolved(fresh, false));
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            // stopping
-        }
-    }
-
-    private static InetSocketAddress resolveQuietly(TunnelConfig config, HostResolver names) {
-        try {
-            return resolve(config, names);
-        } catch (IOException e) {
-            LOG.log(System.Logger.Level.DEBUG, e.getMessage());
-            return null;
-        }
-    }
-
     private static RemoteStatic remoteStatic(TunnelConfig config, LocalStatic local) throws IOException {
         byte[] psk = null;
         try {
@@ -303,20 +234,6 @@ final class Tunnel implements AutoCloseable, TunnelView {
             if (psk != null) {
                 Secrets.wipe(psk);
             }
-        }
-    }
-
-    private static InetSocketAddress resolve(TunnelConfig config, HostResolver names) throws IOException {
-        if (config.peer().endpoint().isEmpty()) {
-            return null;
-        }
-        Endpoint endpoint = config.peer().endpoint().get();
-        try {
-            return new InetSocketAddress(endpoint.isLiteral()
-                    ? java.net.InetAddress.getByName(endpoint.host()) // a literal: parsed, no look-up
-                    : names.resolve(endpoint.host()), endpoint.port());
-        } catch (UnknownHostException e) {
-            throw new IOException("tunnel " + config.name() + ": cannot resolve peer endpoint " + endpoint);
         }
     }
 
@@ -429,10 +346,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
     @Override
     public void close() {
         closing = true;
-        io.netty.util.concurrent.ScheduledFuture<?> lookUp = unresolvedLookUp;
-        if (lookUp != null) {
-            lookUp.cancel(false);
-        }
+        names.close();
         runDownHooks();
         connection.close();
         removeWhatWasAdded();
