@@ -3,8 +3,13 @@ package dev.culvert.daemon.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code culvert} command: the daemon and its tools. */
-@Command(name = "culvert", mixinStandardHelpOptions = true, versionProvider = Version.class,
+/**
+ * The {@code culvert} command: the daemon and its tools. {@code scope = INHERIT} gives every subcommand, present and
+ * future, {@code -h}/{@code --help} (usage on stdout, exit 0, required options not asked for) and
+ * {@code -V}/{@code --version} (issue 11).
+ */
+@Command(name = "culvert", scope = CommandLine.ScopeType.INHERIT, mixinStandardHelpOptions = true,
+        versionProvider = Version.class,
         description = "User-space VPN daemon: VTUN's operating model, WireGuard's cryptography.",
         subcommands = {RunCommand.class, ShowCommand.class, CheckConfigCommand.class, GenkeyCommand.class, PubkeyCommand.class,
                 GenpskCommand.class, CommandLine.HelpCommand.class})
@@ -41,8 +46,11 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns its exit code (0 ok, 1 failure, 2 usage). */
     public static int execute(String... args) {
-        return new CommandLine(new Main())
-                .setCaseInsensitiveEnumValuesAllowed(true)
-                .execute(args);
+        return commandLine().execute(args);
+    }
+
+    /** The command line as {@link #execute} runs it; a test may redirect its output with {@code setOut}. */
+    static CommandLine commandLine() {
+        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
     }
 }
