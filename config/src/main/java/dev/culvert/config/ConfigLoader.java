@@ -40,7 +40,8 @@ public final class ConfigLoader {
     }
 
     /**
-     * Reads and validates {@code file}. Relative key-file paths in it are relative to its directory.
+     * Reads and validates {@code file}. Relative key-file paths and includes in it are relative to its directory
+     * (an include's own includes to the included file's: {@link SiblingIncluder}).
      *
      * @throws ConfigException listing every problem found
      */
@@ -56,7 +57,7 @@ public final class ConfigLoader {
         rejectUnquotedKeys(readQuietly(file), origin);
         Config parsed;
         try {
-            parsed = ConfigFactory.parseFile(file.toFile(), PARSE_OPTIONS);
+            parsed = ConfigFactory.parseFile(file.toFile(), PARSE_OPTIONS.setIncluder(SiblingIncluder.forFile(file)));
         } catch (com.typesafe.config.ConfigException e) {
             throw single(fromTypesafe(e, origin, readQuietly(file)));
         }
@@ -65,23 +66,24 @@ public final class ConfigLoader {
 
     /**
      * Validates configuration text, as if read from a file called {@code originName} (used in messages, and
-     * as the base of relative key-file paths). Key files are still read from disk.
+     * as the base of relative key-file paths and includes). Key and included files are still read from disk.
      *
      * @throws ConfigException listing every problem found
      */
     public static CulvertConfig parse(String text, String originName) throws ConfigException {
         rejectUnquotedKeys(text, originName);
-        Config parsed;
-        try {
-            parsed = ConfigFactory.parseString(text, PARSE_OPTIONS.setOriginDescription(originName));
-        } catch (com.typesafe.config.ConfigException e) {
-            throw single(fromTypesafe(e, originName, text));
-        }
         Path source;
         try {
             source = Path.of(originName);
         } catch (InvalidPathException e) {
             source = Path.of("culvert.conf");
+        }
+        Config parsed;
+        try {
+            parsed = ConfigFactory.parseString(text, PARSE_OPTIONS.setOriginDescription(originName)
+                    .setIncluder(SiblingIncluder.forFile(source)));
+        } catch (com.typesafe.config.ConfigException e) {
+            throw single(fromTypesafe(e, originName, text));
         }
         return validate(parsed, source, originName, source.toAbsolutePath().getParent());
     }
