@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
 /**
  * Loads a Culvert configuration file: parse, resolve, check against the schema, read, check across tunnels.
  *
- * <p>The flow: 1. the operator's file is parsed on its own (HOCON; no classpath or system-property merge);
+ * <p>The flow: 1. the operator's file is parsed on its own (HOCON; no classpath or system-property merge; includes
+ * next to the including file), and a tunnel written in two places is found ({@link DuplicateTunnels});
  * 2. substitutions are resolved against the file itself, then the environment; 3. {@link SchemaCheck} reports
  * unknown keys and misplaced blocks; 4. defaults from {@code reference.conf} are merged in and
  * {@link ModelReader} reads every value, key files included; 5. if anything at all was wrong, one
@@ -90,14 +91,17 @@ public final class ConfigLoader {
 
     private static CulvertConfig validate(Config parsed, Path source, String origin, Path baseDir)
             throws ConfigException {
+        Problems problems = new Problems();
+        DuplicateTunnels.check(parsed.root(), problems);
         Config resolved;
         try {
             resolved = parsed.resolve();
         } catch (com.typesafe.config.ConfigException e) {
-            throw single(fromTypesafe(e, origin));
+            problems.add(fromTypesafe(e, origin));
+            problems.throwIfAny();
+            throw new AssertionError("unreachable");
         }
         Schema schema = Schema.get();
-        Problems problems = new Problems();
         Locator locator = new Locator(resolved.root(), origin);
         ConfigObject checked = new SchemaCheck(Map.of(Schema.TUNNELS_PATH, schema.tunnelTemplate()), locator, problems)
                 .check(resolved.root(), schema.root(), List.of());
