@@ -62,7 +62,7 @@ public final class ConfigLoader {
         } catch (com.typesafe.config.ConfigException e) {
             throw single(fromTypesafe(e, origin, readQuietly(file)));
         }
-        return validate(parsed, file, origin, file.toAbsolutePath().getParent());
+        return validate(parsed, readQuietly(file), file, origin, file.toAbsolutePath().getParent());
     }
 
     /**
@@ -86,13 +86,15 @@ public final class ConfigLoader {
         } catch (com.typesafe.config.ConfigException e) {
             throw single(fromTypesafe(e, originName, text));
         }
-        return validate(parsed, source, originName, source.toAbsolutePath().getParent());
+        return validate(parsed, text, source, originName, source.toAbsolutePath().getParent());
     }
 
-    private static CulvertConfig validate(Config parsed, Path source, String origin, Path baseDir)
+    private static CulvertConfig validate(Config parsed, String text, Path source, String origin, Path baseDir)
             throws ConfigException {
         Problems problems = new Problems();
-        DuplicateTunnels.check(parsed.root(), problems);
+        if (text != null) {
+            DuplicateTunnels.check(text, origin, source, problems);
+        }
         Config resolved;
         try {
             resolved = parsed.resolve();

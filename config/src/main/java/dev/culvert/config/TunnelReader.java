@@ -108,7 +108,7 @@ final class TunnelReader {
         // An explicit device.mtu wins; otherwise the mode decides (tun 1420, tap 1500: DeviceMode#defaultMtu).
         Integer mtu = device.isSet("mtu") ? device.intBetween("mtu", MIN_MTU, MAX_MTU)
                 : mode == null ? null : Integer.valueOf(mode.defaultMtu());
-        Optional<Cidr> address = device.optionalParsed("address", Cidr::parse);
+        Optional<Cidr> address = device.optionalParsed("address", Values::interfaceAddress);
         boolean addressValid = address.isPresent() || !device.isSet("address");
         List<Cidr> routes = device.list("routes", Values::network);
         Optional<String> mac = device.optionalParsed("mac", Values::mac);

@@ -48,6 +48,22 @@ final class Values {
         return cidr;
     }
 
+    /**
+     * A device address with its prefix length, {@code 198.18.0.1/30} or {@code 2001:db8::1/64}. A bare address is
+     * refused (issue 11): whether the operator meant the address alone or a point-to-point network is not ours to
+     * guess, and the prefix decides which on-link route the kernel adds.
+     */
+    static Cidr interfaceAddress(String text) {
+        Cidr cidr = Cidr.parse(text);
+        if (text.indexOf('/') < 0) {
+            boolean v4 = cidr.maxPrefixLength() == 32;
+            throw new IllegalArgumentException("'" + text + "' needs a prefix length: add it, e.g. " + text
+                    + (v4 ? "/30 for a point-to-point pair or " + text + "/32" : "/64 or " + text + "/128")
+                    + " for the address alone");
+        }
+        return cidr;
+    }
+
     /** A base64 32-byte public key, returned in canonical base64. The message never echoes the text. */
     static String publicKey(String text) {
         byte[] key = KeyFiles.decode(text.getBytes(StandardCharsets.US_ASCII));

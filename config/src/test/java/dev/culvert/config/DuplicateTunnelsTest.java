@@ -46,7 +46,7 @@ class DuplicateTunnelsTest {
 
     @Test
     void aTunnelWrittenTwiceInOneFileIsRefusedWithBothLines() {
-        ConfigProblem p = fx.problems(TWICE).stream().filter(q -> q.message().contains("more than once"))
+        ConfigProblem p = fx.problems(TWICE).stream().filter(q -> q.message().contains("defined 2 times"))
                 .findFirst().orElseThrow(() -> new AssertionError(fx.problems(TWICE)));
 
         int first = Fixture.lineOf(TWICE, "site-b {");
@@ -55,7 +55,7 @@ class DuplicateTunnelsTest {
         assertThat(p.origin()).isEqualTo(Fixture.ORIGIN);
         assertThat(p.line()).isEqualTo(first);
         assertThat(p.keyPath()).isEqualTo("culvert.tunnels.site-b");
-        assertThat(p.message()).contains("site-a.conf:" + first, "site-a.conf:" + second, "more than once");
+        assertThat(p.message()).contains("site-a.conf:" + first, "site-a.conf:" + second, "defined 2 times");
     }
 
     @Test
@@ -70,7 +70,7 @@ class DuplicateTunnelsTest {
                 """;
 
         assertThat(fx.problems(text)).anySatisfy(p -> assertThat(p.message())
-                .contains("site-a.conf:4", "site-a.conf:5", "more than once"));
+                .contains("site-a.conf:4", "site-a.conf:5", "defined 2 times"));
     }
 
     @Test
@@ -87,7 +87,7 @@ class DuplicateTunnelsTest {
 
         assertThat(e).isNotNull();
         assertThat(e.problems()).anySatisfy(p -> assertThat(p.message())
-                .contains("main.conf:5", "more.conf:1", "more than once"));
+                .contains("main.conf:5", "more.conf:1", "defined 2 times"));
     }
 
     @Test
@@ -116,10 +116,29 @@ class DuplicateTunnelsTest {
     }
 
     @Test
-    void placesReadsTypesafesOriginDescriptions() {
-        assertThat(DuplicateTunnels.places("a.conf: 3")).containsExactly("a.conf:3");
-        assertThat(DuplicateTunnels.places("a.conf: 3-10")).containsExactly("a.conf:3", "a.conf:10");
-        assertThat(DuplicateTunnels.places("merge of a.conf: 3,b.conf: 1"))
-                .containsExactly("a.conf:3", "b.conf:1");
+    void theScanFollowsHoconsStructure() {
+        String text = """
+                # culvert.tunnels.x { } in a comment
+                {
+                  culvert.tunnels."site.b" { device.address = "198.18.0.1/30" }  // a quoted key with a dot
+                  culvert {
+                    note = \"""site-c {
+                    }\"""
+                    list = [ { a = 1 }, "}" ]
+                    tunnels {
+                      site-c = ${x} { y = "{" }
+                      site-c.keepalive.persistent = 5s
+                    }
+                  }
+                  culvert.tunnels.site-c: {}
+                }
+                """;
+
+        var found = DuplicateTunnels.find(text, "t.conf", Path.of("t.conf"));
+
+        assertThat(found.keySet()).containsExactly("site.b", "site-c");
+        assertThat(found.get("site.b")).containsExactly(new DuplicateTunnels.Place("t.conf", 3));
+        assertThat(found.get("site-c")).containsExactly(new DuplicateTunnels.Place("t.conf", 9),
+                new DuplicateTunnels.Place("t.conf", 13));
     }
 }
