@@ -5,8 +5,16 @@ import java.net.InetSocketAddress;
 /**
  * Parses a local address to listen on: {@code 198.51.100.1:51820}, {@code [2001:db8::1]:51820}, or
  * {@code :51820} / {@code 51820} for every local address. The host must be an IP literal.
+ *
+ * <p>Families (issue 11): {@code 0.0.0.0:51820} is every IPv4 address and IPv4 only; {@code [::]:51820},
+ * {@code :51820} and {@code 51820} are every address of both families (one IPv6 socket that takes IPv4 too), so a
+ * port alone is the IPv6 wildcard here, not the JVM's {@code InetSocketAddress(port)}, which is {@code 0.0.0.0}
+ * unless {@code java.net.preferIPv6Addresses} is set.
  */
 final class ListenAddress {
+
+    /** {@code ::}, the wildcard that takes both families. */
+    static final java.net.InetAddress IPV6_WILDCARD = IpLiterals.parse("::");
 
     private ListenAddress() {
     }
@@ -15,7 +23,7 @@ final class ListenAddress {
     static InetSocketAddress parse(String text) {
         String portOnly = text.startsWith(":") ? text.substring(1) : text;
         if (!portOnly.isEmpty() && portOnly.chars().allMatch(c -> c >= '0' && c <= '9')) {
-            return new InetSocketAddress(HostPort.parsePort(portOnly));
+            return new InetSocketAddress(IPV6_WILDCARD, HostPort.parsePort(portOnly));
         }
         HostPort split = HostPort.split(text);
         if (!IpLiterals.looksLiteral(split.host())) {

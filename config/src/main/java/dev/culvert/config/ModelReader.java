@@ -119,23 +119,26 @@ final class ModelReader {
 
     /**
      * A UDP socket bound to one address sends only to that address's family (IPv4 or IPv6): a literal endpoint of the
-     * other family would never be reached (EAFNOSUPPORT on every send). A wildcard listen address takes both.
+     * other family would never be reached (EAFNOSUPPORT on every send). {@code [::]} (or {@code :port}) takes both;
+     * {@code 0.0.0.0} is IPv4 only (issue 11: an IPv4 socket).
      */
     private static void checkFamily(Section peer, TunnelConfig tunnel, InetSocketAddress listen) {
-        if (listen.getAddress() == null || listen.getAddress().isAnyLocalAddress()
+        boolean listenV6 = listen.getAddress() instanceof java.net.Inet6Address;
+        if (listen.getAddress() == null || listenV6 && listen.getAddress().isAnyLocalAddress()
                 || tunnel.peer().endpoint().isEmpty() || !tunnel.peer().endpoint().get().isLiteral()) {
             return;
         }
         Endpoint endpoint = tunnel.peer().endpoint().get();
         boolean endpointV6 = endpoint.host().indexOf(':') >= 0;
-        boolean listenV6 = listen.getAddress() instanceof java.net.Inet6Address;
         if (endpointV6 != listenV6) {
             String host = listen.getAddress().getHostAddress();
             String local = (listenV6 ? "[" + host + "]" : host) + ":" + listen.getPort();
+            String what = listen.getAddress().isAnyLocalAddress() ? "listens on IPv4 only"
+                    : "is an " + (listenV6 ? "IPv6" : "IPv4") + " address";
             peer.problem("endpoint", "endpoint " + endpoint + " is " + (endpointV6 ? "IPv6" : "IPv4")
-                    + " but culvert.listen.udp (" + local + ") is an " + (listenV6 ? "IPv6" : "IPv4")
-                    + " address, from which it cannot be reached; listen on \":" + listen.getPort() + "\" (both"
-                    + " families) or on an " + (endpointV6 ? "IPv6" : "IPv4") + " address");
+                    + " but culvert.listen.udp (" + local + ") " + what + ", from which it cannot be reached; listen"
+                    + " on \":" + listen.getPort() + "\" (both families) or on an " + (endpointV6 ? "IPv6" : "IPv4")
+                    + " address");
         }
     }
 }

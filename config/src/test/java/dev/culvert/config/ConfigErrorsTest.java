@@ -96,6 +96,28 @@ class ConfigErrorsTest {
         assertThatCode(() -> fx.parse(sameFamily)).doesNotThrowAnyException();
     }
 
+    /** Issue 11 item 10: 0.0.0.0 is an IPv4-only socket; [::] and a port alone take both families. */
+    @Test
+    void theIpv4WildcardReachesIpv4OnlyAndTheIpv6WildcardBoth() throws Exception {
+        String v6Peer = fx.minimal().replace("203.0.113.7:51820", "[2001:db8:1::2]:51820");
+        String anyV4 = v6Peer.replace("\":51820\"", "\"0.0.0.0:51820\"");
+        assertThat(fx.problem(anyV4).toString()).isEqualTo(ORIGIN + ":" + lineOf(anyV4, "endpoint") + ": " + TUNNEL
+                + "peer.endpoint: endpoint [2001:db8:1::2]:51820 is IPv6 but culvert.listen.udp (0.0.0.0:51820) "
+                + "listens on IPv4 only, from which it cannot be reached; listen on \":51820\" (both families) or on "
+                + "an IPv6 address");
+        assertThatCode(() -> fx.parse(fx.minimal().replace("\":51820\"", "\"0.0.0.0:51820\"")))
+                .as("0.0.0.0 reaches an IPv4 endpoint").doesNotThrowAnyException();
+        for (String both : List.of("\"[::]:51820\"", "\":51820\"", "51820")) {
+            String text = v6Peer.replace("\":51820\"", both);
+            assertThatCode(() -> fx.parse(text)).as(both).doesNotThrowAnyException();
+            assertThatCode(() -> fx.parse(text.replace("[2001:db8:1::2]:51820", "203.0.113.7:51820"))).as(both)
+                    .doesNotThrowAnyException();
+        }
+        CulvertConfig portOnly = fx.parse(fx.minimal());
+        assertThat(portOnly.listenUdp().orElseThrow().getAddress()).isInstanceOf(java.net.Inet6Address.class)
+                .matches(java.net.InetAddress::isAnyLocalAddress, "the IPv6 wildcard");
+    }
+
     @Test
     void badAddressesAndPorts() {
         assertProblem("\":51820\"", "\":0\"", "listen", "culvert.listen.udp",

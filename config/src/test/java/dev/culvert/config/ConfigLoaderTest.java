@@ -95,7 +95,7 @@ class ConfigLoaderTest {
         CulvertConfig config = fx.parse(text.toString());
 
         assertThat(config.tunnels().keySet()).containsExactlyElementsOf(names);
-        assertThat(config.listenUdp()).contains(new InetSocketAddress(51820));
+        assertThat(config.listenUdp()).contains(new InetSocketAddress(InetAddress.getByName("::"), 51820)); // both families
     }
 
     @Test

@@ -38,8 +38,8 @@ class EndpointTest {
 
     @Test
     void listenAddressesAllowAllAddressForms() throws Exception {
-        assertThat(ListenAddress.parse(":51820")).isEqualTo(new InetSocketAddress(51820));
-        assertThat(ListenAddress.parse("51820")).isEqualTo(new InetSocketAddress(51820));
+        assertThat(ListenAddress.parse(":51820")).isEqualTo(new InetSocketAddress(ListenAddress.IPV6_WILDCARD, 51820));
+        assertThat(ListenAddress.parse("51820")).isEqualTo(new InetSocketAddress(ListenAddress.IPV6_WILDCARD, 51820));
         assertThat(ListenAddress.parse("0.0.0.0:51820"))
                 .isEqualTo(new InetSocketAddress(InetAddress.getByName("0.0.0.0"), 51820));
         assertThat(ListenAddress.parse("[::]:51820"))

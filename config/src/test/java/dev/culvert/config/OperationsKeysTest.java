@@ -53,7 +53,7 @@ class OperationsKeysTest {
         CulvertConfig config = fx.parse(MINIMAL_HEAD + "  log-level = DEBUG\n  metrics.bind = \":9100\"\n"
                 + "  control.socket = \"" + dir.resolve("ctl/site-a.sock") + "\"\n" + MINIMAL_TAIL);
 
-        assertThat(config.metricsBind()).contains(new InetSocketAddress(9100));
+        assertThat(config.metricsBind()).contains(new InetSocketAddress(ListenAddress.IPV6_WILDCARD, 9100));
         assertThat(config.controlSocket()).isEqualTo(dir.resolve("ctl/site-a.sock"));
         assertThat(config.logLevel()).isEqualTo("debug");
     }

@@ -1,7 +1,6 @@
 package dev.culvert.daemon;
 
 import dev.culvert.config.CulvertConfig;
-import dev.culvert.config.Endpoint;
 import dev.culvert.config.KeyFiles;
 import dev.culvert.config.TransportKind;
 import dev.culvert.config.TunnelConfig;
@@ -27,7 +26,6 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.io.IOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -369,21 +367,13 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * The configured listen address, or an ephemeral port on the wildcard address of the family the
-     * peers' endpoints use (a client need not listen).
+     * The configured listen address, or an ephemeral port on {@code [::]} (a client need not listen): both
+     * families, or {@code 0.0.0.0} where the host has no IPv6 ({@link Addresses#bindable}). Not {@code 0.0.0.0} by choice:
+     * that is an IPv4-only socket now ({@link Addresses#socketFamily}), which could not reach a peer whose name
+     * resolves to IPv6.
      */
     static InetSocketAddress listenAddress(CulvertConfig config) {
-        if (config.listenUdp().isPresent()) {
-            return config.listenUdp().get();
-        }
-        boolean anyIpv6 = config.tunnels().values().stream()
-                .map(t -> t.peer().endpoint()).flatMap(java.util.Optional::stream)
-                .map(Endpoint::host).anyMatch(h -> h.contains(":"));
-        try {
-            return new InetSocketAddress(InetAddress.getByName(anyIpv6 ? "::" : "0.0.0.0"), 0);
-        } catch (java.net.UnknownHostException e) {
-            throw new IllegalStateException(e);
-        }
+        return config.listenUdp().orElseGet(() -> new InetSocketAddress(Addresses.ANY6, 0));
     }
 
     /** The UDP socket's address, or null if no tunnel uses UDP and none is configured. */

@@ -113,8 +113,11 @@ final class TcpTransport implements Transport {
     }
 
     /** Listens for peers calling in on {@code local}. */
-    void listen(InetSocketAddress local) throws IOException {
-        ChannelFuture bound = new ServerBootstrap().group(loop).channel(EpollServerSocketChannel.class)
+    void listen(InetSocketAddress requested) throws IOException {
+        InetSocketAddress local = Addresses.bindable(requested);
+        ChannelFuture bound = new ServerBootstrap().group(loop)
+                .channelFactory(() -> Addresses.socketFamily(local) == null ? new EpollServerSocketChannel()
+                        : new EpollServerSocketChannel(Addresses.socketFamily(local)))
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.ALLOCATOR, engine.alloc())

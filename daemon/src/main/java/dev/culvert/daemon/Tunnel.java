@@ -212,13 +212,9 @@ final class Tunnel implements AutoCloseable, TunnelView {
         }
     }
 
-    /** Whether a UDP socket bound to {@code local} can send to {@code remote}: a wildcard takes both families. */
+    /** Whether a UDP socket bound to {@code local} can send to {@code remote}: {@link Addresses#reachableFrom}. */
     static boolean reachableFrom(InetSocketAddress local, InetSocketAddress remote) {
-        if (local == null || local.getAddress() == null || local.getAddress().isAnyLocalAddress()
-                || remote.getAddress() == null) {
-            return true;
-        }
-        return (local.getAddress() instanceof java.net.Inet6Address) == (remote.getAddress() instanceof java.net.Inet6Address);
+        return Addresses.reachableFrom(local, remote);
     }
 
     private static RemoteStatic remoteStatic(TunnelConfig config, LocalStatic local) throws IOException {

@@ -99,8 +99,9 @@ final class UdpTransport implements Transport {
      * socket's reads paused under {@code pausedBy} from before the bind (auto-read off), so nothing is read
      * until {@code resumeReads(pausedBy)}; null reads at once.
      */
-    static UdpTransport bind(IoEventLoop loop, InetSocketAddress local, LocalStatic identity,
+    static UdpTransport bind(IoEventLoop loop, InetSocketAddress requested, LocalStatic identity,
                              ByteBufAllocator alloc, boolean offload, Object pausedBy) throws IOException {
+        InetSocketAddress local = Addresses.bindable(requested);
         ChannelOutbound outbound = new ChannelOutbound();
         Engine engine = new Engine(identity, TimeSource.of(loop.ticker()), new SecureRandom(), alloc, outbound);
         Channel[] socket = new Channel[1];
@@ -108,7 +109,8 @@ final class UdpTransport implements Transport {
         DatagramEngineHandler handler = new DatagramEngineHandler(engine, outbound, flow::writabilityChanged);
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
-                .channel(EpollDatagramChannel.class)
+                .channelFactory(() -> Addresses.socketFamily(local) == null ? new EpollDatagramChannel()
+                        : new EpollDatagramChannel(Addresses.socketFamily(local)))
                 .option(ChannelOption.ALLOCATOR, alloc)
                 .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_BYTES)
                 .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER_BYTES)
@@ -192,6 +194,11 @@ final class UdpTransport implements Transport {
     @Override
     public EventLoop eventLoop() {
         return channel.eventLoop();
+    }
+
+    /** The socket's channel, for tests that ask the kernel about it. */
+    Channel channel() {
+        return channel;
     }
 
     @Override
