@@ -3,11 +3,13 @@ package dev.culvert.daemon.log;
 import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.DropReason;
 
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.StringJoiner;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -15,12 +17,23 @@ import java.util.function.Consumer;
  * look: the first drop of each reason in a scope (a tunnel, or the interface) is logged at once, later
  * ones are summed and logged at most once per {@link #SUMMARY_INTERVAL_NANOS} as
  * "tunnel t1: dropped 4 packets (replay: 3, bad_mac: 1) in the last 60 s". Runs on the event loop.
+ *
+ * <p>Levels (issue 11: normal events are not warnings): a drop that ordinary operation produces is logged at INFO
+ * ({@link #ROUTINE}: a handshake from a peer whose tunnel is not up yet while both sides start, a data packet for a
+ * session the peer forgot by rebooting, the under-load limits at a start race, packets before an endpoint or a
+ * connection exists, a replayed or reordered datagram); one that points at a misconfiguration or an attack (a wrong
+ * key, allowed IPs or MTU, garbage, a device error) at WARNING. A summary takes the highest level of its reasons.
  */
 public final class DropLog {
     private static final System.Logger LOG = System.getLogger("culvert.drops");
     public static final long SUMMARY_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(60);
 
-    private final Consumer<String> sink;
+    /** Reasons that ordinary operation produces, logged at INFO; all others at WARNING. */
+    static final EnumSet<DropReason> ROUTINE = EnumSet.of(DropReason.UNKNOWN_PEER, DropReason.UNKNOWN_INDEX,
+            DropReason.RATE_LIMITED, DropReason.NO_ENDPOINT, DropReason.NO_CONNECTION, DropReason.STAGED_OVERFLOW,
+            DropReason.EXPIRED_KEY, DropReason.REPLAY, DropReason.NO_ROUTE);
+
+    private final BiConsumer<System.Logger.Level, String> sink;
     private final Map<String, Scope> scopes = new HashMap<>();
 
     private static final class Scope {
@@ -31,11 +44,26 @@ public final class DropLog {
     }
 
     public DropLog() {
-        this(message -> LOG.log(System.Logger.Level.WARNING, message));
+        this.sink = (level, message) -> LOG.log(level, message);
     }
 
+    /** A log whose lines go to {@code sink} without their level. */
     DropLog(Consumer<String> sink) {
+        this.sink = (level, message) -> sink.accept(message);
+    }
+
+    private DropLog(BiConsumer<System.Logger.Level, String> sink, boolean levelled) {
         this.sink = sink;
+    }
+
+    /** A log whose lines go to {@code sink} with their level. */
+    static DropLog levelled(BiConsumer<System.Logger.Level, String> sink) {
+        return new DropLog(sink, true);
+    }
+
+    /** The level a drop of {@code reason} is logged at. */
+    static System.Logger.Level level(DropReason reason) {
+        return ROUTINE.contains(reason) ? System.Logger.Level.INFO : System.Logger.Level.WARNING;
     }
 
     /**
@@ -64,7 +92,7 @@ public final class DropLog {
             }
             if (!scope.announced[i]) {
                 scope.announced[i] = true;
-                sink.accept(name + ": dropped a packet: " + reason.tag() + " (further drops are summed up every "
+                sink.accept(level(reason), name + ": dropped a packet: " + reason.tag() + " (further drops are summed up every "
                         + TimeUnit.NANOSECONDS.toSeconds(SUMMARY_INTERVAL_NANOS) + " s)");
                 delta--;
             }
@@ -77,12 +105,16 @@ public final class DropLog {
 
     private void summarise(String name, Scope scope, long nowNanos) {
         long sum = 0;
+        System.Logger.Level level = System.Logger.Level.INFO;
         Map<String, Long> byReason = new LinkedHashMap<>();
         for (DropReason reason : DropReason.values()) {
             long n = scope.pending[reason.ordinal()];
             if (n > 0) {
                 byReason.put(reason.tag(), n);
                 sum += n;
+                if (level(reason).getSeverity() > level.getSeverity()) {
+                    level = level(reason);
+                }
             }
             scope.pending[reason.ordinal()] = 0;
         }
@@ -93,7 +125,7 @@ public final class DropLog {
         }
         StringJoiner reasons = new StringJoiner(", ");
         byReason.forEach((tag, n) -> reasons.add(tag + ": " + n));
-        sink.accept(name + ": dropped " + sum + " packet" + (sum == 1 ? "" : "s") + " (" + reasons + ") in the last "
+        sink.accept(level, name + ": dropped " + sum + " packet" + (sum == 1 ? "" : "s") + " (" + reasons + ") in the last "
                 + seconds + " s");
     }
 }

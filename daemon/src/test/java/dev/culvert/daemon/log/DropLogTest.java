@@ -68,4 +68,39 @@ class DropLogTest {
         log.check(scopes, 1);
         assertThat(lines).singleElement().asString().startsWith("tunnel t1: dropped a packet: replay");
     }
+
+    /** Issue 11 item 12: drops that an ordinary start or a peer's reboot produce are not warnings. */
+    @Test
+    void routineDropsAreInfoAndSuspiciousOnesWarnings() {
+        List<String> levelled = new ArrayList<>();
+        DropLog byLevel = DropLog.levelled((level, line) -> levelled.add(level + " " + line));
+        Counters counters = new Counters();
+        Map<String, Counters> scopes = Map.of("interface", counters);
+        byLevel.check(scopes, 0);
+
+        counters.drop(dev.culvert.protocol.DropReason.UNKNOWN_PEER);
+        counters.drop(dev.culvert.protocol.DropReason.UNKNOWN_INDEX);
+        counters.drop(dev.culvert.protocol.DropReason.RATE_LIMITED);
+        byLevel.check(scopes, 1);
+        assertThat(levelled).containsExactly(
+                "INFO interface: dropped a packet: rate_limited (further drops are summed up every 60 s)",
+                "INFO interface: dropped a packet: unknown_peer (further drops are summed up every 60 s)",
+                "INFO interface: dropped a packet: unknown_index (further drops are summed up every 60 s)");
+
+        counters.drop(dev.culvert.protocol.DropReason.BAD_MAC);
+        counters.drop(dev.culvert.protocol.DropReason.UNKNOWN_PEER);
+        byLevel.check(scopes, 2);
+        assertThat(levelled).last().isEqualTo(
+                "WARNING interface: dropped a packet: bad_mac (further drops are summed up every 60 s)");
+
+        counters.drop(dev.culvert.protocol.DropReason.UNKNOWN_INDEX);
+        byLevel.check(scopes, TimeUnit.SECONDS.toNanos(61));
+        assertThat(levelled).last().asString().startsWith("INFO interface: dropped 2 packets");
+
+        counters.drop(dev.culvert.protocol.DropReason.BAD_MAC);
+        counters.drop(dev.culvert.protocol.DropReason.UNKNOWN_PEER);
+        byLevel.check(scopes, TimeUnit.SECONDS.toNanos(122));
+        assertThat(levelled).as("a summary takes its highest level").last().asString()
+                .startsWith("WARNING interface: dropped 2 packets");
+    }
 }
