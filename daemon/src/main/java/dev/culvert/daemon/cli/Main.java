@@ -25,6 +25,7 @@ public final class Main implements Runnable {
 
     public static void main(String[] args) {
         leaveNameCachingToTheSystem();
+        giveNettyAMachineId();
         System.exit(execute(args));
     }
 
@@ -43,6 +44,30 @@ public final class Main implements Runnable {
         java.security.Security.setProperty("networkaddress.cache.ttl", "0");
         java.security.Security.setProperty("networkaddress.cache.negative.ttl", "0");
     }
+
+    /**
+     * Sets {@code io.netty.machineId} to 8 random bytes unless the operator set it (issue 11: no third-party
+     * warning at an ordinary start). Netty mixes a machine id into every {@code ChannelId}, a label Culvert never
+     * relies on; without the property it looks for a network interface's hardware address and, where there is
+     * none it likes (a container or namespace with only loopback and point-to-point links), warns "Failed to find
+     * a usable hardware address from the network interfaces; using random bytes" and uses random bytes. Random
+     * bytes from the start are the same outcome without the failed look-up, and without silencing Netty's logger
+     * ({@code io.netty.channel.DefaultChannelId}), whose other warnings stay visible. Netty reads the property once,
+     * when {@code DefaultChannelId} is loaded: this runs first in {@link #main}.
+     */
+    static void giveNettyAMachineId() {
+        if (System.getProperty(NETTY_MACHINE_ID) == null) {
+            byte[] id = new byte[8];
+            new java.security.SecureRandom().nextBytes(id);
+            java.util.StringJoiner hex = new java.util.StringJoiner(":");
+            for (byte b : id) {
+                hex.add(String.format("%02x", b & 0xff));
+            }
+            System.setProperty(NETTY_MACHINE_ID, hex.toString());
+        }
+    }
+
+    static final String NETTY_MACHINE_ID = "io.netty.machineId";
 
     /** Runs the command line and returns its exit code (0 ok, 1 failure, 2 usage). */
     public static int execute(String... args) {
