@@ -54,7 +54,8 @@ final class CliManPage {
                     roff.tagged(Roff.italic(param.paramLabel()), plain(String.join(" ", param.description())));
                 }
             }
-            options(roff, sub.options());
+            // -h/--help and -V/--version are inherited by every command (scope INHERIT): listed once, above
+            options(roff, sub.options().stream().filter(o -> !o.usageHelp() && !o.versionHelp()).toList());
         }
         return roff.raw(staticRoff);
     }
