@@ -148,7 +148,7 @@ final class DuplicateTunnels {
             }
             List<String> full = new ArrayList<>(path);
             full.addAll(key);
-            skipInlineSpace();
+            skipSpace(); // HOCON lets a newline come between a key and its separator or value
             if (at('+') && pos + 1 < s.length() && s.charAt(pos + 1) == '=') {
                 pos += 2;
                 value(full, keyLine, false);
@@ -164,7 +164,7 @@ final class DuplicateTunnels {
             if (definition) {
                 record(full, origin, keyLine);
             }
-            skipInlineSpace();
+            skipSpace();
             if (at('{') && interesting(full)) {
                 pos++;
                 fields(true, full);
@@ -323,9 +323,18 @@ final class DuplicateTunnels {
             }
         }
 
-        private void skipInlineSpace() {
-            while (pos < s.length() && peek() != '\n' && Character.isWhitespace(peek())) {
-                pos++;
+        /** Skips whitespace, newlines (counted) and comments. */
+        private void skipSpace() {
+            while (pos < s.length()) {
+                char c = peek();
+                if (c == '\n') {
+                    line++;
+                    pos++;
+                } else if (Character.isWhitespace(c)) {
+                    pos++;
+                } else if (!comment()) {
+                    return;
+                }
             }
         }
 

@@ -131,12 +131,22 @@ class DuplicateTunnelsTest {
                     }
                   }
                   culvert.tunnels.site-c: {}
+                  culvert.tunnels {
+                    site-d
+                    {
+                      device { address = "198.18.0.1/30" }
+                    }
+                    site-e =
+                      { device = { address = "198.18.0.5/30" } }
+                  }
                 }
                 """;
 
         var found = DuplicateTunnels.find(text, "t.conf", Path.of("t.conf"));
 
-        assertThat(found.keySet()).containsExactly("site.b", "site-c");
+        assertThat(found.keySet()).containsExactly("site.b", "site-c", "site-d", "site-e");
+        assertThat(found.get("site-d")).containsExactly(new DuplicateTunnels.Place("t.conf", 15));
+        assertThat(found.get("site-e")).containsExactly(new DuplicateTunnels.Place("t.conf", 19));
         assertThat(found.get("site.b")).containsExactly(new DuplicateTunnels.Place("t.conf", 3));
         assertThat(found.get("site-c")).containsExactly(new DuplicateTunnels.Place("t.conf", 9),
                 new DuplicateTunnels.Place("t.conf", 13));
