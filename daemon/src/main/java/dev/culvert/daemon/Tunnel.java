@@ -316,7 +316,9 @@ final class Tunnel implements AutoCloseable, TunnelView {
         Peer.State state = peer.state();
         if (state != lastState) {
             if (lastState != null || state != Peer.State.DOWN) {
-                boolean normal = state == Peer.State.UP
+                // Stale is WireGuard's own recovery (a re-handshake after 15 s unanswered), which a peer's restart
+                // goes through every time (issue 11: normal events are not warnings); down (gave up) is a warning.
+                boolean normal = state == Peer.State.UP || state == Peer.State.STALE
                         || (state == Peer.State.CONNECTING && (lastState == null || lastState == Peer.State.DOWN));
                 LOG.log(normal ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
                         "tunnel {0}: {1}{2}", config.name(), state.name().toLowerCase(java.util.Locale.ROOT),
