@@ -23,6 +23,9 @@ import java.util.function.Consumer;
  * session the peer forgot by rebooting, the under-load limits at a start race, packets before an endpoint or a
  * connection exists, a replayed or reordered datagram); one that points at a misconfiguration or an attack (a wrong
  * key, allowed IPs or MTU, garbage, a device error) at WARNING. A summary takes the highest level of its reasons.
+ * One routine reason turns into a warning when it lasts: {@code unknown_peer} in two summaries in a row (over a
+ * minute of handshakes from a key we do not have) is a peer configured with our key while we lack or mistyped its
+ * own, not a start race; the line then says what to check.
  */
 public final class DropLog {
     private static final System.Logger LOG = System.getLogger("culvert.drops");
@@ -33,6 +36,9 @@ public final class DropLog {
             DropReason.RATE_LIMITED, DropReason.NO_ENDPOINT, DropReason.NO_CONNECTION, DropReason.STAGED_OVERFLOW,
             DropReason.EXPIRED_KEY, DropReason.REPLAY, DropReason.NO_ROUTE);
 
+    /** Routine reasons that are a warning when they appear in two summaries in a row. */
+    static final EnumSet<DropReason> WARN_WHEN_LASTING = EnumSet.of(DropReason.UNKNOWN_PEER);
+
     private final BiConsumer<System.Logger.Level, String> sink;
     private final Map<String, Scope> scopes = new HashMap<>();
 
@@ -40,6 +46,7 @@ public final class DropLog {
         final long[] seen = new long[DropReason.values().length];
         final long[] pending = new long[DropReason.values().length];
         final boolean[] announced = new boolean[DropReason.values().length];
+        final boolean[] inLastSummary = new boolean[DropReason.values().length];
         long windowStart;
     }
 
@@ -107,16 +114,25 @@ public final class DropLog {
         long sum = 0;
         System.Logger.Level level = System.Logger.Level.INFO;
         Map<String, Long> byReason = new LinkedHashMap<>();
+        String hint = "";
         for (DropReason reason : DropReason.values()) {
-            long n = scope.pending[reason.ordinal()];
+            int i = reason.ordinal();
+            long n = scope.pending[i];
+            System.Logger.Level reasonLevel = level(reason);
+            if (n > 0 && WARN_WHEN_LASTING.contains(reason) && scope.inLastSummary[i]) {
+                reasonLevel = System.Logger.Level.WARNING;
+                hint = "; unknown_peer for over a minute: a peer has our public key but its own is not in our config"
+                        + " (check peer.public-key on both sides)";
+            }
             if (n > 0) {
                 byReason.put(reason.tag(), n);
                 sum += n;
-                if (level(reason).getSeverity() > level.getSeverity()) {
-                    level = level(reason);
+                if (reasonLevel.getSeverity() > level.getSeverity()) {
+                    level = reasonLevel;
                 }
             }
-            scope.pending[reason.ordinal()] = 0;
+            scope.inLastSummary[i] = n > 0;
+            scope.pending[i] = 0;
         }
         long seconds = TimeUnit.NANOSECONDS.toSeconds(nowNanos - scope.windowStart);
         scope.windowStart = nowNanos;
@@ -126,6 +142,6 @@ public final class DropLog {
         StringJoiner reasons = new StringJoiner(", ");
         byReason.forEach((tag, n) -> reasons.add(tag + ": " + n));
         sink.accept(level, name + ": dropped " + sum + " packet" + (sum == 1 ? "" : "s") + " (" + reasons + ") in the last "
-                + seconds + " s");
+                + seconds + " s" + hint);
     }
 }

@@ -103,4 +103,45 @@ class DropLogTest {
         assertThat(levelled).as("a summary takes its highest level").last().asString()
                 .startsWith("WARNING interface: dropped 2 packets");
     }
+
+    /** A key we do not have, for over a minute, is a misconfiguration, not a start race: then it is a warning. */
+    @Test
+    void unknownPeerThatLastsBecomesAWarningThatSaysWhatToCheck() {
+        List<String> levelled = new ArrayList<>();
+        DropLog byLevel = DropLog.levelled((level, line) -> levelled.add(level + " " + line));
+        Counters counters = new Counters();
+        Map<String, Counters> scopes = Map.of("interface", counters);
+        long t = 0;
+        byLevel.check(scopes, t);
+        for (int i = 0; i < 36; i++) { // a peer's initiation every 5 s for three minutes
+            counters.drop(dev.culvert.protocol.DropReason.UNKNOWN_PEER);
+            byLevel.check(scopes, t += TimeUnit.SECONDS.toNanos(5));
+        }
+
+        assertThat(levelled).hasSize(4);
+        assertThat(levelled.get(0)).startsWith("INFO interface: dropped a packet: unknown_peer");
+        assertThat(levelled.get(1)).startsWith("INFO interface: dropped 11 packets (unknown_peer: 11)")
+                .doesNotContain("check");
+        assertThat(levelled.get(2)).startsWith("WARNING interface: dropped 12 packets (unknown_peer: 12)")
+                .endsWith("(check peer.public-key on both sides)");
+        assertThat(levelled.get(3)).startsWith("WARNING ");
+    }
+
+    /** A start race: a few unknown_peer drops in the first minute and none after stay at INFO. */
+    @Test
+    void unknownPeerAtAStartRaceStaysInfo() {
+        List<String> levelled = new ArrayList<>();
+        DropLog byLevel = DropLog.levelled((level, line) -> levelled.add(level + " " + line));
+        Counters counters = new Counters();
+        Map<String, Counters> scopes = Map.of("interface", counters);
+        byLevel.check(scopes, 0);
+        for (int i = 0; i < 3; i++) {
+            counters.drop(dev.culvert.protocol.DropReason.UNKNOWN_PEER);
+        }
+        for (long s = 1; s <= 180; s++) {
+            byLevel.check(scopes, TimeUnit.SECONDS.toNanos(s));
+        }
+
+        assertThat(levelled).hasSize(2).allMatch(l -> l.startsWith("INFO "));
+    }
 }
