@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * What is inside {@code culvert_*_all.deb}, read with {@code dpkg-deb} (no root, a second or two):
+ * What is inside {@code culvert_*_amd64.deb}, read with {@code dpkg-deb} (no root, a second or two):
  * paths, modes and owners, control fields, maintainer scripts, and man pages that render cleanly and
  * name every command and tunnel key.
  */
@@ -73,14 +73,14 @@ class DebPackageIT {
         assertThat(version).as("a Debian version made from the Maven version").matches("\\d+\\.\\d+\\.\\d+(~SNAPSHOT)?");
         Exec.run("dpkg", "--validate-version", version).requireSuccess();
         assertThat(field("Package")).isEqualTo("culvert");
-        assertThat(field("Architecture")).isEqualTo("all");
+        assertThat(field("Architecture")).isEqualTo("amd64");
         assertThat(field("Section")).isEqualTo("net");
         assertThat(field("Depends"))
                 .contains("default-jre-headless (>= 2:1.17) | java17-runtime-headless | java21-runtime-headless")
                 .contains("iproute2")
                 .contains("adduser");
         assertThat(field("Description")).contains("WireGuard");
-        assertThat(deb.getFileName().toString()).isEqualTo("culvert_" + version + "_all.deb");
+        assertThat(deb.getFileName().toString()).isEqualTo("culvert_" + version + "_amd64.deb");
 
         String info = dpkg("-I", deb.toString()).stdout();
         for (String script : List.of("postinst", "prerm", "postrm")) {
