@@ -89,6 +89,24 @@ class DebPackageIT {
         assertThat(dpkg("-I", deb.toString(), "conffiles").stdout().strip()).isEqualTo("/etc/culvert/example.conf.sample");
     }
 
+    /**
+     * Issue 11: instances side by side (a runtime directory each), a config error fails once (78 is not restarted;
+     * the advisory ExecStartPre checks as user culvert), and nothing the unit runs needs a package not depended on.
+     */
+    @Test
+    void theUnitKeepsInstancesApartAndDoesNotRestartOnConfigErrors() throws java.io.IOException {
+        Path tree = Workspace.newDir("deb-unit");
+        dpkg("-x", deb.toString(), tree.toString());
+        List<String> unit = java.nio.file.Files.readAllLines(tree.resolve("lib/systemd/system/culvert@.service"));
+        assertThat(unit).contains("RuntimeDirectory=culvert/%i", "RestartPreventExitStatus=78",
+                "ExecStartPre=-/usr/bin/culvert check-config --user culvert /etc/culvert/%i.conf",
+                "ExecStart=/usr/bin/culvert run --config /etc/culvert/%i.conf");
+        assertThat(unit).noneMatch(line -> line.startsWith("RuntimeDirectory=culvert") && line.endsWith("culvert"));
+        assertThat(field("Depends")).as("nothing of procps is needed once ExecReload runs culvert reload")
+                .doesNotContain("procps");
+        assertThat(field("Architecture")).as("x86-64 native code inside").isEqualTo("amd64");
+    }
+
     @Test
     void manPagesRenderWithoutWarningsAndCoverTheCliAndTheConfig() {
         PackageTools.require(false, "man");
