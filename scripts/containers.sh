@@ -136,7 +136,7 @@ build_base_image() {
 
 # The newest .deb in packaging/target, if any.
 find_deb() {
-  ls -t "$PACKAGE_DIR"/culvert_*_all.deb 2>/dev/null | head -n 1 || true
+  ls -t "$PACKAGE_DIR"/culvert_*_amd64.deb 2>/dev/null | head -n 1 || true
 }
 
 # Builds the project when the .deb is missing or any source or pom is newer than it.
@@ -151,7 +151,7 @@ ensure_package() {
   log "building the package: mvn -B -q -DskipTests package -pl packaging -am"
   mvn -B -q -DskipTests package -pl packaging -am
   deb=$(find_deb)
-  [ -n "$deb" ] || die "no $PACKAGE_DIR/culvert_*_all.deb after the build"
+  [ -n "$deb" ] || die "no $PACKAGE_DIR/culvert_*_amd64.deb after the build"
 }
 
 build_site_image() {

@@ -2,7 +2,11 @@
 # Builds, once per machine, the Debian 12 (bookworm) minbase root file system that the package tests
 # install culvert_*.deb into (dev.culvert.it.pkg.ChrootInstallIT), and prints its path.
 #
-#   packaging/src/test/sh/bookworm-rootfs.sh [CACHE_DIR]     (root; default /var/cache/culvert-test/bookworm-rootfs)
+#   packaging/src/test/sh/bookworm-rootfs.sh [CACHE_DIR]          (root; default /var/cache/culvert-test/bookworm-rootfs)
+#   packaging/src/test/sh/bookworm-rootfs.sh --sites [CACHE_DIR]  (default /var/cache/culvert-test/bookworm-sites-rootfs)
+#
+# --sites: the tree dev.culvert.it.pkg.SystemdSitesIT boots with systemd as PID 1 (systemd-nspawn -b): the
+# .deb's dependencies and systemd, nothing else (no procps, no ping), so the package must bring all it runs.
 #
 # The tree holds the .deb's dependencies (a headless JRE 17, iproute2, adduser) so `dpkg -i` needs no network,
 # and what checking the installed unit needs (systemd for systemd-analyze, procps for /bin/kill, man-db for the
@@ -11,9 +15,15 @@
 # Tests never modify the cache: they mount an overlay on it (or copy it) and throw that away.
 set -euo pipefail
 
-CACHE=${1:-/var/cache/culvert-test/bookworm-rootfs}
+if [ "${1:-}" = --sites ]; then
+  shift
+  CACHE=${1:-/var/cache/culvert-test/bookworm-sites-rootfs}
+  PACKAGES=(openjdk-17-jre-headless iproute2 adduser systemd)
+else
+  CACHE=${1:-/var/cache/culvert-test/bookworm-rootfs}
+  PACKAGES=(openjdk-17-jre-headless iproute2 adduser systemd procps man-db)
+fi
 SUITE=bookworm
-PACKAGES=(openjdk-17-jre-headless iproute2 adduser systemd procps man-db)
 STAMP=.culvert-rootfs-complete
 
 log() { echo "==> bookworm-rootfs: $*" >&2; }

@@ -66,6 +66,40 @@ public final class ConfigLoader {
     }
 
     /**
+     * The files {@code file} is made of: itself and every file it includes (directly or not) that gives at
+     * least one value, in the order they are met. Parsed as {@link #load} parses it; for checking who may read
+     * them ({@code culvert check-config --user}), so call it on a file that {@link #load} accepted.
+     *
+     * @throws ConfigException if the file cannot be parsed
+     */
+    public static List<Path> sourceFiles(Path file) throws ConfigException {
+        Config parsed;
+        try {
+            parsed = ConfigFactory.parseFile(file.toFile(), PARSE_OPTIONS);
+        } catch (com.typesafe.config.ConfigException e) {
+            throw single(fromTypesafe(e, file.toString(), readQuietly(file)));
+        }
+        java.util.Set<Path> files = new java.util.LinkedHashSet<>();
+        files.add(file);
+        collectOrigins(parsed.root(), files);
+        return List.copyOf(files);
+    }
+
+    private static void collectOrigins(com.typesafe.config.ConfigValue value, java.util.Set<Path> files) {
+        if (value instanceof ConfigObject object) {
+            // An object's origin may be a merge ("merge of a.conf: 2,b.conf: 1"): only leaves name one file.
+            object.values().forEach(v -> collectOrigins(v, files));
+        } else if (value instanceof com.typesafe.config.ConfigList list) {
+            list.forEach(v -> collectOrigins(v, files));
+        } else {
+            ConfigOrigin origin = value.origin();
+            if (origin != null && origin.filename() != null) {
+                files.add(Path.of(origin.filename()));
+            }
+        }
+    }
+
+    /**
      * Validates configuration text, as if read from a file called {@code originName} (used in messages, and
      * as the base of relative key-file paths and includes). Key and included files are still read from disk.
      *

@@ -49,7 +49,7 @@ public record CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocke
         this(source, privateKeyFile, listenUdp, tunnels, metricsBind, controlSocket, logLevel, Optional.empty());
     }
 
-    /** The directory of the default control sockets. */
+    /** The directory that holds one directory per instance, each with its default control socket. */
     public static final Path CONTROL_SOCKET_DIR = Path.of("/run/culvert");
     /** The metrics address when the file names none. */
     public static final InetSocketAddress DEFAULT_METRICS_BIND = new InetSocketAddress("127.0.0.1", 9586);
@@ -78,12 +78,20 @@ public record CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocke
                 defaultControlSocket(source), DEFAULT_LOG_LEVEL);
     }
 
-    /** {@code /run/culvert/<file name without .conf>.sock}: {@code site-b.conf} gives {@code site-b.sock}. */
+    /**
+     * {@code /run/culvert/<file name without .conf>/control.sock}: {@code site-b.conf} gives
+     * {@code /run/culvert/site-b/control.sock}. One directory per config, so the packaged unit's
+     * {@code RuntimeDirectory=culvert/%i} holds one instance's socket and no other's: systemd deletes that
+     * directory when the instance stops or restarts, and the other instances' sockets stay.
+     */
     public static Path defaultControlSocket(Path configFile) {
         String name = configFile.getFileName().toString();
         if (name.endsWith(".conf") && name.length() > ".conf".length()) {
             name = name.substring(0, name.length() - ".conf".length());
         }
-        return CONTROL_SOCKET_DIR.resolve(name + ".sock");
+        return CONTROL_SOCKET_DIR.resolve(name).resolve(CONTROL_SOCKET_NAME);
     }
+
+    /** The file name of a default control socket, in its instance's directory under {@link #CONTROL_SOCKET_DIR}. */
+    public static final String CONTROL_SOCKET_NAME = "control.sock";
 }

@@ -47,7 +47,7 @@ public final class KeyFiles {
             throw new KeyFileException(file, file + " is not a regular file");
         }
         checkMode(file, attributes.permissions());
-        byte[] content = readBounded(file);
+        byte[] content = readBounded(file, attributes);
         try {
             byte[] key = decode(content);
             if (key == null) {
@@ -125,7 +125,18 @@ public final class KeyFiles {
                 + " by group or others (mode " + octalMode(permissions) + "); run chmod 600 " + file);
     }
 
-    private static byte[] readBounded(Path file) throws KeyFileException {
+    /**
+     * Why this process cannot read a key file whose owner and mode it could see, and the fix: the file must
+     * belong to the user the daemon runs as (culvert for the packaged unit), mode 0600.
+     */
+    static String notReadableMessage(Path file, PosixFileAttributes attributes, String user) {
+        return "cannot read " + file + ": permission denied for user " + user + " (owner "
+                + attributes.owner().getName() + ":" + attributes.group().getName() + ", mode "
+                + octalMode(attributes.permissions()) + "); the daemon's user must own it: chown " + user + ":"
+                + user + " " + file + " && chmod 0600 " + file;
+    }
+
+    private static byte[] readBounded(Path file, PosixFileAttributes attributes) throws KeyFileException {
         try (InputStream in = Files.newInputStream(file)) {
             byte[] content = in.readNBytes(MAX_FILE_BYTES + 1);
             if (content.length > MAX_FILE_BYTES) {
@@ -135,7 +146,7 @@ public final class KeyFiles {
             }
             return content;
         } catch (AccessDeniedException e) {
-            throw new KeyFileException(file, "cannot read " + file + ": permission denied");
+            throw new KeyFileException(file, notReadableMessage(file, attributes, System.getProperty("user.name")));
         } catch (KeyFileException e) {
             throw e;
         } catch (IOException e) {

@@ -82,4 +82,16 @@ class KeyFilesTest {
         assertThat(KeyFiles.octalMode(PosixFilePermissions.fromString("rwxr-x--x"))).isEqualTo("0751");
         assertThat(KeyFiles.octalMode(PosixFilePermissions.fromString("---------"))).isEqualTo("0000");
     }
+
+    /** Issue 11: a key the daemon's user cannot read says who may not, the owner and mode, and the fix. */
+    @Test
+    void anUnreadableKeyNamesTheUserTheOwnerAndTheFix() throws Exception {
+        Path key = Files.writeString(dir.resolve("site-a.key"), "x\n");
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        var attributes = Files.readAttributes(key, java.nio.file.attribute.PosixFileAttributes.class);
+        assertThat(KeyFiles.notReadableMessage(key, attributes, "culvert"))
+                .startsWith("cannot read " + key + ": permission denied for user culvert (owner "
+                        + attributes.owner().getName() + ":" + attributes.group().getName() + ", mode 0600)")
+                .endsWith("chown culvert:culvert " + key + " && chmod 0600 " + key);
+    }
 }

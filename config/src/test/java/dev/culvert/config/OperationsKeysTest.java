@@ -29,7 +29,7 @@ class OperationsKeysTest {
         CulvertConfig config = fx.parse(MINIMAL_HEAD + MINIMAL_TAIL);
 
         assertThat(config.metricsBind()).contains(new InetSocketAddress("127.0.0.1", 9586));
-        assertThat(config.controlSocket()).isEqualTo(Path.of("/run/culvert/site-a.sock"));
+        assertThat(config.controlSocket()).isEqualTo(Path.of("/run/culvert/site-a/control.sock"));
         assertThat(config.logLevel()).isEqualTo("info");
         assertThat(config.aead()).isEqualTo("auto");
     }
@@ -76,8 +76,8 @@ class OperationsKeysTest {
     @Test
     void derivedSocketNameDropsOnlyTheConfSuffix() {
         assertThat(CulvertConfig.defaultControlSocket(Path.of("/etc/culvert/site-b.conf")))
-                .isEqualTo(Path.of("/run/culvert/site-b.sock"));
+                .isEqualTo(Path.of("/run/culvert/site-b/control.sock"));
         assertThat(CulvertConfig.defaultControlSocket(Path.of("/tmp/x.hocon")))
-                .isEqualTo(Path.of("/run/culvert/x.hocon.sock"));
+                .isEqualTo(Path.of("/run/culvert/x.hocon/control.sock"));
     }
 }

@@ -127,6 +127,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     private void bringUp() throws IOException {
+        // First, before any device exists: a port another daemon holds is a start error (issue 11).
+        metricsServer = startMetricsServer(config, metrics);
         ensureTransports(config);
         warnAboutCompression(config);
         for (TunnelConfig tunnelConfig : config.tunnels().values()) {
@@ -140,7 +142,6 @@ public final class Daemon implements AutoCloseable {
             notify.status(DaemonStatus.line(tunnels.all()));
             drops.check(DaemonStatus.dropScopes(udp, tcp, tunnels.all()), System.nanoTime());
         }, 200, 200, TimeUnit.MILLISECONDS);
-        metricsServer = startMetricsServer(config, metrics);
         control = startControl(config, () -> DaemonStatus.show(local.publicKey(), udp, tcp, tunnels.all()));
         // Every device is up and every socket bound: now systemd may start what depends on us.
         notify.ready(DaemonStatus.line(tunnels.all()));
@@ -307,22 +308,41 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * Serves metrics if configured. A port that cannot be bound is a warning, not a failure: the
-     * tunnels matter more than their meters (two daemons with the default address on one host).
+     * Serves metrics if configured. An address that cannot be bound stops the start ({@link Conflict}): two
+     * instances left on the default port would otherwise run with one of them silently unmetered. The message
+     * says who holds the port, as far as asking it over HTTP tells: another culvert daemon or another program.
      */
-    private static MetricsServer startMetricsServer(CulvertConfig config, DaemonMetrics metrics) {
+    private static MetricsServer startMetricsServer(CulvertConfig config, DaemonMetrics metrics) throws Conflict {
         if (config.metricsBind().isEmpty()) {
             return null;
         }
+        InetSocketAddress bind = config.metricsBind().get();
         try {
-            MetricsServer server = MetricsServer.start(config.metricsBind().get(), metrics);
+            MetricsServer server = MetricsServer.start(bind, metrics);
             LOG.log(System.Logger.Level.INFO, "metrics on http://{0}{1}", Addresses.format(server.address()),
                     MetricsServer.PATH);
             return server;
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "{0}; running without metrics (set culvert.metrics.bind)",
-                    e.getMessage());
-            return null;
+            boolean inUse = e.getCause() instanceof java.net.BindException
+                    && String.valueOf(e.getCause().getMessage()).contains("in use");
+            String holder = inUse ? MetricsServer.describeHolder(bind) : null;
+            throw new Conflict(e.getMessage() + (holder == null ? "" : " (" + holder + ")")
+                    + "; give each daemon on this host its own culvert.metrics.bind port (e.g. 9586, 9587, ... "
+                    + "one per instance) or set it to off", e);
+        }
+    }
+
+    /**
+     * A start refused because the configuration asks for something another program holds (the metrics
+     * address): a restart does not help until the file or the other program changes, so {@code culvert run}
+     * exits with EX_CONFIG (78).
+     */
+    public static final class Conflict extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        /** A conflict described by {@code message} (what is held, by whom, what to change). */
+        public Conflict(String message, Throwable cause) {
+            super(message, cause);
         }
     }
 

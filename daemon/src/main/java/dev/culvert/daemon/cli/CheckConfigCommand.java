@@ -1,9 +1,12 @@
 package dev.culvert.daemon.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
@@ -12,21 +15,54 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "check-config", description = "Validate a config file (schema, addresses, key files, keys) "
         + "without starting anything, exactly as run does before it touches the network. Exit 0 if valid; "
-        + "otherwise print every problem as file:line: key: message.")
+        + "otherwise print every problem as file:line: key: message and exit 78 (EX_CONFIG).")
 final class CheckConfigCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "the HOCON config file")
     Path file;
 
+    @Option(names = {"-u", "--user"}, paramLabel = "USER", description = "also check that USER (the daemon's user, "
+            + "culvert for the packaged unit) can read every file the config names: the file and its includes, "
+            + "key files, hook programs; each problem names the chown/chmod that fixes it")
+    String user;
+
+    private final FileAccess.Accounts accounts;
+
+    CheckConfigCommand() {
+        this(FileAccess.SYSTEM);
+    }
+
+    CheckConfigCommand(FileAccess.Accounts accounts) {
+        this.accounts = accounts;
+    }
+
     @Override
     public Integer call() {
-        ConfigCheck.Result result = ConfigCheck.check(file);
+        ConfigCheck.Result result;
+        if (user == null) {
+            result = ConfigCheck.check(file);
+        } else {
+            Optional<FileAccess.Account> account;
+            try {
+                account = accounts.lookup(user);
+            } catch (IOException e) {
+                System.err.println("culvert check-config: cannot look up user " + user + ": " + e.getMessage());
+                return ExitStatus.FAILURE;
+            }
+            if (account.isEmpty()) {
+                System.err.println("culvert check-config: no user " + user + " on this host (the package creates "
+                        + "culvert; is it installed?)");
+                return ExitStatus.CONFIG;
+            }
+            result = ConfigCheck.check(file, account.get());
+        }
         if (!result.valid()) {
             result.problems().forEach(System.err::println);
-            return 1;
+            return ExitStatus.CONFIG;
         }
         int tunnels = result.config().tunnels().size();
         System.out.println(file + ": OK, " + tunnels + " tunnel" + (tunnels == 1 ? "" : "s") + " ("
-                + String.join(", ", result.config().tunnels().keySet()) + ")");
-        return 0;
+                + String.join(", ", result.config().tunnels().keySet()) + ")"
+                + (user == null ? "" : "; user " + user + " can read every file it names"));
+        return ExitStatus.OK;
     }
 }

@@ -83,6 +83,17 @@ final class RunCommand implements Callable<Integer> {
         });
     }
 
+    /**
+     * EX_CONFIG for a start refused by the configuration or a permission ({@link Daemon.Conflict}, an
+     * {@link java.nio.file.AccessDeniedException}, as such or as the cause of a {@link Daemon.NotStarted}): a
+     * restart would meet it again. Anything else is a plain failure, which the unit restarts.
+     */
+    static int startFailureStatus(IOException e) {
+        Throwable cause = e instanceof Daemon.NotStarted && e.getCause() != null ? e.getCause() : e;
+        return cause instanceof Daemon.Conflict || cause instanceof java.nio.file.AccessDeniedException
+                ? ExitStatus.CONFIG : ExitStatus.FAILURE;
+    }
+
     @Override
     public Integer call() throws InterruptedException {
         Logging.configure(logLevel != null ? logLevel : Logging.LogLevel.INFO);
@@ -92,7 +103,7 @@ final class RunCommand implements Callable<Integer> {
             checked.problems().forEach(System.err::println);
             System.err.println("culvert: not started: " + config + " has " + checked.problems().size() + " problem"
                     + (checked.problems().size() == 1 ? "" : "s"));
-            return 1;
+            return ExitStatus.CONFIG;
         }
         CulvertConfig loaded = checked.config();
         if (logLevel == null) {
@@ -112,11 +123,11 @@ final class RunCommand implements Callable<Integer> {
         Daemon daemon;
         try {
             daemon = host.start(loaded);
-        } catch (Daemon.NotStarted e) {
-            return 1; // logged before the teardown
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.ERROR, e.getMessage());
-            return 1;
+            if (!(e instanceof Daemon.NotStarted)) { // a NotStarted was logged before the teardown
+                LOG.log(System.Logger.Level.ERROR, e.getMessage());
+            }
+            return startFailureStatus(e);
         }
         running.set(daemon);
         if (!host.onReload(() -> reload(daemon))) {

@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "show", description = "Show a running daemon's tunnels: public keys, endpoints, allowed IPs, "
         + "latest handshake, transfer, keepalive, state, transport and drops. Finds the daemon by --config, "
-        + "--socket, or as the only control socket in /run/culvert.")
+        + "--socket, or as the only control socket under /run/culvert.")
 final class ShowCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "TUNNEL", description = "only this tunnel")
     String tunnel;
@@ -87,11 +87,25 @@ final class ShowCommand implements Callable<Integer> {
         return onlySocketIn(CulvertConfig.CONTROL_SOCKET_DIR);
     }
 
+    /**
+     * The only control socket in {@code dir}: a {@code *.sock} in one of its sub-directories (one per instance,
+     * {@code /run/culvert/NAME/control.sock}) or, as daemons before issue 11 made them, in {@code dir} itself.
+     *
+     * @throws IOException naming every socket found when there is none or more than one
+     */
     static Path onlySocketIn(Path dir) throws IOException {
         List<Path> sockets = new ArrayList<>();
         if (Files.isDirectory(dir)) {
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*.sock")) {
-                entries.forEach(sockets::add);
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                for (Path entry : entries) {
+                    if (entry.getFileName().toString().endsWith(".sock") && !Files.isDirectory(entry)) {
+                        sockets.add(entry);
+                    } else if (Files.isDirectory(entry) && Files.isReadable(entry)) {
+                        try (DirectoryStream<Path> inner = Files.newDirectoryStream(entry, "*.sock")) {
+                            inner.forEach(sockets::add);
+                        }
+                    }
+                }
             }
         }
         if (sockets.isEmpty()) {
@@ -100,9 +114,9 @@ final class ShowCommand implements Callable<Integer> {
         }
         if (sockets.size() > 1) {
             sockets.sort(null);
-            List<String> names = sockets.stream().map(p -> p.getFileName().toString()).toList();
+            List<String> names = sockets.stream().map(p -> dir.relativize(p).toString()).toList();
             throw new IOException("several culvert daemons are running (" + String.join(", ", names) + " in " + dir
-                    + "); choose one with --config FILE or --socket PATH");
+                    + "); choose one with --config FILE (e.g. /etc/culvert/NAME.conf) or --socket PATH");
         }
         return sockets.get(0);
     }

@@ -51,6 +51,33 @@ public final class MetricsServer implements AutoCloseable {
         return new MetricsServer(server, executor);
     }
 
+    /**
+     * Who listens on {@code address}, as far as a {@code GET /metrics} there (1 s timeouts) tells: "held by
+     * another culvert daemon's metrics endpoint" when the answer has culvert's metrics, else "held by another
+     * program (...)" with what it answered, or null if nothing answered at all.
+     */
+    public static String describeHolder(InetSocketAddress address) {
+        InetSocketAddress target = address.getAddress().isAnyLocalAddress()
+                ? new InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), address.getPort()) : address;
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.connect(target, 1000);
+            socket.setSoTimeout(1000);
+            socket.getOutputStream().write(("GET " + PATH + " HTTP/1.0\r\nHost: localhost\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            byte[] answer = socket.getInputStream().readNBytes(64 * 1024);
+            String text = new String(answer, StandardCharsets.UTF_8);
+            if (text.contains("\nculvert_") || text.contains("# HELP culvert_")) {
+                return "held by another culvert daemon's metrics endpoint";
+            }
+            String firstLine = text.lines().findFirst().orElse("").strip();
+            return "held by another program, which answers "
+                    + (firstLine.isEmpty() ? "nothing over HTTP" : "'" + firstLine.substring(0, Math.min(60,
+                    firstLine.length())) + "'");
+        } catch (IOException e) {
+            return "held by another program that does not answer HTTP";
+        }
+    }
+
     private static void handle(HttpExchange exchange, DaemonMetrics metrics) throws IOException {
         try (exchange) {
             String method = exchange.getRequestMethod();

@@ -190,9 +190,11 @@ class CheckConfigAgreesWithRunTest {
             assertThat(run.exitCode()).as("run starts and stops cleanly; stderr:%n%s", run.stderr()).isZero();
             assertThat(host.started).as("run started a daemon").hasSize(1);
         } else {
-            assertThat(check.exitCode()).as("check-config refuses; stdout:%n%s", check.stdout()).isEqualTo(1);
+            assertThat(check.exitCode()).as("check-config refuses with EX_CONFIG; stdout:%n%s", check.stdout())
+                    .isEqualTo(ExitStatus.CONFIG).isEqualTo(78);
             assertThat(check.stderr()).contains(row.refusal());
-            assertThat(run.exitCode()).as("run refuses").isEqualTo(1);
+            assertThat(run.exitCode()).as("run refuses with EX_CONFIG, which the unit does not restart on")
+                    .isEqualTo(78);
             assertThat(host.started).as("run refused before starting anything").isEmpty();
             List<String> problems = check.stderr().lines().toList();
             assertThat(run.stderr().lines().toList()).as("the same problems, then run's last line")

@@ -11,7 +11,7 @@ import java.util.stream.Collectors;
  *
  * <p>Keys are written only when a test sets them, so a config that uses no new feature stays valid for a daemon
  * that does not know that feature yet (unknown keys are errors). Metrics and the control socket keep their
- * defaults: {@code 127.0.0.1:9586} and {@code /run/culvert/site.sock}.
+ * defaults: {@code 127.0.0.1:9586} and {@code /run/culvert/site/control.sock}.
  */
 final class SiteConfig {
 

@@ -28,7 +28,7 @@ final class SiteContainer implements AutoCloseable {
     static final String BASE_IMAGE = "culvert/base:bookworm";
     /** The site image: the base plus Culvert's .deb. */
     static final String IMAGE = "culvert/site:dev";
-    /** The config the image's command runs; a file name of site.conf gives the control socket site.sock. */
+    /** The config the image's command runs; a file name of site.conf gives the control socket /run/culvert/site/control.sock. */
     static final String CONFIG_PATH = "/etc/culvert/site.conf";
     static final String KEY_PATH = "/etc/culvert/site.key";
 

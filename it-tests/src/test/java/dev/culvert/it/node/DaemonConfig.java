@@ -10,7 +10,7 @@ import java.util.stream.Collectors;
 /**
  * Renders a whole Culvert config with any number of {@link TunnelBlock}s, UDP and/or TCP listeners, and the
  * control socket in the node's own folder (daemons in different namespaces share one file system, so the
- * default {@code /run/culvert/culvert.sock} would collide). Metrics stay at their default: each namespace has
+ * default {@code /run/culvert/culvert/control.sock} would collide). Metrics stay at their default: each namespace has
  * its own loopback.
  */
 public final class DaemonConfig {

@@ -15,8 +15,8 @@ import java.util.stream.Stream;
  */
 final class DebPackage {
 
-    /** What the package is called on disk: {@code culvert_<debian version>_all.deb}. */
-    static final String GLOB = "culvert_*_all.deb";
+    /** What the package is called on disk: {@code culvert_<debian version>_amd64.deb}. */
+    static final String GLOB = "culvert_*_amd64.deb";
 
     private DebPackage() {
     }
@@ -40,7 +40,7 @@ final class DebPackage {
         Path target = targetDir();
         List<Path> debs;
         try (Stream<Path> files = Files.list(target)) {
-            debs = files.filter(f -> f.getFileName().toString().matches("culvert_.+_all\\.deb")).sorted()
+            debs = files.filter(f -> f.getFileName().toString().matches("culvert_.+_amd64\\.deb")).sorted()
                     .collect(Collectors.toList());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + target, e);

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * What is inside {@code culvert_*_all.deb}, read with {@code dpkg-deb} (no root, a second or two):
+ * What is inside {@code culvert_*_amd64.deb}, read with {@code dpkg-deb} (no root, a second or two):
  * paths, modes and owners, control fields, maintainer scripts, and man pages that render cleanly and
  * name every command and tunnel key.
  */
@@ -73,20 +73,38 @@ class DebPackageIT {
         assertThat(version).as("a Debian version made from the Maven version").matches("\\d+\\.\\d+\\.\\d+(~SNAPSHOT)?");
         Exec.run("dpkg", "--validate-version", version).requireSuccess();
         assertThat(field("Package")).isEqualTo("culvert");
-        assertThat(field("Architecture")).isEqualTo("all");
+        assertThat(field("Architecture")).isEqualTo("amd64");
         assertThat(field("Section")).isEqualTo("net");
         assertThat(field("Depends"))
                 .contains("default-jre-headless (>= 2:1.17) | java17-runtime-headless | java21-runtime-headless")
                 .contains("iproute2")
                 .contains("adduser");
         assertThat(field("Description")).contains("WireGuard");
-        assertThat(deb.getFileName().toString()).isEqualTo("culvert_" + version + "_all.deb");
+        assertThat(deb.getFileName().toString()).isEqualTo("culvert_" + version + "_amd64.deb");
 
         String info = dpkg("-I", deb.toString()).stdout();
         for (String script : List.of("postinst", "prerm", "postrm")) {
             assertThat(info).as("maintainer script %s, executable (*)", script).containsPattern("\\*\\s+" + script + "\\s");
         }
         assertThat(dpkg("-I", deb.toString(), "conffiles").stdout().strip()).isEqualTo("/etc/culvert/example.conf.sample");
+    }
+
+    /**
+     * Issue 11: instances side by side (a runtime directory each), a config error fails once (78 is not restarted;
+     * the advisory ExecStartPre checks as user culvert), and nothing the unit runs needs a package not depended on.
+     */
+    @Test
+    void theUnitKeepsInstancesApartAndDoesNotRestartOnConfigErrors() throws java.io.IOException {
+        Path tree = Workspace.newDir("deb-unit");
+        dpkg("-x", deb.toString(), tree.toString());
+        List<String> unit = java.nio.file.Files.readAllLines(tree.resolve("lib/systemd/system/culvert@.service"));
+        assertThat(unit).contains("RuntimeDirectory=culvert/%i", "RestartPreventExitStatus=78",
+                "ExecStartPre=-/usr/bin/culvert check-config --user culvert /etc/culvert/%i.conf",
+                "ExecStart=/usr/bin/culvert run --config /etc/culvert/%i.conf");
+        assertThat(unit).noneMatch(line -> line.startsWith("RuntimeDirectory=culvert") && line.endsWith("culvert"));
+        assertThat(field("Depends")).as("nothing of procps is needed once ExecReload runs culvert reload")
+                .doesNotContain("procps");
+        assertThat(field("Architecture")).as("x86-64 native code inside").isEqualTo("amd64");
     }
 
     @Test
