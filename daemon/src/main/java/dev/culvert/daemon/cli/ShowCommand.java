@@ -4,6 +4,7 @@ import dev.culvert.config.ConfigException;
 import dev.culvert.config.ConfigLoader;
 import dev.culvert.config.CulvertConfig;
 import dev.culvert.daemon.control.ControlClient;
+import dev.culvert.daemon.control.ControlRequest;
 import dev.culvert.daemon.control.Status;
 import dev.culvert.daemon.control.StatusText;
 import picocli.CommandLine.ArgGroup;
@@ -55,7 +56,7 @@ final class ShowCommand implements Callable<Integer> {
         }
         String answer;
         try {
-            answer = ControlClient.request(socket, tunnel == null ? "show" : "show " + tunnel);
+            answer = ControlClient.request(socket, ControlRequest.show(tunnel));
         } catch (IOException e) {
             System.err.println("culvert show: cannot reach the daemon on " + socket + ": " + e.getMessage()
                     + " (is it running?)");
@@ -72,7 +73,7 @@ final class ShowCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Path findSocket() throws IOException {
+    Path findSocket() throws IOException {
         if (target != null && target.socket != null) {
             return target.socket;
         }

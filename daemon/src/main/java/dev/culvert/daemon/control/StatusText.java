@@ -25,6 +25,14 @@ public final class StatusText {
             out.append('\n');
             out.append("tunnel: ").append(t.name()).append('\n');
             out.append("  state: ").append(t.state()).append('\n');
+            if (t.failure() != null) {
+                out.append(t.state().equals("failed") ? "  failed: " : "  reload failed (previous settings run): ")
+                        .append(t.failure());
+                if (t.nextRetryEpochSecond() != 0) {
+                    out.append("; next retry in ").append(units(Math.max(0, t.nextRetryEpochSecond() - nowEpochSecond)));
+                }
+                out.append('\n');
+            }
             out.append("  device: ").append(t.device()).append(" (").append(t.mode()).append(")\n");
             out.append("  transport: ").append(t.transport());
             if (t.compression() != null && !t.compression().equals("off")) {
