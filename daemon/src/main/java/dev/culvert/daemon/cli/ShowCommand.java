@@ -49,7 +49,7 @@ final class ShowCommand implements Callable<Integer> {
     public Integer call() {
         Path socket;
         try {
-            socket = findSocket();
+            socket = findSocket(target);
         } catch (IOException e) {
             System.err.println("culvert show: " + e.getMessage());
             return 1;
@@ -73,7 +73,8 @@ final class ShowCommand implements Callable<Integer> {
         return 0;
     }
 
-    Path findSocket() throws IOException {
+    /** The control socket named by {@code target} (--socket, or the one --config sets), or the only one running. */
+    static Path findSocket(Target target) throws IOException {
         if (target != null && target.socket != null) {
             return target.socket;
         }

@@ -66,7 +66,7 @@ public final class StatusText {
         return seconds <= 0 ? "Now" : units(seconds) + " ago";
     }
 
-    static String units(long seconds) {
+    public static String units(long seconds) {
         long[] sizes = {365L * 24 * 3600, 24 * 3600, 3600, 60, 1};
         String[] names = {"year", "day", "hour", "minute", "second"};
         List<String> parts = new ArrayList<>();
