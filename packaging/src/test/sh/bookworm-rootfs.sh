@@ -9,8 +9,8 @@
 # .deb's dependencies and systemd, nothing else (no procps, no ping), so the package must bring all it runs.
 #
 # The tree holds the .deb's dependencies (a headless JRE 17, iproute2, adduser) so `dpkg -i` needs no network,
-# and what checking the installed unit needs (systemd for systemd-analyze, procps for /bin/kill, man-db for the
-# Documentation= man pages). The stamp file records the package list: a changed list rebuilds the cache. It is built in a sibling folder and renamed into place when complete, under a lock, so a killed run
+# and what checking the installed unit needs (systemd for systemd-analyze, man-db for the
+# Documentation= man pages); not procps, so that nothing the unit runs can come from it unnoticed (issue 11). The stamp file records the package list: a changed list rebuilds the cache. It is built in a sibling folder and renamed into place when complete, under a lock, so a killed run
 # never leaves a half-built cache and two runs never build it twice. Takes ~60-120 s cold, nothing when warm.
 # Tests never modify the cache: they mount an overlay on it (or copy it) and throw that away.
 set -euo pipefail
@@ -21,7 +21,7 @@ if [ "${1:-}" = --sites ]; then
   PACKAGES=(openjdk-17-jre-headless iproute2 adduser systemd)
 else
   CACHE=${1:-/var/cache/culvert-test/bookworm-rootfs}
-  PACKAGES=(openjdk-17-jre-headless iproute2 adduser systemd procps man-db)
+  PACKAGES=(openjdk-17-jre-headless iproute2 adduser systemd man-db)
 fi
 SUITE=bookworm
 STAMP=.culvert-rootfs-complete

@@ -8,6 +8,7 @@ import dev.culvert.crypto.ChaCha20Poly1305Factory;
 import dev.culvert.crypto.Keys;
 import dev.culvert.crypto.Secrets;
 import dev.culvert.daemon.control.ControlServer;
+import dev.culvert.daemon.control.ReloadOutcome;
 import dev.culvert.daemon.control.ShowRequests;
 import dev.culvert.daemon.log.DropLog;
 import dev.culvert.daemon.metrics.DaemonMetrics;
@@ -31,6 +32,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -52,6 +54,10 @@ public final class Daemon implements AutoCloseable {
     private final ByteBufAllocator alloc;
     private final LocalStatic local;
     private final ExecutorService resolver;
+    /** Where failed tunnels are tried again (off the loop: opening a tunnel blocks on hooks and the loop). */
+    private final ScheduledExecutorService retries;
+    /** What a reload request on the control socket reads; set by the command that owns the file. */
+    private volatile Supplier<Loaded> reloadSource;
     private final TunnelSet tunnels;
     private final DaemonMetrics metrics;
     private final SdNotify notify;
@@ -74,7 +80,8 @@ public final class Daemon implements AutoCloseable {
         this.local = local;
         this.resolver = Executors.newSingleThreadExecutor(new DefaultThreadFactory("culvert-resolver", true));
         this.metrics = new DaemonMetrics(() -> DaemonStatus.interfaceCounters(udp, tcp));
-        this.tunnels = new TunnelSet(metrics);
+        this.retries = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("culvert-retry", true));
+        this.tunnels = new TunnelSet(metrics, this::scheduleRetry, System::currentTimeMillis, Math::random);
         this.notify = SdNotify.fromEnvironment(loop);
     }
 
@@ -139,12 +146,13 @@ public final class Daemon implements AutoCloseable {
         DropLog drops = new DropLog();
         watcher = loop.scheduleAtFixedRate(() -> {
             tunnels.all().forEach(Tunnel::watch);
-            notify.status(DaemonStatus.line(tunnels.all()));
+            notify.status(statusLine());
             drops.check(DaemonStatus.dropScopes(udp, tcp, tunnels.all()), System.nanoTime());
         }, 200, 200, TimeUnit.MILLISECONDS);
-        control = startControl(config, () -> DaemonStatus.show(local.publicKey(), udp, tcp, tunnels.all()));
+        control = startControl(config, () -> DaemonStatus.show(local.publicKey(), udp, tcp, tunnels),
+                this::reloadRequested);
         // Every device is up and every socket bound: now systemd may start what depends on us.
-        notify.ready(DaemonStatus.line(tunnels.all()));
+        notify.ready(statusLine());
     }
 
     /** Binds the UDP socket and creates the TCP transport if the configuration needs them and they are not there. */
@@ -206,39 +214,65 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
+     * What a reload read: a validated configuration, or the problems that refuse it.
+     *
+     * @param config   null if refused
+     * @param problems {@code file:line: key: message} lines; empty if {@code config} is set
+     */
+    public record Loaded(CulvertConfig config, java.util.List<String> problems) {
+        public static Loaded of(CulvertConfig config) {
+            return new Loaded(config, List.of());
+        }
+
+        public static Loaded refused(java.util.List<String> problems) {
+            return new Loaded(null, problems);
+        }
+    }
+
+    /**
      * Applies a new, already validated configuration as a diff (see {@link TunnelSet#apply}). What a reload
      * cannot change in place (the private key, the listen addresses, the metrics address, the control
      * socket) is refused with a message, and nothing is changed. Safe from any thread; one at a time.
      */
-    public void reload(CulvertConfig next) {
-        reload(() -> next);
+    public ReloadOutcome reload(CulvertConfig next) {
+        return reloadChecked(() -> Loaded.of(next));
+    }
+
+    /** {@link #reloadChecked} for a loader that returns null for an invalid file (having logged why). */
+    public ReloadOutcome reload(Supplier<CulvertConfig> loader) {
+        return reloadChecked(() -> {
+            CulvertConfig next = loader.get();
+            return next != null ? Loaded.of(next) : Loaded.refused(List.of("the new configuration is invalid"));
+        });
     }
 
     /**
      * Like {@link #reload(CulvertConfig)}, with the reading and validating inside the reload: systemd
      * hears RELOADING=1 first and READY=1 when it is over, whether the new file was applied or refused.
      *
-     * @param loader reads and validates the new configuration; returns null if it is invalid (having
-     *               logged why), and the running configuration stays
+     * @param loader reads and validates the new configuration; a refusal keeps the running configuration
+     * @return what the reload did (refused, applied or partly applied, tunnel by tunnel); also logged
      */
-    public void reload(Supplier<CulvertConfig> loader) {
+    public ReloadOutcome reloadChecked(Supplier<Loaded> loader) {
         synchronized (reloadLock) {
             if (stopped.getCount() == 0) {
-                return;
+                return ReloadOutcome.refused(List.of("culvert is stopping"));
             }
             notify.reloading();
             try {
-                CulvertConfig next = loader.get();
+                Loaded loaded = loader.get();
+                CulvertConfig next = loaded.config();
                 if (next == null) {
-                    return;
+                    return ReloadOutcome.refused(loaded.problems());
                 }
                 String refusal = globalChange(config, next);
                 if (refusal != null) {
                     LOG.log(System.Logger.Level.ERROR, "reload refused: {0} changed; restart culvert to apply it "
                             + "(the running configuration stays)", refusal);
-                    return;
+                    return ReloadOutcome.refused(List.of(next.source() + ": " + refusal
+                            + ": changed; a reload cannot apply it, restart culvert"));
                 }
-                TunnelSet.Outcome outcome = tunnels.apply(next, this::openTunnel, () -> {
+                ReloadOutcome outcome = tunnels.apply(next, this::openTunnel, () -> {
                     try {
                         ensureTransports(next);
                     } catch (IOException e) {
@@ -247,16 +281,65 @@ public final class Daemon implements AutoCloseable {
                     warnAboutCompression(next);
                 });
                 config = next;
-                LOG.log(outcome.failed().isEmpty() ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+                List<String> notStarted = outcome.tunnels().stream()
+                        .filter(t -> t.change() == ReloadOutcome.Change.FAILED || t.change() == ReloadOutcome.Change.KEPT_OLD)
+                        .map(t -> t.name() + " (" + t.change().tag() + ")").toList();
+                LOG.log(notStarted.isEmpty() ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
                         "reloaded: {0} unchanged, {1} restarted, {2} added, {3} removed{4}",
-                        String.valueOf(outcome.kept()), String.valueOf(outcome.restarted()),
-                        String.valueOf(outcome.added()), String.valueOf(outcome.removed()),
-                        outcome.failed().isEmpty() ? "" : "; failed to start: " + String.join(", ", outcome.failed()));
+                        String.valueOf(outcome.count(ReloadOutcome.Change.UNCHANGED)),
+                        String.valueOf(outcome.count(ReloadOutcome.Change.RESTARTED)),
+                        String.valueOf(outcome.count(ReloadOutcome.Change.ADDED)),
+                        String.valueOf(outcome.count(ReloadOutcome.Change.REMOVED)),
+                        notStarted.isEmpty() ? "" : "; failed to start: " + String.join(", ", notStarted));
+                return outcome;
             } finally {
                 startReading(); // a transport the reload created waited for the tunnels added with it
-                notify.ready(DaemonStatus.line(tunnels.all()));
+                notify.ready(statusLine());
             }
         }
+    }
+
+    /**
+     * Lets the control socket's {@code reload} request reload through {@code loader} (the command that
+     * owns the file reads and validates it, as for SIGHUP). Until this is called the request is refused.
+     */
+    public void onReloadRequest(Supplier<Loaded> loader) {
+        reloadSource = loader;
+    }
+
+    private ReloadOutcome reloadRequested() {
+        Supplier<Loaded> loader = reloadSource;
+        if (loader == null) {
+            return ReloadOutcome.refused(List.of("this daemon does not reload over its control socket"));
+        }
+        return reloadChecked(loader);
+    }
+
+    /** The metrics as the endpoint would serve them (Prometheus text), for tests in this package. */
+    String scrapeMetrics() {
+        return metrics.scrape();
+    }
+
+    /** The systemd STATUS= line. */
+    String statusLine() {
+        return DaemonStatus.line(tunnels, System.currentTimeMillis());
+    }
+
+    /** A failed tunnel's next attempt, under the reload lock, unless the daemon has stopped. */
+    private java.util.concurrent.Future<?> scheduleRetry(Runnable retry, long delayMillis) {
+        return retries.schedule(() -> {
+            synchronized (reloadLock) {
+                if (stopped.getCount() == 0) {
+                    return;
+                }
+                try {
+                    retry.run();
+                } finally {
+                    startReading();
+                    notify.status(statusLine());
+                }
+            }
+        }, delayMillis, TimeUnit.MILLISECONDS);
     }
 
     /** What differs outside the tunnels that a reload cannot apply in place, or null. */
@@ -290,9 +373,10 @@ public final class Daemon implements AutoCloseable {
      * Serves the control socket. Failing to is a warning, not a failure (another daemon whose config file has
      * the same name, no permission on /run/culvert): the tunnels run on, only `culvert show` cannot reach them.
      */
-    private static ControlServer startControl(CulvertConfig config, Supplier<ShowRequests.Source> source) {
+    private static ControlServer startControl(CulvertConfig config, Supplier<ShowRequests.Source> source,
+                                              Supplier<ReloadOutcome> reload) {
         try {
-            ControlServer server = ControlServer.start(config.controlSocket(), ShowRequests.handler(source));
+            ControlServer server = ControlServer.start(config.controlSocket(), ShowRequests.handler(source, reload));
             LOG.log(System.Logger.Level.INFO, "control socket {0}", server.path());
             return server;
         } catch (IOException e) {
@@ -442,6 +526,7 @@ public final class Daemon implements AutoCloseable {
         if (metricsServer != null) {
             metricsServer.close();
         }
+        retries.shutdownNow();
         tunnels.closeAll();
         if (tcp != null) {
             tcp.close();

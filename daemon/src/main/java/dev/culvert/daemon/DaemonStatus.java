@@ -18,16 +18,49 @@ import java.util.Map;
 final class DaemonStatus {
     private DaemonStatus() {}
 
-    /** The systemd status line: how many tunnels have a session. */
-    static String line(List<Tunnel> tunnels) {
-        long up = tunnels.stream().filter(Tunnel::up).count();
-        return up + "/" + tunnels.size() + " tunnels up";
+    /** The longest reason the status line quotes. */
+    private static final int REASON_CHARS = 60;
+
+    /**
+     * The systemd status line: how many tunnels have a session, then the tunnels that could not start
+     * (with the reason and the next retry) and those that run on their previous settings, e.g.
+     * {@code 1/2 tunnels up; failed: t3 (up hook failed: exit 1; retry in 10 s); previous settings: t2}.
+     */
+    static String line(TunnelSet set, long nowEpochMillis) {
+        List<Tunnel> running = set.all();
+        List<FailedTunnel> failed = set.failed();
+        long up = running.stream().filter(Tunnel::up).count();
+        StringBuilder line = new StringBuilder().append(up).append('/').append(running.size() + failed.size())
+                .append(" tunnels up");
+        if (!failed.isEmpty()) {
+            line.append("; failed: ");
+            for (int i = 0; i < failed.size(); i++) {
+                FailedTunnel f = failed.get(i);
+                line.append(i == 0 ? "" : ", ").append(f.name()).append(" (").append(shorten(f.failure()));
+                if (f.nextRetryEpochMillis() != 0) {
+                    line.append("; retry in ").append(Math.max(0, (f.nextRetryEpochMillis() - nowEpochMillis + 999) / 1000))
+                            .append(" s");
+                }
+                line.append(')');
+            }
+        }
+        List<String> previous = running.stream().filter(t -> t.failure() != null).map(Tunnel::name).toList();
+        if (!previous.isEmpty()) {
+            line.append("; previous settings: ").append(String.join(", ", previous));
+        }
+        return line.toString();
+    }
+
+    private static String shorten(String reason) {
+        String oneLine = reason.replace('\n', ' ');
+        return oneLine.length() <= REASON_CHARS ? oneLine : oneLine.substring(0, REASON_CHARS - 3) + "...";
     }
 
     /** What {@code culvert show} reads, taken afresh on each request. */
-    static ShowRequests.Source show(byte[] publicKey, Transport udp, Transport tcp, List<Tunnel> tunnels) {
-        List<ShowRequests.TunnelSource> views = List.copyOf(tunnels).stream()
-                .map(t -> new ShowRequests.TunnelSource(t.config(), t)).toList();
+    static ShowRequests.Source show(byte[] publicKey, Transport udp, Transport tcp, TunnelSet set) {
+        List<ShowRequests.TunnelSource> views = new ArrayList<>();
+        set.all().forEach(t -> views.add(new ShowRequests.TunnelSource(t.config(), t)));
+        set.failed().forEach(f -> views.add(new ShowRequests.TunnelSource(f.config(), f)));
         int port = udp == null || udp.localAddress() == null ? 0 : udp.localAddress().getPort();
         String key = Keys.encode(publicKey);
         Counters interfaceCounters = Counters.sumOf(interfaceCounters(udp, tcp));

@@ -62,6 +62,8 @@ final class Tunnel implements AutoCloseable, TunnelView {
     private volatile boolean closing;
     /** The device closed without us (deleted under us, or the kernel reported an error on it). */
     private volatile boolean deviceLost;
+    /** Why the reloaded settings could not start (this instance runs the previous ones), or null. */
+    private volatile String reloadFailure;
     private boolean deviceLossLogged;
     /** tap only (else null): warns once when the bridge the tap joined has ports with a larger MTU. */
     private final BridgeMtuCheck bridgeCheck;
@@ -277,6 +279,19 @@ final class Tunnel implements AutoCloseable, TunnelView {
 
     TunnelConfig config() {
         return config;
+    }
+
+    @Override
+    public String failure() {
+        return reloadFailure;
+    }
+
+    /**
+     * Marks this tunnel as running on its previous settings because the reloaded ones could not start
+     * ({@code reason}), for show, metrics and the status line; null when the configured settings run.
+     */
+    void reloadFailed(String reason) {
+        reloadFailure = reason;
     }
 
     /**

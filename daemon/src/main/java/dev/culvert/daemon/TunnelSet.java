@@ -2,18 +2,33 @@ package dev.culvert.daemon;
 
 import dev.culvert.config.CulvertConfig;
 import dev.culvert.config.TunnelConfig;
+import dev.culvert.daemon.control.ReloadOutcome;
+import dev.culvert.daemon.control.ReloadOutcome.Change;
+import dev.culvert.daemon.control.ReloadOutcome.TunnelChange;
 import dev.culvert.daemon.metrics.DaemonMetrics;
+import dev.culvert.daemon.metrics.TunnelView;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Future;
+import java.util.function.DoubleSupplier;
+import java.util.function.LongSupplier;
 
 /**
  * The running tunnels and how a new configuration is applied to them as a diff, like {@code wg
  * syncconf}: a tunnel whose settings are unchanged keeps its device and its session and passes traffic
  * throughout; removed tunnels stop, changed ones restart, added ones start.
+ *
+ * <p>A tunnel that cannot start on reload (its up hook fails, its device cannot be created) starts again
+ * on its previous settings if it had any ({@link Change#KEPT_OLD}, marked with {@link Tunnel#reloadFailed});
+ * otherwise it is listed as a {@link FailedTunnel} ({@link Change#FAILED}) and, with {@code persist = true},
+ * tried again with the persist backoff until it starts or a reload changes or removes it.
+ *
+ * <p>Not thread-safe for changes: {@link #apply}, {@link #open}, {@link #closeAll} and the retries run one at
+ * a time (the daemon's reload lock). {@link #all()} and {@link #views()} are safe from any thread.
  */
 final class TunnelSet {
     private static final System.Logger LOG = System.getLogger("culvert");
@@ -23,19 +38,48 @@ final class TunnelSet {
         Tunnel open(TunnelConfig config) throws java.io.IOException;
     }
 
-    /** What a reload did, for the log line. */
-    record Outcome(int kept, int restarted, int added, int removed, List<String> failed) {}
+    /** Runs a retry later, under the same lock as reloads; the future cancels it. */
+    interface Retries {
+        Future<?> schedule(Runnable retry, long delayMillis);
+    }
 
     /** Replaced in place by a reload; read by the watcher, metrics and the control socket. */
     private final List<Tunnel> tunnels = new CopyOnWriteArrayList<>();
+    /** Configured tunnels with no running instance. */
+    private final List<FailedTunnel> failed = new CopyOnWriteArrayList<>();
     private final DaemonMetrics metrics;
+    private final Retries retries;
+    private final LongSupplier wallClockMillis;
+    private final DoubleSupplier jitter;
 
     TunnelSet(DaemonMetrics metrics) {
-        this.metrics = metrics;
+        this(metrics, (retry, delay) -> {
+            throw new IllegalStateException("no retries here");
+        }, System::currentTimeMillis, Math::random);
     }
 
+    TunnelSet(DaemonMetrics metrics, Retries retries, LongSupplier wallClockMillis, DoubleSupplier jitter) {
+        this.metrics = metrics;
+        this.retries = retries;
+        this.wallClockMillis = wallClockMillis;
+        this.jitter = jitter;
+    }
+
+    /** The running instances. */
     List<Tunnel> all() {
         return tunnels;
+    }
+
+    /** The configured tunnels that could not start (state {@code failed}). */
+    List<FailedTunnel> failed() {
+        return failed;
+    }
+
+    /** Every configured tunnel as show and the status line see it: the running ones, then the failed ones. */
+    List<TunnelView> views() {
+        List<TunnelView> all = new ArrayList<>(tunnels);
+        all.addAll(failed);
+        return all;
     }
 
     /** Opens and adds a tunnel; logs what it is. */
@@ -66,56 +110,139 @@ final class TunnelSet {
     }
 
     void closeAll() {
+        for (FailedTunnel f : List.copyOf(failed)) {
+            forget(f);
+        }
         for (Tunnel tunnel : List.copyOf(tunnels)) {
             close(tunnel);
         }
     }
 
+    private void forget(FailedTunnel f) {
+        f.cancelRetry();
+        failed.remove(f);
+        metrics.removeTunnel(f.name());
+    }
+
+    /** One tunnel to start: its new settings, and the ones its stopped instance ran (null if none). */
+    private record Start(TunnelConfig wanted, TunnelConfig previous, Change change) {}
+
     /**
      * Applies {@code next}'s tunnels as a diff. Removals and restarts go first, so a device name freed by
      * one can be taken by another; then {@code beforeOpening} (new transports), then the openings.
+     *
+     * @return what happened to each tunnel: {@link ReloadOutcome#applied}'s outcome
      */
-    Outcome apply(CulvertConfig next, Opener opener, Runnable beforeOpening) {
-        Map<String, Tunnel> running = new LinkedHashMap<>();
-        tunnels.forEach(t -> running.put(t.name(), t));
-        int kept = 0;
-        int removed = 0;
-        int restarted = 0;
-        int added = 0;
-        List<String> failed = new ArrayList<>();
-        List<TunnelConfig> toOpen = new ArrayList<>();
-        for (Tunnel t : running.values()) {
+    ReloadOutcome apply(CulvertConfig next, Opener opener, Runnable beforeOpening) {
+        Map<String, TunnelChange> changes = new LinkedHashMap<>();
+        List<TunnelChange> removed = new ArrayList<>();
+        List<Start> toStart = new ArrayList<>();
+        for (Tunnel t : List.copyOf(tunnels)) {
             TunnelConfig wanted = next.tunnels().get(t.name());
             if (wanted == null) {
                 close(t);
-                removed++;
+                removed.add(TunnelChange.of(t.name(), Change.REMOVED));
                 LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} removed", t.name());
             } else if (!wanted.equals(t.config()) || t.deviceLost()) {
+                boolean lost = t.deviceLost();
                 close(t);
-                toOpen.add(wanted);
-                restarted++;
+                // A lost device's settings are the wanted ones: nothing older to fall back to.
+                toStart.add(new Start(wanted, lost ? null : t.config(), Change.RESTARTED));
                 LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} {1}; restarting it", t.name(),
-                        t.deviceLost() ? "lost its device" : "changed");
+                        lost ? "lost its device" : "changed");
             } else {
-                kept++;
+                t.reloadFailed(null);
+                changes.put(t.name(), TunnelChange.of(t.name(), Change.UNCHANGED));
+            }
+        }
+        for (FailedTunnel f : List.copyOf(failed)) {
+            forget(f);
+            TunnelConfig wanted = next.tunnels().get(f.name());
+            if (wanted == null) {
+                removed.add(TunnelChange.of(f.name(), Change.REMOVED));
+                LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} (failed) removed", f.name());
+            } else {
+                toStart.add(new Start(wanted, null, Change.RESTARTED));
             }
         }
         for (TunnelConfig wanted : next.tunnels().values()) {
-            if (!running.containsKey(wanted.name())) {
-                toOpen.add(wanted);
-                added++;
+            if (!changes.containsKey(wanted.name()) && toStart.stream().noneMatch(s -> s.wanted().name().equals(wanted.name()))) {
+                toStart.add(new Start(wanted, null, Change.ADDED));
             }
         }
         beforeOpening.run();
-        for (TunnelConfig wanted : toOpen) {
+        for (Start start : toStart) {
+            changes.put(start.wanted().name(), start(start, opener));
+        }
+        List<TunnelChange> ordered = new ArrayList<>();
+        for (String name : next.tunnels().keySet()) {
+            ordered.add(changes.get(name));
+        }
+        ordered.addAll(removed);
+        return ReloadOutcome.applied(ordered);
+    }
+
+    private TunnelChange start(Start start, Opener opener) {
+        TunnelConfig wanted = start.wanted();
+        String reason;
+        try {
+            open(wanted, opener);
+            return TunnelChange.of(wanted.name(), start.change());
+        } catch (java.io.IOException | RuntimeException e) {
+            reason = reason(e);
+            LOG.log(System.Logger.Level.ERROR, "reload: tunnel {0} could not start: {1}", wanted.name(), reason);
+        }
+        if (start.previous() != null) {
             try {
-                open(wanted, opener);
+                Tunnel old = open(start.previous(), opener);
+                old.reloadFailed(reason);
+                LOG.log(System.Logger.Level.WARNING, "reload: tunnel {0} runs on its previous settings", wanted.name());
+                return new TunnelChange(wanted.name(), Change.KEPT_OLD, reason, 0);
             } catch (java.io.IOException | RuntimeException e) {
-                failed.add(wanted.name());
-                LOG.log(System.Logger.Level.ERROR, "reload: tunnel {0} could not start: {1}", wanted.name(),
-                        e.getMessage());
+                LOG.log(System.Logger.Level.ERROR, "reload: tunnel {0} could not start on its previous settings "
+                        + "either: {1}", wanted.name(), reason(e));
             }
         }
-        return new Outcome(kept, restarted, added, removed, failed);
+        FailedTunnel f = fail(wanted, reason, 1, opener);
+        return new TunnelChange(wanted.name(), Change.FAILED, reason, f.nextRetryEpochMillis());
+    }
+
+    /** Lists {@code config} as failed and, with persist on, schedules its next attempt. */
+    private FailedTunnel fail(TunnelConfig config, String reason, int attempts, Opener opener) {
+        long delay = config.persist() ? FailedTunnel.backoffMillis(attempts, jitter.getAsDouble()) : 0;
+        FailedTunnel f = new FailedTunnel(config, reason, attempts,
+                config.persist() ? wallClockMillis.getAsLong() + delay : 0);
+        failed.add(f);
+        metrics.addTunnel(f);
+        if (config.persist()) {
+            f.retry(retries.schedule(() -> retry(f, opener), delay));
+            LOG.log(System.Logger.Level.WARNING, "tunnel {0} failed to start (attempt {1}); trying again in {2} s",
+                    config.name(), String.valueOf(attempts), String.valueOf((delay + 999) / 1000));
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "tunnel {0} failed to start; persist is off, so it is not tried "
+                    + "again until a reload", config.name());
+        }
+        return f;
+    }
+
+    /** A scheduled attempt: if {@code f} is still listed (no reload replaced it), start its tunnel. */
+    void retry(FailedTunnel f, Opener opener) {
+        if (!failed.contains(f)) {
+            return;
+        }
+        failed.remove(f);
+        metrics.removeTunnel(f.name());
+        try {
+            open(f.config(), opener);
+            LOG.log(System.Logger.Level.INFO, "tunnel {0} started on attempt {1}", f.name(),
+                    String.valueOf(f.attempts() + 1));
+        } catch (java.io.IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "tunnel {0} could not start: {1}", f.name(), reason(e));
+            fail(f.config(), reason(e), f.attempts() + 1, opener);
+        }
+    }
+
+    private static String reason(Throwable e) {
+        return e.getMessage() != null ? e.getMessage() : e.toString();
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.culvert.it.harness.BackgroundProcess;
+import dev.culvert.it.harness.ExecResult;
 import dev.culvert.it.harness.RequiresNetns;
 import dev.culvert.it.harness.TwoSites;
 import dev.culvert.it.harness.Workspace;
@@ -36,7 +37,10 @@ import org.junit.jupiter.api.Test;
  * Reload without drops (issue 4, item 5) and the sd_notify conversation (item 2), with a real daemon
  * process: a continuous ping through an untouched tunnel loses nothing while SIGHUP restarts a changed
  * tunnel and starts a new one; an invalid file keeps the running configuration; a real NOTIFY_SOCKET
- * listener hears READY=1, WATCHDOG=1, RELOADING=1, READY=1 and STOPPING=1 in that order.
+ * listener hears READY=1, WATCHDOG=1, RELOADING=1, READY=1 and STOPPING=1 in that order. And
+ * {@code culvert reload} (issue 11): its printed outcome and exit status for an applied, a refused and a partly
+ * applied reload, where an up hook that fails keeps the tunnel's previous instance passing traffic and a new
+ * tunnel shows as failed.
  */
 @RequiresNetns(tools = {"ping"})
 class ReloadIT {
@@ -108,6 +112,79 @@ class ReloadIT {
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
+    }
+
+    @Test
+    void culvertReloadPrintsTheOutcomeAndFailsWhenRefusedOrATunnelCannotStart() throws Exception {
+        CulvertDistribution culvert = CulvertDistribution.locate();
+        try (TwoSites sites = TwoSites.create();
+             CulvertNode a = new CulvertNode(culvert, sites.a(), "site-a");
+             CulvertNode b = new CulvertNode(culvert, sites.b(), "site-b");
+             CulvertNode ghost = new CulvertNode(culvert, sites.b(), "ghost")) {
+            Daemons.start(b, DaemonConfig.of(b).listenUdp(TwoSites.LISTEN_B)
+                    .tunnel(TunnelBlock.tun("t1", DEVICE_1, TwoSites.TUNNEL_B, a.publicKey(), TwoSites.TUNNEL_IP_A + "/32")),
+                    List.of(DEVICE_1));
+            TunnelBlock t1 = TunnelBlock.tun("t1", DEVICE_1, TwoSites.TUNNEL_A, b.publicKey(), TwoSites.TUNNEL_IP_B + "/32")
+                    .withEndpoint(TwoSites.LISTEN_B);
+            TunnelBlock t2 = TunnelBlock.tun("t2", DEVICE_2, "198.18.1.1/30", ghost.publicKey(), "198.18.1.2/32")
+                    .withEndpoint(TwoSites.UNDERLAY_B + ":51999");
+            TunnelBlock t3 = TunnelBlock.tun("t3", DEVICE_3, "198.18.2.1/30", THIRD_PEER, "198.18.2.2/32")
+                    .withEndpoint(TwoSites.UNDERLAY_B + ":51998");
+            Path config = a.writeConfig(DaemonConfig.of(a).tunnel(t1).render());
+            BackgroundProcess daemon = sites.a().spawn("culvert-site-a", Map.of(),
+                    culvert.command("run", "--config", config.toString()));
+            Daemons.awaitDevices(sites.a(), daemon, List.of(DEVICE_1));
+            awaitPing(sites);
+            String socket = a.dir().resolve(DaemonConfig.CONTROL_SOCKET).toString();
+
+            // Applied: exit 0, tunnel by tunnel.
+            a.writeConfig(DaemonConfig.of(a).tunnel(t1).tunnel(t2).render());
+            ExecResult applied = culvert.run(null, "reload", "--socket", socket);
+            assertThat(applied.exitCode()).as(applied.describe()).isZero();
+            assertThat(applied.stdout()).contains("culvert reload: applied\n  t1: unchanged\n  t2: added\n");
+            assertThat(sites.a().hasLink(DEVICE_2)).isTrue();
+
+            // Refused: exit 3, every problem with its file and line, the running configuration stays.
+            Files.writeString(config, "culvert { private-key-file = \"" + a.privateKeyFile()
+                    + "\"\n tunnels { t1 { device { mut = 1400 } } } }\n");
+            ExecResult refused = culvert.run(null, "reload", "--socket", socket);
+            assertThat(refused.exitCode()).as(refused.describe()).isEqualTo(3);
+            assertThat(refused.stderr()).contains(config + ":2: ").contains("unknown key 'mut'; did you mean 'mtu'?")
+                    .contains("culvert reload: refused; the running configuration stays");
+            Daemons.requireAlive(daemon);
+            assertThat(sites.a().exec("ping", "-c", "3", "-i", "0.2", "-W", "1", TwoSites.TUNNEL_IP_B).exitCode()).isZero();
+            assertThat(sites.a().hasLink(DEVICE_2)).isTrue();
+
+            // t1 changed with an up hook that fails, t3 new with the same: exit 4; t1 runs on its previous
+            // settings and still carries the ping, t3 shows failed with its next retry.
+            a.writeConfig(DaemonConfig.of(a).tunnel(t1.withKeepalive(25).withUp("false")).tunnel(t2)
+                    .tunnel(t3.withUp("false")).render());
+            ExecResult partly = culvert.run(null, "reload", "--socket", socket);
+            assertThat(partly.exitCode()).as(partly.describe()).isEqualTo(4);
+            assertThat(partly.stdout()).contains("culvert reload: partly applied\n")
+                    .containsPattern("  t1: not restarted: .*; it runs on its previous settings\n")
+                    .contains("  t2: unchanged\n")
+                    .containsPattern("  t3: failed: .*; next retry in \\d+ seconds\n");
+            Daemons.requireAlive(daemon);
+            awaitPing(sites);
+            ExecResult show = culvert.run(null, "show", "--socket", socket);
+            assertThat(show.stdout()).contains("tunnel: t3\n  state: failed\n  failed: ")
+                    .contains("tunnel: t1\n  state: up\n  reload failed (previous settings run): ")
+                    .doesNotContain("persistent keepalive");
+            assertThat(sites.a().hasLink(DEVICE_3)).isFalse();
+
+            // SIGHUP keeps working, with the same outcome in the log.
+            daemon.signal("HUP");
+            Daemons.awaitLog(daemon, "failed to start: t1 (kept old), t3 (failed)", Duration.ofSeconds(20));
+
+            daemon.signal("TERM");
+            assertThat(daemon.awaitExit(Duration.ofSeconds(15))).isZero();
+        }
+    }
+
+    private static void awaitPing(TwoSites sites) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> sites.a()
+                .exec("ping", "-c", "1", "-W", "1", TwoSites.TUNNEL_IP_B).exitCode() == 0);
     }
 
     private static DaemonConfig siteA(CulvertNode a, CulvertNode b, CulvertNode ghost, boolean reloaded) {

@@ -68,19 +68,20 @@ final class RunCommand implements Callable<Integer> {
         this.host = host;
     }
 
-    /** SIGHUP: the whole file through {@link ConfigCheck} first (keys included); only a valid one is applied. */
-    private void reload(Daemon daemon) {
-        daemon.reload(() -> {
-            LOG.log(System.Logger.Level.INFO, "reloading {0}", config);
-            ConfigCheck.Result checked = ConfigCheck.check(config);
-            if (!checked.valid()) {
-                checked.problems().forEach(p -> LOG.log(System.Logger.Level.ERROR, "{0}", p));
-                LOG.log(System.Logger.Level.ERROR, "reload refused: {0} has {1} problem(s); the running "
-                        + "configuration stays", config, String.valueOf(checked.problems().size()));
-                return null;
-            }
-            return checked.config();
-        });
+    /**
+     * SIGHUP and the control socket's reload request: the whole file through {@link ConfigCheck} first (keys
+     * included); only a valid one is applied, and a refusal carries every problem.
+     */
+    private Daemon.Loaded loadForReload() {
+        LOG.log(System.Logger.Level.INFO, "reloading {0}", config);
+        ConfigCheck.Result checked = ConfigCheck.check(config);
+        if (!checked.valid()) {
+            checked.problems().forEach(p -> LOG.log(System.Logger.Level.ERROR, "{0}", p));
+            LOG.log(System.Logger.Level.ERROR, "reload refused: {0} has {1} problem(s); the running "
+                    + "configuration stays", config, String.valueOf(checked.problems().size()));
+            return Daemon.Loaded.refused(checked.problems());
+        }
+        return Daemon.Loaded.of(checked.config());
     }
 
     /**
@@ -130,7 +131,8 @@ final class RunCommand implements Callable<Integer> {
             return startFailureStatus(e);
         }
         running.set(daemon);
-        if (!host.onReload(() -> reload(daemon))) {
+        daemon.onReloadRequest(this::loadForReload);
+        if (!host.onReload(() -> daemon.reloadChecked(this::loadForReload))) {
             LOG.log(System.Logger.Level.WARNING, "SIGHUP was ignored when culvert started (nohup?), so it cannot "
                     + "reload on SIGHUP; restart it to apply a changed configuration");
         }

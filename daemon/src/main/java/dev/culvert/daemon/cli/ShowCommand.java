@@ -4,6 +4,7 @@ import dev.culvert.config.ConfigException;
 import dev.culvert.config.ConfigLoader;
 import dev.culvert.config.CulvertConfig;
 import dev.culvert.daemon.control.ControlClient;
+import dev.culvert.daemon.control.ControlRequest;
 import dev.culvert.daemon.control.Status;
 import dev.culvert.daemon.control.StatusText;
 import picocli.CommandLine.ArgGroup;
@@ -48,14 +49,14 @@ final class ShowCommand implements Callable<Integer> {
     public Integer call() {
         Path socket;
         try {
-            socket = findSocket();
+            socket = findSocket(target);
         } catch (IOException e) {
             System.err.println("culvert show: " + e.getMessage());
             return 1;
         }
         String answer;
         try {
-            answer = ControlClient.request(socket, tunnel == null ? "show" : "show " + tunnel);
+            answer = ControlClient.request(socket, ControlRequest.show(tunnel));
         } catch (IOException e) {
             System.err.println("culvert show: cannot reach the daemon on " + socket + ": " + e.getMessage()
                     + " (is it running?)");
@@ -72,7 +73,8 @@ final class ShowCommand implements Callable<Integer> {
         return 0;
     }
 
-    private Path findSocket() throws IOException {
+    /** The control socket named by {@code target} (--socket, or the one --config sets), or the only one running. */
+    static Path findSocket(Target target) throws IOException {
         if (target != null && target.socket != null) {
             return target.socket;
         }

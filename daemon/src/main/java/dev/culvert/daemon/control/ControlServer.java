@@ -4,51 +4,107 @@ import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.ClosedSelectorException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.concurrent.Semaphore;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Iterator;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
  * The control socket: a unix stream socket (mode 0600) on which each connection sends one request
- * line and gets one JSON line back, then the daemon closes it.
+ * line and gets one JSON line back, then the daemon closes it (requests and answers: {@link ControlRequest},
+ * {@link Status}, {@link ReloadOutcome}).
  *
- * <p>Requests: {@code show} (every tunnel) or {@code show NAME} (one). The answer is
- * {@link Status#toJson()}, or {@code {"error": "..."}}. Connections are served on their own short-lived
- * threads (at most {@value #MAX_CLIENTS} at once), never on the event loop.
+ * <p>One thread reads every connection's request without blocking, each within {@link Limits#readTimeout()}
+ * of its accept; a connection that has not sent a whole line by then is closed, and when
+ * {@link Limits#maxReading()} connections are reading, the oldest is closed for a new one, so clients
+ * that connect and send nothing cannot keep others out. A request longer than
+ * {@link Limits#maxRequestBytes()} is refused with an error answer. Complete requests are answered
+ * on at most {@link Limits#maxAnswering()} threads (a reload can take as long as its hooks), never on the
+ * event loop; more waiting than {@link Limits#maxQueued()} are answered "busy".
  */
 public final class ControlServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("culvert.control");
-    static final int MAX_CLIENTS = 4;
-    /** The longest request line read. */
-    static final int MAX_REQUEST = 1024;
+
+    /**
+     * How much the control socket takes.
+     *
+     * @param readTimeout     from accept to the request's newline
+     * @param maxReading      connections reading a request at once (the oldest gives way)
+     * @param maxRequestBytes the longest request line, newline included
+     * @param maxAnswering    requests answered at once
+     * @param maxQueued       complete requests waiting for an answering thread
+     */
+    public record Limits(Duration readTimeout, int maxReading, int maxRequestBytes, int maxAnswering, int maxQueued) {
+        public static final Limits DEFAULT = new Limits(Duration.ofSeconds(2), 32, 1024, 4, 16);
+    }
 
     private final Path path;
     private final ServerSocketChannel server;
+    private final Selector selector;
     private final Function<String, String> handler;
-    private final Semaphore clients = new Semaphore(MAX_CLIENTS);
-    private final Thread acceptor;
+    private final Limits limits;
+    private final ThreadPoolExecutor answering;
+    private final Deque<Reading> reading = new ArrayDeque<>();
+    private final Thread reader;
 
-    private ControlServer(Path path, ServerSocketChannel server, Function<String, String> handler) {
+    /** A connection whose request line is still coming. */
+    private static final class Reading {
+        final SocketChannel channel;
+        final ByteBuffer buf;
+        final long deadlineNanos;
+        SelectionKey key;
+
+        Reading(SocketChannel channel, int size, long deadlineNanos) {
+            this.channel = channel;
+            this.buf = ByteBuffer.allocate(size);
+            this.deadlineNanos = deadlineNanos;
+        }
+    }
+
+    private ControlServer(Path path, ServerSocketChannel server, Selector selector, Function<String, String> handler,
+                          Limits limits) {
         this.path = path;
         this.server = server;
+        this.selector = selector;
         this.handler = handler;
-        this.acceptor = new Thread(this::acceptLoop, "culvert-control");
-        acceptor.setDaemon(true);
+        this.limits = limits;
+        this.answering = new ThreadPoolExecutor(limits.maxAnswering(), limits.maxAnswering(), 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(limits.maxQueued()), r -> {
+                    Thread t = new Thread(r, "culvert-control-answer");
+                    t.setDaemon(true);
+                    return t;
+                });
+        answering.allowCoreThreadTimeOut(true);
+        this.reader = new Thread(this::readLoop, "culvert-control");
+        reader.setDaemon(true);
+    }
+
+    /** {@link #start(Path, Function, Limits)} with {@link Limits#DEFAULT}. */
+    public static ControlServer start(Path path, Function<String, String> handler) throws IOException {
+        return start(path, handler, Limits.DEFAULT);
     }
 
     /**
      * Creates the directory (0755) if missing, replaces a stale socket file, binds, and serves.
      *
-     * @param handler request line to JSON response line; called on a connection thread
+     * @param handler request line (without its newline) to JSON answer line; called on an answering thread
      * @throws IOException if another daemon answers on {@code path} or it cannot be bound
      */
-    public static ControlServer start(Path path, Function<String, String> handler) throws IOException {
+    public static ControlServer start(Path path, Function<String, String> handler, Limits limits) throws IOException {
         Path dir = path.toAbsolutePath().getParent();
         if (dir != null && !Files.isDirectory(dir)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
@@ -60,15 +116,19 @@ public final class ControlServer implements AutoCloseable {
             Files.delete(path); // left behind by a daemon that did not stop cleanly
         }
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        Selector selector;
         try {
             server.bind(UnixDomainSocketAddress.of(path));
             Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+            server.configureBlocking(false);
+            selector = Selector.open();
+            server.register(selector, SelectionKey.OP_ACCEPT);
         } catch (IOException e) {
             server.close();
             throw new IOException("cannot create control socket " + path + ": " + e.getMessage(), e);
         }
-        ControlServer control = new ControlServer(path, server, handler);
-        control.acceptor.start();
+        ControlServer control = new ControlServer(path, server, selector, handler, limits);
+        control.reader.start();
         return control;
     }
 
@@ -84,49 +144,150 @@ public final class ControlServer implements AutoCloseable {
         return path;
     }
 
-    private void acceptLoop() {
-        while (server.isOpen()) {
-            try {
-                SocketChannel client = server.accept();
-                if (!clients.tryAcquire()) {
-                    client.close();
-                    continue;
+    private void readLoop() {
+        try {
+            while (server.isOpen()) {
+                Reading oldest = reading.peekFirst();
+                long waitMillis = oldest == null ? 0
+                        : Math.max(1, TimeUnit.NANOSECONDS.toMillis(oldest.deadlineNanos - System.nanoTime()) + 1);
+                selector.select(waitMillis);
+                Iterator<SelectionKey> keys = selector.selectedKeys().iterator();
+                while (keys.hasNext()) {
+                    SelectionKey key = keys.next();
+                    keys.remove();
+                    if (!key.isValid()) {
+                        continue;
+                    }
+                    if (key.isAcceptable()) {
+                        acceptAll();
+                    } else if (key.isReadable()) {
+                        read((Reading) key.attachment());
+                    }
                 }
-                Thread t = new Thread(() -> serve(client), "culvert-control-client");
-                t.setDaemon(true);
-                t.start();
-            } catch (AsynchronousCloseException e) {
-                return;
+                expire();
+            }
+        } catch (ClosedSelectorException e) {
+            // closing
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "control socket {0} stopped: {1}", path, e.toString());
+        } finally {
+            reading.forEach(r -> closeQuietly(r.channel));
+            reading.clear();
+            try {
+                selector.close();
             } catch (IOException e) {
-                LOG.log(System.Logger.Level.WARNING, "control socket {0}: {1}", path, e.getMessage());
+                // closing anyway
             }
         }
     }
 
-    private void serve(SocketChannel client) {
+    private void acceptAll() throws IOException {
+        SocketChannel client;
+        while (server.isOpen() && (client = server.accept()) != null) {
+            if (reading.size() >= limits.maxReading()) {
+                Reading evicted = reading.pollFirst();
+                LOG.log(System.Logger.Level.DEBUG, "control socket: {0} clients reading; closing the oldest",
+                        String.valueOf(limits.maxReading()));
+                closeQuietly(evicted.channel);
+            }
+            client.configureBlocking(false);
+            Reading r = new Reading(client, limits.maxRequestBytes(), System.nanoTime() + limits.readTimeout().toNanos());
+            r.key = client.register(selector, SelectionKey.OP_READ, r);
+            reading.addLast(r);
+        }
+    }
+
+    private void read(Reading r) {
+        int n;
+        try {
+            n = r.channel.read(r.buf);
+        } catch (IOException e) {
+            drop(r);
+            return;
+        }
+        int end = indexOfNewline(r.buf);
+        if (end >= 0) {
+            dispatch(r, new String(r.buf.array(), 0, end, StandardCharsets.UTF_8));
+        } else if (n < 0) {
+            if (r.buf.position() == 0) {
+                drop(r);
+            } else { // a last line without its newline
+                dispatch(r, new String(r.buf.array(), 0, r.buf.position(), StandardCharsets.UTF_8));
+            }
+        } else if (!r.buf.hasRemaining()) {
+            reading.remove(r);
+            r.key.cancel();
+            refuse(r.channel, "request longer than " + limits.maxRequestBytes() + " bytes");
+        }
+    }
+
+    /** Hands a complete request to an answering thread, the channel back in blocking mode. */
+    private void dispatch(Reading r, String request) {
+        reading.remove(r);
+        r.key.cancel();
+        try {
+            selector.selectNow(); // completes the cancel, so the channel may block again
+            r.channel.configureBlocking(true);
+            answering.execute(() -> answer(r.channel, request));
+        } catch (RejectedExecutionException e) {
+            refuse(r.channel, "busy: " + limits.maxAnswering() + " requests are being answered; try again");
+        } catch (IOException e) {
+            closeQuietly(r.channel);
+        }
+    }
+
+    private void answer(SocketChannel client, String request) {
         try (client) {
-            String request = readLine(client);
             String response = handler.apply(request.strip());
-            client.write(ByteBuffer.wrap((response + "\n").getBytes(StandardCharsets.UTF_8)));
+            write(client, response);
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.DEBUG, "control client: {0}", e.toString());
-        } finally {
-            clients.release();
         }
     }
 
-    static String readLine(SocketChannel channel) throws IOException {
-        ByteBuffer buf = ByteBuffer.allocate(MAX_REQUEST);
-        while (buf.hasRemaining()) {
-            if (channel.read(buf) < 0) {
-                break;
+    /**
+     * An error answer, best effort (a small write to a socket whose buffer is empty), and close. What the
+     * client sent and nobody read is discarded first (up to 64 KiB), or closing would reset the connection
+     * and the client could lose the answer.
+     */
+    private static void refuse(SocketChannel client, String message) {
+        try (client) {
+            write(client, Status.errorJson(message));
+            client.shutdownOutput();
+            if (!client.isBlocking()) {
+                ByteBuffer discard = ByteBuffer.allocate(4096);
+                for (int i = 0; i < 16 && client.read(discard) > 0; i++) {
+                    discard.clear();
+                }
             }
-            int end = indexOfNewline(buf);
-            if (end >= 0) {
-                return new String(buf.array(), 0, end, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            // the client is gone
+        }
+    }
+
+    private static void write(SocketChannel client, String line) throws IOException {
+        ByteBuffer out = ByteBuffer.wrap((line + "\n").getBytes(StandardCharsets.UTF_8));
+        while (out.hasRemaining()) {
+            if (client.write(out) == 0 && !client.isBlocking()) {
+                return; // a non-blocking error answer that does not fit: the client is not reading
             }
         }
-        return new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
+    }
+
+    private void expire() {
+        long now = System.nanoTime();
+        while (!reading.isEmpty() && reading.peekFirst().deadlineNanos - now <= 0) {
+            Reading r = reading.pollFirst();
+            LOG.log(System.Logger.Level.DEBUG, "control client sent no request within {0} ms; closed",
+                    String.valueOf(limits.readTimeout().toMillis()));
+            r.key.cancel();
+            refuse(r.channel, "no request within " + limits.readTimeout().toMillis() + " ms");
+        }
+    }
+
+    private void drop(Reading r) {
+        reading.remove(r);
+        closeQuietly(r.channel);
     }
 
     private static int indexOfNewline(ByteBuffer buf) {
@@ -138,7 +299,15 @@ public final class ControlServer implements AutoCloseable {
         return -1;
     }
 
-    /** Stops serving and removes the socket file. */
+    private static void closeQuietly(SocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+
+    /** Stops serving and removes the socket file; answers under way finish. */
     @Override
     public void close() {
         try {
@@ -146,6 +315,8 @@ public final class ControlServer implements AutoCloseable {
         } catch (IOException e) {
             // closing anyway
         }
+        selector.wakeup();
+        answering.shutdown();
         try {
             Files.deleteIfExists(path);
         } catch (IOException e) {

@@ -35,24 +35,43 @@ public final class ShowRequests {
 
     private ShowRequests() {}
 
-    /** A control-socket handler over {@code source}. */
+    /** A control-socket handler that answers show requests only. */
     public static java.util.function.Function<String, String> handler(Supplier<Source> source) {
-        return request -> answer(source.get(), request);
+        return handler(source, null);
     }
 
-    static String answer(Source source, String request) {
-        String[] words = request.trim().split("\\s+");
-        if (words.length == 0 || !words[0].equals("show") || words.length > 2) {
-            return Status.errorJson("unknown request '" + request + "'; expected: show [TUNNEL]");
-        }
+    /**
+     * The control socket's handler: {@code show} from {@code source}; {@code reload} runs {@code reload}
+     * (on the answering thread, for as long as the reload takes) and answers its outcome.
+     *
+     * @param reload null if this daemon cannot reload over its socket
+     */
+    public static java.util.function.Function<String, String> handler(Supplier<Source> source,
+                                                                     Supplier<ReloadOutcome> reload) {
+        return line -> {
+            ControlRequest request;
+            try {
+                request = ControlRequest.parse(line);
+            } catch (IllegalArgumentException e) {
+                return Status.errorJson(e.getMessage());
+            }
+            if (request.request().equals(ControlRequest.RELOAD)) {
+                return reload == null ? Status.errorJson("this daemon cannot reload over its control socket")
+                        : reload.get().toJson();
+            }
+            return answer(source.get(), request.tunnel());
+        };
+    }
+
+    static String answer(Source source, String tunnel) {
         List<Status.TunnelStatus> tunnels = new ArrayList<>();
         for (TunnelSource t : source.tunnels()) {
-            if (words.length == 1 || t.config().name().equals(words[1])) {
+            if (tunnel == null || t.config().name().equals(tunnel)) {
                 tunnels.add(tunnel(t));
             }
         }
-        if (words.length == 2 && tunnels.isEmpty()) {
-            return Status.errorJson("no tunnel named '" + words[1] + "'");
+        if (tunnel != null && tunnels.isEmpty()) {
+            return Status.errorJson("no tunnel named '" + tunnel + "'");
         }
         return new Status(source.publicKey(), source.listenPort(), tunnels, drops(source.interfaceCounters())).toJson();
     }
@@ -61,13 +80,14 @@ public final class ShowRequests {
         TunnelConfig c = source.config();
         TunnelView v = source.view();
         Counters k = v.counters();
-        return new Status.TunnelStatus(c.name(), v.state().name().toLowerCase(Locale.ROOT), c.device().name(),
+        return new Status.TunnelStatus(c.name(), v.stateName(), c.device().name(),
                 c.device().mode().name().toLowerCase(Locale.ROOT), c.transport().name().toLowerCase(Locale.ROOT),
                 c.compression().toString(), c.peer().publicKey(), v.endpoint() == null ? null : Addresses.format(v.endpoint()),
                 c.peer().allowedIps().stream().map(Cidr::toString).toList(), v.lastHandshakeEpochMillis() / 1000,
                 k.get(Counters.Kind.RX_BYTES), k.get(Counters.Kind.TX_BYTES), k.get(Counters.Kind.RX_PACKETS),
                 k.get(Counters.Kind.TX_PACKETS), k.get(Counters.Kind.HANDSHAKES_COMPLETED),
-                k.get(Counters.Kind.HANDSHAKES_FAILED), c.persistentKeepalive().getSeconds(), drops(k));
+                k.get(Counters.Kind.HANDSHAKES_FAILED), c.persistentKeepalive().getSeconds(), drops(k), v.failure(),
+                v.nextRetryEpochMillis() / 1000);
     }
 
     static Map<String, Long> drops(Counters counters) {

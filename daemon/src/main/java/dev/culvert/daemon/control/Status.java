@@ -27,12 +27,27 @@ public record Status(String publicKey, int listenPort, List<TunnelStatus> tunnel
      * @param latestHandshakeEpochSecond 0 if none yet
      * @param persistentKeepaliveSeconds 0 if off
      * @param drops                      non-zero drop counts by reason tag
+     * @param failure                    why the configured settings could not start, or null (state
+     *                                   {@code failed}: not running; otherwise running on the previous settings)
+     * @param nextRetryEpochSecond       when a failed tunnel is tried again, 0 if never
      */
     public record TunnelStatus(String name, String state, String device, String mode, String transport,
                                String compression, String peerPublicKey, String endpoint, List<String> allowedIps,
                                long latestHandshakeEpochSecond, long rxBytes, long txBytes, long rxPackets,
                                long txPackets, long handshakesCompleted, long handshakesFailed,
-                               long persistentKeepaliveSeconds, Map<String, Long> drops) {
+                               long persistentKeepaliveSeconds, Map<String, Long> drops, String failure,
+                               long nextRetryEpochSecond) {
+        /** A tunnel whose configured settings run. */
+        public TunnelStatus(String name, String state, String device, String mode, String transport,
+                            String compression, String peerPublicKey, String endpoint, List<String> allowedIps,
+                            long latestHandshakeEpochSecond, long rxBytes, long txBytes, long rxPackets,
+                            long txPackets, long handshakesCompleted, long handshakesFailed,
+                            long persistentKeepaliveSeconds, Map<String, Long> drops) {
+            this(name, state, device, mode, transport, compression, peerPublicKey, endpoint, allowedIps,
+                    latestHandshakeEpochSecond, rxBytes, txBytes, rxPackets, txPackets, handshakesCompleted,
+                    handshakesFailed, persistentKeepaliveSeconds, drops, null, 0);
+        }
+
         Map<String, Object> toMap() {
             Map<String, Object> peer = new LinkedHashMap<>();
             peer.put("public_key", peerPublicKey);
@@ -55,6 +70,10 @@ public record Status(String publicKey, int listenPort, List<TunnelStatus> tunnel
             m.put("compression", compression);
             m.put("peer", peer);
             m.put("drops", drops);
+            if (failure != null) {
+                m.put("failure", failure);
+                m.put("next_retry", nextRetryEpochSecond);
+            }
             return m;
         }
 
@@ -68,7 +87,7 @@ public record Status(String publicKey, int listenPort, List<TunnelStatus> tunnel
                     num(peer, "latest_handshake"), num(peer, "rx_bytes"), num(peer, "tx_bytes"),
                     num(peer, "rx_packets"), num(peer, "tx_packets"), num(peer, "handshakes_completed"),
                     num(peer, "handshakes_failed"), num(peer, "persistent_keepalive"),
-                    counts((Map<String, Object>) m.get("drops")));
+                    counts((Map<String, Object>) m.get("drops")), (String) m.get("failure"), num(m, "next_retry"));
         }
     }
 
@@ -82,7 +101,7 @@ public record Status(String publicKey, int listenPort, List<TunnelStatus> tunnel
         List<Object> list = new ArrayList<>();
         tunnels.forEach(t -> list.add(t.toMap()));
         m.put("tunnels", list);
-        return Json.write(m);
+        return ControlJson.write(m);
     }
 
     /**
@@ -91,15 +110,14 @@ public record Status(String publicKey, int listenPort, List<TunnelStatus> tunnel
      */
     @SuppressWarnings("unchecked")
     public static Status fromJson(String json) {
-        Object parsed = Json.parse(json);
-        if (!(parsed instanceof Map)) {
-            throw new IllegalArgumentException("the daemon's answer is not a JSON object");
-        }
-        Map<String, Object> m = (Map<String, Object>) parsed;
+        Map<String, Object> m = ControlJson.read(json);
         if (m.containsKey("error")) {
             throw new IllegalArgumentException(String.valueOf(m.get("error")));
         }
         List<TunnelStatus> tunnels = new ArrayList<>();
+        if (!(m.get("tunnels") instanceof List)) {
+            throw new IllegalArgumentException("the daemon's answer has no tunnels: " + json);
+        }
         for (Object t : (List<Object>) m.get("tunnels")) {
             tunnels.add(TunnelStatus.fromMap((Map<String, Object>) t));
         }
@@ -109,7 +127,7 @@ public record Status(String publicKey, int listenPort, List<TunnelStatus> tunnel
 
     /** The JSON of an error response. */
     public static String errorJson(String message) {
-        return Json.write(Map.of("error", message));
+        return ControlJson.write(Map.of("error", message));
     }
 
     private static long num(Map<String, Object> m, String key) {

@@ -25,6 +25,14 @@ public final class StatusText {
             out.append('\n');
             out.append("tunnel: ").append(t.name()).append('\n');
             out.append("  state: ").append(t.state()).append('\n');
+            if (t.failure() != null) {
+                out.append(t.state().equals("failed") ? "  failed: " : "  reload failed (previous settings run): ")
+                        .append(t.failure());
+                if (t.nextRetryEpochSecond() != 0) {
+                    out.append("; next retry in ").append(units(Math.max(0, t.nextRetryEpochSecond() - nowEpochSecond)));
+                }
+                out.append('\n');
+            }
             out.append("  device: ").append(t.device()).append(" (").append(t.mode()).append(")\n");
             out.append("  transport: ").append(t.transport());
             if (t.compression() != null && !t.compression().equals("off")) {
@@ -58,7 +66,7 @@ public final class StatusText {
         return seconds <= 0 ? "Now" : units(seconds) + " ago";
     }
 
-    static String units(long seconds) {
+    public static String units(long seconds) {
         long[] sizes = {365L * 24 * 3600, 24 * 3600, 3600, 60, 1};
         String[] names = {"year", "day", "hour", "minute", "second"};
         List<String> parts = new ArrayList<>();

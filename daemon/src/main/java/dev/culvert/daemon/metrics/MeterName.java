@@ -22,6 +22,9 @@ public enum MeterName {
     LAST_HANDSHAKE_AGE("culvert.tunnel.last.handshake.age", "seconds",
             "Seconds since the last completed handshake (NaN: none yet)"),
     UP("culvert.tunnel.up", null, "1 while the tunnel has a session with its peer, else 0"),
+    START_FAILED("culvert.tunnel.start.failed", null, "1 while the tunnel's configured settings could not start "
+            + "(a reload's up hook failed, its device could not be created): it runs on its previous settings or "
+            + "waits for its next retry; else 0"),
     ENDPOINT("culvert.tunnel.endpoint", null, "Always 1; the endpoint tag is the peer's current address"),
     INTERFACE_DROPS("culvert.interface.drops", "packets",
             "Packets dropped before they could be pinned on a tunnel (bad mac, unknown index, garbage), by reason"),

@@ -46,6 +46,7 @@ final class TunnelMeters implements AutoCloseable {
         }
         meters.add(gauge(MeterName.LAST_HANDSHAKE_AGE, tags, v -> secondsSince(v.lastHandshakeEpochMillis())));
         meters.add(gauge(MeterName.UP, tags, v -> v.up() ? 1 : 0));
+        meters.add(gauge(MeterName.START_FAILED, tags, v -> v.failure() != null ? 1 : 0));
         refreshEndpoint();
     }
 

@@ -30,4 +30,23 @@ public interface TunnelView {
 
     /** The peer's current address, or null while unknown. */
     InetSocketAddress endpoint();
+
+    /** The state as {@code culvert show} prints it: {@link #state()} in lower case, or {@code failed}. */
+    default String stateName() {
+        return state().name().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /**
+     * Why the tunnel's configured settings could not start (the last reload's up hook failed, its device
+     * could not be created), or null if they run. The tunnel then runs on its previous settings, or (state
+     * {@code failed}) not at all until {@link #nextRetryEpochMillis()}.
+     */
+    default String failure() {
+        return null;
+    }
+
+    /** Wall-clock millis of the next attempt to start a failed tunnel, 0 if none is planned. */
+    default long nextRetryEpochMillis() {
+        return 0;
+    }
 }

@@ -1,0 +1,91 @@
+package dev.culvert.daemon.cli;
+
+import dev.culvert.daemon.control.ControlClient;
+import dev.culvert.daemon.control.ControlRequest;
+import dev.culvert.daemon.control.ReloadOutcome;
+import dev.culvert.daemon.control.StatusText;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code culvert reload [--config FILE | --socket PATH]}: asks a running daemon over its control socket to
+ * re-read its config file (as SIGHUP does), waits for the outcome and prints it; the exit code says
+ * whether it was applied (the packaged unit's {@code ExecReload=}, so {@code systemctl reload} fails
+ * visibly).
+ */
+@Command(name = "reload", description = {"Ask a running daemon to re-read its config file (as SIGHUP does), wait "
+        + "for the outcome and print it: tunnel by tunnel when applied, every file:line: key: message problem when "
+        + "refused. Finds the daemon as show does: by --config, --socket, or as the only control socket in "
+        + "/run/culvert.",
+        "Exit status: 0 applied; 1 no daemon answered (or its answer was unreadable); 2 usage error; "
+                + "3 refused (invalid file, or a setting only a restart can change): the running configuration "
+                + "stays; 4 partly applied: a tunnel could not start and runs on its previous settings or is "
+                + "retried (see culvert show)."})
+final class ReloadCommand implements Callable<Integer> {
+    /** Exit status: the daemon could not be asked (no socket, no answer, unreadable answer). */
+    static final int NO_DAEMON = 1;
+    /** Exit status: refused; nothing changed. */
+    static final int REFUSED = 3;
+    /** Exit status: applied, but a tunnel could not start. */
+    static final int PARTLY_APPLIED = 4;
+
+    @ArgGroup(exclusive = true)
+    ShowCommand.Target target;
+
+    @Override
+    public Integer call() {
+        Path socket;
+        try {
+            socket = ShowCommand.findSocket(target);
+        } catch (IOException e) {
+            System.err.println("culvert reload: " + e.getMessage());
+            return NO_DAEMON;
+        }
+        String answer;
+        try {
+            answer = ControlClient.request(socket, ControlRequest.reload());
+        } catch (IOException e) {
+            System.err.println("culvert reload: cannot reach the daemon on " + socket + ": " + e.getMessage()
+                    + " (is it running?)");
+            return NO_DAEMON;
+        }
+        ReloadOutcome outcome;
+        try {
+            outcome = ReloadOutcome.fromJson(answer);
+        } catch (IllegalArgumentException e) {
+            System.err.println("culvert reload: " + e.getMessage());
+            return NO_DAEMON;
+        }
+        return print(outcome, System.currentTimeMillis(), System.out, System.err);
+    }
+
+    /** Prints {@code outcome} (problems to {@code err}) and returns the exit status. */
+    static int print(ReloadOutcome outcome, long nowMillis, PrintStream out, PrintStream err) {
+        if (outcome.result() == ReloadOutcome.Result.REFUSED) {
+            outcome.problems().forEach(err::println);
+            err.println("culvert reload: refused; the running configuration stays");
+            return REFUSED;
+        }
+        out.println("culvert reload: " + outcome.result().tag());
+        for (ReloadOutcome.TunnelChange t : outcome.tunnels()) {
+            StringBuilder line = new StringBuilder("  ").append(t.name()).append(": ");
+            switch (t.change()) {
+                case KEPT_OLD -> line.append("not restarted: ").append(t.reason())
+                        .append("; it runs on its previous settings");
+                case FAILED -> {
+                    line.append("failed: ").append(t.reason());
+                    line.append(t.nextRetryMillis() == 0 ? "; not retried (persist is off)"
+                            : "; next retry in " + StatusText.units(Math.max(1, (t.nextRetryMillis() - nowMillis + 999) / 1000)));
+                }
+                default -> line.append(t.change().tag());
+            }
+            out.println(line);
+        }
+        return outcome.result() == ReloadOutcome.Result.APPLIED ? 0 : PARTLY_APPLIED;
+    }
+}
