@@ -249,8 +249,9 @@ public final class Daemon implements AutoCloseable {
                 });
                 config = next;
                 LOG.log(outcome.failed().isEmpty() ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
-                        "reloaded: {0} unchanged, {1} restarted, {2} added, {3} removed{4}",
-                        String.valueOf(outcome.kept()), String.valueOf(outcome.restarted()),
+                        "reloaded: {0} unchanged, {1} changed in place, {2} restarted, {3} added, {4} removed{5}",
+                        String.valueOf(outcome.kept()), String.valueOf(outcome.updated()),
+                        String.valueOf(outcome.restarted()),
                         String.valueOf(outcome.added()), String.valueOf(outcome.removed()),
                         outcome.failed().isEmpty() ? "" : "; failed to start: " + String.join(", ", outcome.failed()));
             } finally {

@@ -13,7 +13,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * The running tunnels and how a new configuration is applied to them as a diff, like {@code wg
  * syncconf}: a tunnel whose settings are unchanged keeps its device and its session and passes traffic
- * throughout; removed tunnels stop, changed ones restart, added ones start.
+ * throughout; so does one whose changes {@link Tunnel#applyInPlace} can make live (keepalive, persist, allowed
+ * IPs, endpoint, compression, MSS clamping, hooks); removed tunnels stop, ones whose identity changed
+ * ({@link Tunnel#canApplyInPlace}: device, transport, peer key) restart, added ones start.
  */
 final class TunnelSet {
     private static final System.Logger LOG = System.getLogger("culvert");
@@ -24,7 +26,7 @@ final class TunnelSet {
     }
 
     /** What a reload did, for the log line. */
-    record Outcome(int kept, int restarted, int added, int removed, List<String> failed) {}
+    record Outcome(int kept, int updated, int restarted, int added, int removed, List<String> failed) {}
 
     /** Replaced in place by a reload; read by the watcher, metrics and the control socket. */
     private final List<Tunnel> tunnels = new CopyOnWriteArrayList<>();
@@ -79,6 +81,7 @@ final class TunnelSet {
         Map<String, Tunnel> running = new LinkedHashMap<>();
         tunnels.forEach(t -> running.put(t.name(), t));
         int kept = 0;
+        int updated = 0;
         int removed = 0;
         int restarted = 0;
         int added = 0;
@@ -90,6 +93,8 @@ final class TunnelSet {
                 close(t);
                 removed++;
                 LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} removed", t.name());
+            } else if (!wanted.equals(t.config()) && t.canApplyInPlace(wanted) && applyInPlace(t, wanted)) {
+                updated++;
             } else if (!wanted.equals(t.config()) || t.deviceLost()) {
                 close(t);
                 toOpen.add(wanted);
@@ -116,6 +121,19 @@ final class TunnelSet {
                         e.getMessage());
             }
         }
-        return new Outcome(kept, restarted, added, removed, failed);
+        return new Outcome(kept, updated, restarted, added, removed, failed);
+    }
+
+    /** Applies {@code wanted} to the live tunnel and logs what changed; false (logged) if that failed. */
+    private static boolean applyInPlace(Tunnel t, TunnelConfig wanted) {
+        try {
+            List<String> changes = t.applyInPlace(wanted);
+            LOG.log(System.Logger.Level.INFO, "tunnel {0}: reloaded in place: {1}", t.name(), String.join(", ", changes));
+            return true;
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "tunnel {0}: could not apply the change in place ({1}); restarting it",
+                    t.name(), e.toString());
+            return false;
+        }
     }
 }
