@@ -254,7 +254,6 @@ final class Tunnel implements AutoCloseable, TunnelView {
         EndpointNames newNames = freshNames;
         InetSocketAddress to = resolved;
         Runnable apply = () -> {
-            config = next; // first: hooks, logs and the endpoint listener read it from now on
             if (keepalive) {
                 p.setPersistentKeepalive(next.persistentKeepalive().toNanos());
             }
@@ -265,6 +264,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
                 TunnelInitializer.reconfigure(device, nextSettings, p, parts);
             }
             settings = nextSettings;
+            config = next; // before the new names: hooks, logs and the endpoint listener read it from now on
             if (newNames != null) {
                 oldNames.close();
                 names = newNames;

@@ -93,16 +93,17 @@ final class TunnelSet {
                 close(t);
                 removed++;
                 LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} removed", t.name());
-            } else if (!wanted.equals(t.config()) && t.canApplyInPlace(wanted) && applyInPlace(t, wanted)) {
+            } else if (wanted.equals(t.config()) && !t.deviceLost()) {
+                kept++;
+            } else if (t.canApplyInPlace(wanted) && applyInPlace(t, wanted)) {
                 updated++;
-            } else if (!wanted.equals(t.config()) || t.deviceLost()) {
+            } else {
+                boolean lost = t.deviceLost();
                 close(t);
                 toOpen.add(wanted);
                 restarted++;
                 LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} {1}; restarting it", t.name(),
-                        t.deviceLost() ? "lost its device" : "changed");
-            } else {
-                kept++;
+                        lost ? "lost its device" : "changed");
             }
         }
         for (TunnelConfig wanted : next.tunnels().values()) {

@@ -236,6 +236,8 @@ class LiveReloadTest {
     void aKeepaliveChangeKeepsDeviceAndSessionAndRestartsTheTimer() throws Exception {
         Daemon a = reloadInPlace("keepalive.persistent = 25s", "keepalive.persistent = 10s", "keepalive 25s -> 10s");
         assertThat(t1(a).config().persistentKeepalive()).hasSeconds(10);
+        assertThat(dev.culvert.daemon.control.ControlClient.request(dir.resolve("a-19202151820.sock"), "show t1"))
+                .contains("\"persistent_keepalive\":10");
         a.reload(config("a.conf", siteA("192.0.2.1:51820", "keepalive.persistent = 0s")));
         assertThat(log).contains("tunnel t1: reloaded in place: keepalive 10s -> 0s");
     }
@@ -323,6 +325,35 @@ class LiveReloadTest {
         byte[] out = ipv4(2, 1, 200, 5);
         devB.inject(out);
         assertThat(take(hostC.devices.get("cv-a1"))).isEqualTo(out);
+    }
+
+    @Test
+    void anEndpointChangedToANameMovesThePeerWhereTheNameResolves() throws Exception {
+        Daemon[] ab = upWithTraffic("", "");
+        Daemon b = ab[1];
+        Daemon c = start("c.conf", siteA("192.0.2.3:51820", ""), hostC);
+        hostB.names.put("server.culvert.test", C.getAddress());
+        MemoryTunChannel devB = hostB.devices.get("cv-b1");
+        b.reload(config("b.conf", siteB("server.culvert.test:51820", "")));
+        assertThat(log).contains("tunnel t1: reloaded in place: endpoint 192.0.2.1:51820 -> server.culvert.test:51820");
+        assertThat(t1(b).endpoint()).isEqualTo(C);
+        await().atMost(10, TimeUnit.SECONDS).until(() -> t1(c).state() == Peer.State.UP);
+        assertThat(hostB.devices.get("cv-b1")).isSameAs(devB);
+        byte[] out = ipv4(2, 1, 200, 6);
+        devB.inject(out);
+        assertThat(take(hostC.devices.get("cv-a1"))).isEqualTo(out);
+    }
+
+    @Test
+    void aTunnelWhoseDeviceIsGoneIsRecreatedEvenForAnInPlaceChange() throws Exception {
+        Daemon[] ab = upWithTraffic("", "");
+        MemoryTunChannel lost = hostA.devices.get("cv-a1");
+        lost.close().sync();
+        await().atMost(5, TimeUnit.SECONDS).until(() -> t1(ab[0]).state() == Peer.State.DOWN);
+        ab[0].reload(config("a.conf", siteA("192.0.2.1:51820", "keepalive.persistent = 10s")));
+        assertThat(log).contains("reload: tunnel t1 lost its device; restarting it");
+        assertThat(hostA.devices.get("cv-a1")).isNotSameAs(lost);
+        assertThat(hostA.devices.get("cv-a1").isOpen()).isTrue();
     }
 
     @Test
