@@ -290,7 +290,15 @@ final class Tunnel implements AutoCloseable, TunnelView {
         if (next.transport() == TransportKind.TCP) {
             p.setEndpoint(to);
             connection.redial(); // the dialler asks the new names object, which gives the new address
-        } else if (p.endpointResolved(to)) {
+            return;
+        }
+        if (!reachableFrom(transport.localAddress(), to)) {
+            LOG.log(System.Logger.Level.WARNING, "tunnel {0}: the new endpoint {1} is {2}, but the UDP socket is bound "
+                    + "to {3}, which cannot send to that address family; listen on \":{4}\" (both families) and "
+                    + "restart culvert", next.name(), next.peer().endpoint().get(), Addresses.format(to),
+                    Addresses.format(transport.localAddress()), String.valueOf(transport.localAddress().getPort()));
+        }
+        if (p.endpointResolved(to)) {
             transport.flush();
         }
     }
