@@ -60,6 +60,50 @@ class LiveReloadIT {
         }
     }
 
+    /**
+     * A TCP client reloaded with another address of its server: the live tunnel redials there (the old connection
+     * is dropped), keeps its device, and traffic flows again over the new connection.
+     */
+    @Test
+    void aTcpEndpointReloadRedialsTheNewAddressAndKeepsTheDevice() throws Exception {
+        CulvertDistribution culvert = CulvertDistribution.locate();
+        try (TwoSites sites = TwoSites.create();
+             CulvertNode a = new CulvertNode(culvert, sites.a(), "site-a");
+             CulvertNode b = new CulvertNode(culvert, sites.b(), "site-b")) {
+            sites.a().addUnderlayAddress(sites.underlayDevice(), SECOND_A + "/24");
+            Daemons.start(a, DaemonConfig.of(a).listenTcpAll(TwoSites.PORT)
+                    .tunnel(TunnelBlock.tun("t1", DEVICE, TwoSites.TUNNEL_A, b.publicKey(), TwoSites.TUNNEL_IP_B + "/32")
+                            .withTransport(TunnelBlock.TCP)), List.of(DEVICE));
+            BackgroundProcess client = Daemons.start(b, tcpClient(a, b, TwoSites.LISTEN_A), List.of(DEVICE));
+            await().atMost(Duration.ofSeconds(30)).until(() -> sites.b()
+                    .exec("ping", "-c", "1", "-W", "1", TwoSites.TUNNEL_IP_A).exitCode() == 0);
+            int ifindex = ifindex(sites.b());
+
+            String moved = SECOND_A + ":" + TwoSites.PORT;
+            b.writeConfig(tcpClient(a, b, moved).render());
+            client.signal("HUP");
+            Daemons.awaitLog(client, "tunnel t1: reloaded in place: endpoint " + TwoSites.LISTEN_A + " -> " + moved,
+                    Duration.ofSeconds(20));
+            // the dst may be printed as [::ffff:192.0.2.11]:51820: any established connection to it will do
+            await().atMost(Duration.ofSeconds(20)).until(() -> !sites.b()
+                    .exec("ss", "-Htn", "state", "established", "dst", moved).stdout().isBlank());
+            await().atMost(Duration.ofSeconds(20)).until(() -> sites.b()
+                    .exec("ping", "-c", "1", "-W", "1", TwoSites.TUNNEL_IP_A).exitCode() == 0);
+            assertThat(sites.b().exec("ss", "-Htn", "state", "established", "dst", TwoSites.LISTEN_A).stdout())
+                    .as("the connection to the old address is gone").isBlank();
+            assertThat(ifindex(sites.b())).as("the device's ifindex after the reload").isEqualTo(ifindex);
+            Daemons.requireAlive(client);
+        }
+    }
+
+    /** Site a's second underlay address, where the TCP client moves to. */
+    private static final String SECOND_A = "192.0.2.11";
+
+    private static DaemonConfig tcpClient(CulvertNode a, CulvertNode b, String endpoint) {
+        return DaemonConfig.of(b).tunnel(TunnelBlock.tun("t1", DEVICE, TwoSites.TUNNEL_B, a.publicKey(),
+                TwoSites.TUNNEL_IP_A + "/32").withTransport(TunnelBlock.TCP).withEndpoint(endpoint));
+    }
+
     private static DaemonConfig siteA(CulvertNode a, CulvertNode b, boolean reloaded) {
         TunnelBlock t1 = reloaded
                 ? TunnelBlock.tun("t1", DEVICE, TwoSites.TUNNEL_A, b.publicKey(), TwoSites.TUNNEL_IP_B + "/32", EXTRA)
