@@ -5,6 +5,7 @@ import dev.culvert.config.CompressionSetting;
 import dev.culvert.config.DeviceMode;
 import dev.culvert.config.Endpoint;
 import dev.culvert.config.KeyFiles;
+import dev.culvert.config.PeerConfig;
 import dev.culvert.config.TransportKind;
 import dev.culvert.config.TunnelConfig;
 import dev.culvert.crypto.Keys;
@@ -182,11 +183,14 @@ final class Tunnel implements AutoCloseable, TunnelView {
      */
     boolean canApplyInPlace(TunnelConfig next) {
         TunnelConfig now = config;
-        return !deviceLost && peer != null && now.name().equals(next.name())
-                && now.device().equals(next.device())
-                && now.transport() == next.transport()
-                && now.peer().publicKey().equals(next.peer().publicKey())
-                && now.peer().presharedKeyFile().equals(next.peer().presharedKeyFile())
+        // now's identity with next's live settings: equal to next only if next changed nothing else (and a new
+        // field of either record breaks this line until someone decides which side it is on)
+        TunnelConfig live = new TunnelConfig(now.name(), now.device(),
+                new PeerConfig(now.peer().publicKey(), now.peer().presharedKeyFile(), next.peer().endpoint(),
+                        next.peer().allowedIps()),
+                now.transport(), next.persistentKeepalive(), next.compression(), next.persist(), next.up(), next.down(),
+                next.hookTimeout(), next.mssClamp());
+        return !deviceLost && peer != null && live.equals(next)
                 && now.peer().endpoint().isPresent() == next.peer().endpoint().isPresent();
     }
 

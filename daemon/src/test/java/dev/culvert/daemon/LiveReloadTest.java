@@ -356,6 +356,19 @@ class LiveReloadTest {
         assertThat(hostA.devices.get("cv-a1").isOpen()).isTrue();
     }
 
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"mtu = 1380", "routes = [\"198.18.60.0/24\"]",
+            "offload = off", "mode = tap"})
+    void anyOtherDeviceSettingRecreatesTheDeviceToo(String setting) throws Exception {
+        Daemon a = start("a.conf", siteA("192.0.2.1:51820", ""), hostA);
+        MemoryTunChannel old = hostA.devices.get("cv-a1");
+        a.reload(config("a.conf", siteA("192.0.2.1:51820", "keepalive.persistent = 10s")
+                .replace("address = \"198.18.0.1/30\"", "address = \"198.18.0.1/30\", " + setting)));
+        assertThat(log).contains("reloaded: 0 unchanged, 0 changed in place, 1 restarted, 0 added, 0 removed");
+        assertThat(old.isOpen()).isFalse();
+        assertThat(hostA.devices.get("cv-a1")).isNotSameAs(old);
+    }
+
     @Test
     void aDeviceIdentityChangeStillRecreatesTheDevice() throws Exception {
         Daemon[] ab = upWithTraffic("", "");
