@@ -285,8 +285,9 @@ public final class Daemon implements AutoCloseable {
                         .filter(t -> t.change() == ReloadOutcome.Change.FAILED || t.change() == ReloadOutcome.Change.KEPT_OLD)
                         .map(t -> t.name() + " (" + t.change().tag() + ")").toList();
                 LOG.log(notStarted.isEmpty() ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
-                        "reloaded: {0} unchanged, {1} restarted, {2} added, {3} removed{4}",
+                        "reloaded: {0} unchanged, {1} changed in place, {2} restarted, {3} added, {4} removed{5}",
                         String.valueOf(outcome.count(ReloadOutcome.Change.UNCHANGED)),
+                        String.valueOf(outcome.count(ReloadOutcome.Change.UPDATED)),
                         String.valueOf(outcome.count(ReloadOutcome.Change.RESTARTED)),
                         String.valueOf(outcome.count(ReloadOutcome.Change.ADDED)),
                         String.valueOf(outcome.count(ReloadOutcome.Change.REMOVED)),

@@ -5,6 +5,7 @@ import dev.culvert.config.CompressionSetting;
 import dev.culvert.config.DeviceMode;
 import dev.culvert.config.Endpoint;
 import dev.culvert.config.KeyFiles;
+import dev.culvert.config.PeerConfig;
 import dev.culvert.config.TransportKind;
 import dev.culvert.config.TunnelConfig;
 import dev.culvert.crypto.Keys;
@@ -42,10 +43,16 @@ final class Tunnel implements AutoCloseable, TunnelView {
     /** {@link #watch()} ticks (200 ms each) between two looks at a tap's bridge: every 5 s. */
     static final int BRIDGE_CHECK_TICKS = 25;
 
-    private final TunnelConfig config;
+    /** Replaced by {@link #applyInPlace} (a reload); read anywhere. */
+    private volatile TunnelConfig config;
     private final Channel device;
     private final Transport transport;
-    private final EndpointNames names;
+    /** Replaced by {@link #applyInPlace} when the endpoint changes. */
+    private volatile EndpointNames names;
+    private final Executor resolver;
+    private final HostResolver hostResolver;
+    /** The pipeline's settings as last applied: the base {@link #applyInPlace} builds new ones from. */
+    private volatile TunnelInitializer.Settings settings;
     private final LinkConfigurator links;
     /** The addresses and routes this tunnel added to its device, removed again on close if the device stays. */
     private final LinkConfigurator.Added added;
@@ -76,8 +83,9 @@ final class Tunnel implements AutoCloseable, TunnelView {
         this.links = links;
         this.added = new LinkConfigurator.Added(config.device().name());
         this.transport = transport;
-        this.names = new EndpointNames(config, names, resolver, transport.eventLoop());
-        this.names.onChange(this::endpointChanged);
+        this.resolver = resolver;
+        this.hostResolver = names;
+        this.names = endpointNames(config);
         this.bridgeCheck = config.device().mode() == DeviceMode.TAP
                 ? new BridgeMtuCheck(BridgeMtuCheck.SYSFS, config.device().name()) : null;
     }
@@ -100,12 +108,11 @@ final class Tunnel implements AutoCloseable, TunnelView {
             // A name that does not resolve now stops neither this tunnel nor the daemon (issue 13): the
             // tunnel starts in `connecting` and looks the name up again until it does.
             InetSocketAddress endpoint = tunnel.names.first();
+            // the names object in use at the time: a reload may replace it (a new endpoint)
             PeerOptions options = new PeerOptions(endpoint, config.persistentKeepalive().toNanos(),
-                    config.device().mtu(), null, config.persist(), tunnel.names::lookUpAgain);
-            TunnelInitializer.Settings settings = new TunnelInitializer.Settings(config.name(), remote,
-                    allowedIps(config.peer().allowedIps()), config.device().mode() == DeviceMode.TAP,
-                    compression(config.compression()), options, TunDevice.offloadsOf(device),
-                    config.mssClamp().ipv4(config.device().mtu()), config.mssClamp().ipv6(config.device().mtu()));
+                    config.device().mtu(), null, config.persist(), () -> tunnel.names.lookUpAgain());
+            TunnelInitializer.Settings settings = settings(config, remote, options, TunDevice.offloadsOf(device));
+            tunnel.settings = settings;
             // One pool for the whole path: device reads come from the allocator the transport writes with.
             device.config().setAllocator(transport.engine().alloc());
             device.pipeline().addLast(new TunnelInitializer(settings, transport, p -> {
@@ -139,7 +146,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
             Hooks.run(config.name(), "up", config.up(), tunnel.hookValues(endpoint), config.hookTimeout(), true);
             tunnel.checkBridge(); // an up hook usually puts a tap into its bridge
             if (config.peer().endpoint().isPresent()) {
-                tunnel.connection = transport.connect(config.name(), tunnel.names::lookUpForDialling,
+                tunnel.connection = transport.connect(config.name(), () -> tunnel.names.lookUpForDialling(),
                         tunnel::pathReady);
                 if (endpoint == null) {
                     LOG.log(System.Logger.Level.WARNING, "tunnel {0}: cannot resolve peer endpoint {1} yet; "
@@ -153,6 +160,158 @@ final class Tunnel implements AutoCloseable, TunnelView {
             throw e;
         }
         return tunnel;
+    }
+
+    private EndpointNames endpointNames(TunnelConfig tunnelConfig) {
+        EndpointNames fresh = new EndpointNames(tunnelConfig, hostResolver, resolver, transport.eventLoop());
+        fresh.onChange(this::endpointChanged);
+        return fresh;
+    }
+
+    /** The tunnel pipeline's settings for {@code config}. */
+    private static TunnelInitializer.Settings settings(TunnelConfig config, RemoteStatic remote, PeerOptions options,
+                                                       dev.culvert.protocol.offload.DeviceOffloads offloads) {
+        return new TunnelInitializer.Settings(config.name(), remote,
+                allowedIps(config.peer().allowedIps()), config.device().mode() == DeviceMode.TAP,
+                compression(config.compression()), options, offloads,
+                config.mssClamp().ipv4(config.device().mtu()), config.mssClamp().ipv6(config.device().mtu()));
+    }
+
+    /**
+     * True if {@code next} differs from what this tunnel runs with only in what {@link #applyInPlace} changes on
+     * the live tunnel: the device (name, mode, MTU, address, routes, offloads, adoption), the transport, the peer's
+     * public key and preshared key file, and whether there is an endpoint at all are its identity, and a change
+     * there needs a new tunnel. A tunnel whose device is gone cannot be changed in place either.
+     */
+    boolean canApplyInPlace(TunnelConfig next) {
+        TunnelConfig now = config;
+        // now's identity with next's live settings: equal to next only if next changed nothing else (and a new
+        // field of either record breaks this line until someone decides which side it is on)
+        TunnelConfig live = new TunnelConfig(now.name(), now.device(),
+                new PeerConfig(now.peer().publicKey(), now.peer().presharedKeyFile(), next.peer().endpoint(),
+                        next.peer().allowedIps()),
+                now.transport(), next.persistentKeepalive(), next.compression(), next.persist(), next.up(), next.down(),
+                next.hookTimeout(), next.mssClamp());
+        return !deviceLost && peer != null && live.equals(next)
+                && now.peer().endpoint().isPresent() == next.peer().endpoint().isPresent();
+    }
+
+    /**
+     * Applies a reloaded configuration to the live tunnel, keeping its device (same ifindex), its peer (same
+     * session, same counters) and its path: the persistent keepalive (the timer starts over with the new interval),
+     * persist, the allowed IPs, compression and MSS clamping (their pipeline handlers swapped on the loop), the
+     * endpoint (the peer moves there, as a roam would, and a handshake initiation goes to it; over TCP the dialler
+     * redials) and the hooks (the new ones run at the next up or down; the running up hooks are not re-run).
+     * Call only when {@link #canApplyInPlace} says so; one caller at a time (the reload); not on the loop.
+     *
+     * @return what changed, one operator-readable item per setting ("keepalive 25s -> 10s"); empty if nothing did
+     * @throws IllegalArgumentException if {@code next} is not {@link #canApplyInPlace applicable in place}
+     */
+    List<String> applyInPlace(TunnelConfig next) {
+        if (!canApplyInPlace(next)) {
+            throw new IllegalArgumentException("tunnel " + next.name() + ": the change needs a new tunnel");
+        }
+        TunnelConfig now = config;
+        List<String> changes = new java.util.ArrayList<>();
+        java.util.EnumSet<TunnelInitializer.Part> parts = java.util.EnumSet.noneOf(TunnelInitializer.Part.class);
+        boolean keepalive = !now.persistentKeepalive().equals(next.persistentKeepalive());
+        if (keepalive) {
+            changes.add("keepalive " + seconds(now.persistentKeepalive()) + " -> " + seconds(next.persistentKeepalive()));
+        }
+        boolean persist = now.persist() != next.persist();
+        if (persist) {
+            changes.add("persist " + now.persist() + " -> " + next.persist());
+        }
+        if (!now.peer().allowedIps().equals(next.peer().allowedIps())) {
+            parts.add(TunnelInitializer.Part.ROUTING);
+            changes.add("allowed-ips " + now.peer().allowedIps() + " -> " + next.peer().allowedIps());
+        }
+        if (!now.compression().equals(next.compression())) {
+            parts.add(TunnelInitializer.Part.EXTENSION);
+            changes.add("compression " + now.compression() + " -> " + next.compression());
+        }
+        if (!now.mssClamp().equals(next.mssClamp())) {
+            parts.add(TunnelInitializer.Part.MSS_CLAMP);
+            changes.add("mss-clamp " + now.mssClamp() + " -> " + next.mssClamp());
+        }
+        if (!now.up().equals(next.up())) {
+            changes.add("up hooks (" + now.up().size() + " -> " + next.up().size() + " commands; run at the next up)");
+        }
+        if (!now.down().equals(next.down())) {
+            changes.add("down hooks (" + now.down().size() + " -> " + next.down().size()
+                    + " commands; run at the next down)");
+        }
+        if (!now.hookTimeout().equals(next.hookTimeout())) {
+            changes.add("hook-timeout " + seconds(now.hookTimeout()) + " -> " + seconds(next.hookTimeout()));
+        }
+        boolean endpoint = !now.peer().endpoint().equals(next.peer().endpoint());
+        EndpointNames freshNames = null;
+        InetSocketAddress resolved = null;
+        if (endpoint) {
+            changes.add("endpoint " + now.peer().endpoint().map(Object::toString).orElse("none") + " -> "
+                    + next.peer().endpoint().map(Object::toString).orElse("none"));
+            freshNames = endpointNames(next);
+            resolved = freshNames.first(); // may block on DNS: here, on the reload's thread, never on the loop
+        }
+        Peer p = peer;
+        TunnelInitializer.Settings base = settings;
+        TunnelInitializer.Settings nextSettings = settings(next, base.remote(), base.peer(), base.offloads());
+        EndpointNames oldNames = names;
+        EndpointNames newNames = freshNames;
+        InetSocketAddress to = resolved;
+        Runnable apply = () -> {
+            if (keepalive) {
+                p.setPersistentKeepalive(next.persistentKeepalive().toNanos());
+            }
+            if (persist) {
+                p.setPersist(next.persist());
+            }
+            if (!parts.isEmpty()) {
+                TunnelInitializer.reconfigure(device, nextSettings, p, parts);
+            }
+            settings = nextSettings;
+            config = next; // before the new names: hooks, logs and the endpoint listener read it from now on
+            if (newNames != null) {
+                oldNames.close();
+                names = newNames;
+                moveTo(p, to, next);
+            }
+        };
+        if (transport.eventLoop().inEventLoop()) {
+            apply.run();
+        } else {
+            transport.eventLoop().submit(apply).syncUninterruptibly();
+        }
+        return changes;
+    }
+
+    /** On the loop: a reload changed the endpoint; the peer moves to {@code to} (null: not resolved yet) and handshakes. */
+    private void moveTo(Peer p, InetSocketAddress to, TunnelConfig next) {
+        if (to == null) {
+            LOG.log(System.Logger.Level.WARNING, "tunnel {0}: cannot resolve peer endpoint {1} yet; looking it up "
+                    + "again every {2} s", next.name(), next.peer().endpoint().get(), EndpointNames.UNRESOLVED_RETRY_SECONDS);
+            names.retryUntilResolved();
+            return;
+        }
+        if (next.transport() == TransportKind.TCP) {
+            p.setEndpoint(to);
+            connection.redial(); // the dialler asks the new names object, which gives the new address
+            return;
+        }
+        if (!reachableFrom(transport.localAddress(), to)) {
+            LOG.log(System.Logger.Level.WARNING, "tunnel {0}: the new endpoint {1} is {2}, but the UDP socket is bound "
+                    + "to {3}, which cannot send to that address family; listen on \":{4}\" (both families) and "
+                    + "restart culvert", next.name(), next.peer().endpoint().get(), Addresses.format(to),
+                    Addresses.format(transport.localAddress()), String.valueOf(transport.localAddress().getPort()));
+        }
+        if (p.endpointResolved(to)) {
+            transport.flush();
+        }
+    }
+
+    /** "25s", "0s", "1.5s": how a reload's log line shows a duration. */
+    static String seconds(java.time.Duration d) {
+        return d.toMillis() % 1000 == 0 ? d.toSeconds() + "s" : (d.toMillis() / 1000.0) + "s";
     }
 
     /** On the loop: the transport's path to the server is up (at once for UDP): handshake now. */

@@ -20,7 +20,9 @@ import java.util.function.LongSupplier;
 /**
  * The running tunnels and how a new configuration is applied to them as a diff, like {@code wg
  * syncconf}: a tunnel whose settings are unchanged keeps its device and its session and passes traffic
- * throughout; removed tunnels stop, changed ones restart, added ones start.
+ * throughout; so does one whose changes {@link Tunnel#applyInPlace} can make live (keepalive, persist, allowed
+ * IPs, endpoint, compression, MSS clamping, hooks); removed tunnels stop, ones whose identity changed
+ * ({@link Tunnel#canApplyInPlace}: device, transport, peer key) restart, added ones start.
  *
  * <p>A tunnel that cannot start on reload (its up hook fails, its device cannot be created) starts again
  * on its previous settings if it had any ({@link Change#KEPT_OLD}, marked with {@link Tunnel#reloadFailed});
@@ -143,16 +145,19 @@ final class TunnelSet {
                 close(t);
                 removed.add(TunnelChange.of(t.name(), Change.REMOVED));
                 LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} removed", t.name());
-            } else if (!wanted.equals(t.config()) || t.deviceLost()) {
+            } else if (wanted.equals(t.config()) && !t.deviceLost()) {
+                t.reloadFailed(null);
+                changes.put(t.name(), TunnelChange.of(t.name(), Change.UNCHANGED));
+            } else if (!t.deviceLost() && t.canApplyInPlace(wanted) && applyInPlace(t, wanted)) {
+                t.reloadFailed(null);
+                changes.put(t.name(), TunnelChange.of(t.name(), Change.UPDATED));
+            } else {
                 boolean lost = t.deviceLost();
                 close(t);
                 // A lost device's settings are the wanted ones: nothing older to fall back to.
                 toStart.add(new Start(wanted, lost ? null : t.config(), Change.RESTARTED));
                 LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} {1}; restarting it", t.name(),
                         lost ? "lost its device" : "changed");
-            } else {
-                t.reloadFailed(null);
-                changes.put(t.name(), TunnelChange.of(t.name(), Change.UNCHANGED));
             }
         }
         for (FailedTunnel f : List.copyOf(failed)) {
@@ -244,5 +249,18 @@ final class TunnelSet {
 
     private static String reason(Throwable e) {
         return e.getMessage() != null ? e.getMessage() : e.toString();
+    }
+
+    /** Applies {@code wanted} to the live tunnel and logs what changed; false (logged) if that failed. */
+    private static boolean applyInPlace(Tunnel t, TunnelConfig wanted) {
+        try {
+            List<String> changes = t.applyInPlace(wanted);
+            LOG.log(System.Logger.Level.INFO, "tunnel {0}: reloaded in place: {1}", t.name(), String.join(", ", changes));
+            return true;
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "tunnel {0}: could not apply the change in place ({1}); restarting it",
+                    t.name(), e.toString());
+            return false;
+        }
     }
 }

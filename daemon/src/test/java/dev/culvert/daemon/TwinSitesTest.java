@@ -320,12 +320,12 @@ class TwinSitesTest {
         assertThat(t1.isOpen()).isTrue();
         assertThat(hostA.devices.get("cv-a2").isOpen()).isTrue();
 
-        a.reload(config("a.conf", siteA(t2, "25s"))); // t1 changed
+        a.reload(config("a.conf", siteA(t2, "25s").replace("198.18.0.1/30", "198.18.0.1/29"))); // t1's device changed
         assertThat(t1.isOpen()).isFalse();
         assertThat(hostA.devices.get("cv-a1")).isNotSameAs(t1);
         assertThat(hostA.devices.get("cv-a1").isOpen()).isTrue();
 
-        a.reload(config("a.conf", siteA("", "25s"))); // t2 removed
+        a.reload(config("a.conf", siteA("", "25s").replace("198.18.0.1/30", "198.18.0.1/29"))); // t2 removed
         assertThat(a.tunnelNames()).containsExactly("t1");
         assertThat(hostA.devices.get("cv-a2").isOpen()).isFalse();
 

@@ -267,8 +267,8 @@ class Ipv6IT {
     }
 
     /**
-     * (d) A Culvert client reloaded with the server's IPv6 address instead of its IPv4 one (its tunnel restarts
-     * and handshakes from the new address): the server follows, and traffic goes on both ways.
+     * (d) A Culvert client reloaded with the server's IPv6 address instead of its IPv4 one (the live tunnel moves
+     * to it in place and handshakes there): the server follows, and traffic goes on both ways.
      */
     @Test
     void serverFollowsACulvertClientReloadedFromIpv4ToIpv6() {

@@ -45,7 +45,7 @@ public final class Peer {
     private final MacGenerator macs;
     private final InboundSink sink;
     private final int mtu;
-    private final long persistentKeepaliveNanos;
+    private volatile long persistentKeepaliveNanos;
     private final Counters counters = new Counters();
     private final ArrayDeque<ByteBuf> staged = new ArrayDeque<>();
     private final Keypairs keypairs;
@@ -160,8 +160,33 @@ public final class Peer {
         return lastHandshakeEpochMillis;
     }
 
+    /** The persistent-keepalive interval in nanoseconds, 0 when off. Safe from any thread. */
     public long persistentKeepaliveNanos() {
         return persistentKeepaliveNanos;
+    }
+
+    /**
+     * Changes the persistent-keepalive interval of a live peer (a reload), as {@code wg set ... persistent-keepalive}
+     * does: the session, the keys and the endpoint stay. The timer starts over from now with the new interval
+     * (whitepaper §6.5), or stops when {@code nanos} is 0. Engine thread.
+     *
+     * @param nanos the new interval in nanoseconds; 0 = off
+     * @throws IllegalArgumentException if negative
+     */
+    public void setPersistentKeepalive(long nanos) {
+        if (nanos < 0) {
+            throw new IllegalArgumentException("persistent keepalive must be >= 0 ns: " + nanos);
+        }
+        persistentKeepaliveNanos = nanos;
+        timers.persistentKeepaliveChanged(engine.now(), nanos);
+    }
+
+    /**
+     * Changes whether handshakes are retried forever (a reload): the next retry round follows the new setting. A
+     * peer that had already given up stays down until traffic or a path asks for a handshake again. Engine thread.
+     */
+    public void setPersist(boolean persist) {
+        timers.persistChanged(persist);
     }
 
     /** True if a keypair is usable for sending now. */

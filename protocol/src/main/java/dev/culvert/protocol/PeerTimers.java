@@ -30,8 +30,8 @@ final class PeerTimers {
 
     private final Peer peer;
     private final Engine engine;
-    private final long persistentKeepaliveNanos;
-    private final boolean persist;
+    private long persistentKeepaliveNanos;
+    private boolean persist;
     private final Runnable beforeRetry;
 
     private final Timer retransmitHandshake = new Timer();
@@ -56,6 +56,23 @@ final class PeerTimers {
         this.persistentKeepaliveNanos = options.persistentKeepaliveNanos();
         this.persist = options.persist();
         this.beforeRetry = options.beforeRetry();
+    }
+
+    // ------------------------------------------------------------------ settings changed live (a reload)
+
+    /** A new persistent-keepalive interval: the timer starts over from {@code now}, or stops at 0. */
+    void persistentKeepaliveChanged(long now, long nanos) {
+        persistentKeepaliveNanos = nanos;
+        if (nanos > 0) {
+            persistentKeepalive.mod(now, nanos);
+        } else {
+            persistentKeepalive.del();
+        }
+    }
+
+    /** Persist on or off: read at the next retry round. */
+    void persistChanged(boolean on) {
+        persist = on;
     }
 
     // ------------------------------------------------------------------ events

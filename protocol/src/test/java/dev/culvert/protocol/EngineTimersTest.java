@@ -73,6 +73,64 @@ class EngineTimersTest {
         assertThat(drainTypes()).containsExactly(40_032);
     }
 
+    /** Issue 11 item 8: a reload changes the interval of a live peer; the session stays. */
+    @Test
+    void persistentKeepaliveChangedLiveStartsOverWithTheNewIntervalAndKeepsTheSession() {
+        link = new MemoryLink(null, null, Duration.ofSeconds(25).toNanos(), true, Integer.MAX_VALUE);
+        establish();
+        long handshakes = link.a.peer.counters().get(Counters.Kind.HANDSHAKES_SENT);
+        long lastHandshake = link.a.peer.lastHandshakeEpochMillis();
+        advance(Duration.ofSeconds(5));
+        link.a.peer.setPersistentKeepalive(Duration.ofSeconds(10).toNanos());
+        assertThat(link.a.peer.persistentKeepaliveNanos()).isEqualTo(Duration.ofSeconds(10).toNanos());
+        advance(Duration.ofMillis(9_900));
+        assertThat(link.wire).isEmpty();
+        advance(Duration.ofMillis(200)); // 10 s after the change, not 25 s after the session
+        assertThat(drainTypes()).containsExactly(40_032);
+        advance(Duration.ofSeconds(10));
+        assertThat(drainTypes()).containsExactly(40_032);
+
+        link.a.peer.setPersistentKeepalive(0);
+        advance(Duration.ofSeconds(60));
+        assertThat(link.wire).as("off: no more keepalives").isEmpty();
+        assertThat(link.a.peer.counters().get(Counters.Kind.HANDSHAKES_SENT)).isEqualTo(handshakes);
+        assertThat(link.a.peer.lastHandshakeEpochMillis()).isEqualTo(lastHandshake);
+        assertThat(link.a.peer.hasSession()).isTrue();
+    }
+
+    @Test
+    void persistentKeepaliveTurnedOnLiveStartsFromTheChange() {
+        link = new MemoryLink();
+        establish();
+        advance(Duration.ofSeconds(30));
+        drainTypes();
+        link.a.peer.setPersistentKeepalive(Duration.ofSeconds(10).toNanos());
+        advance(Duration.ofMillis(9_900));
+        assertThat(link.wire).isEmpty();
+        advance(Duration.ofMillis(200));
+        assertThat(drainTypes()).containsExactly(40_032);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> link.a.peer.setPersistentKeepalive(-1))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** Issue 11 item 8: persist turned on by a reload keeps a peer retrying past REKEY_ATTEMPT_TIME. */
+    @Test
+    void persistTurnedOnLiveKeepsRetryingPastTheGiveUp() {
+        link = new MemoryLink();
+        link.a.peer.setPersist(true);
+        link.a.peer.send(Packets.ipv4("198.18.0.1", "198.18.0.2", 60));
+        int initiations = 0;
+        for (int i = 0; i < 60; i++) { // 5 minutes, everything lost
+            advance(Duration.ofSeconds(5));
+            while (!link.wire.isEmpty()) {
+                link.wire.poll().data().release();
+                initiations++;
+            }
+        }
+        assertThat(initiations).isGreaterThan(Spec.MAX_TIMER_HANDSHAKES + 2);
+        assertThat(link.a.peer.state()).isNotEqualTo(Peer.State.DOWN);
+    }
+
     @Test
     void lostInitiationIsRetransmittedWithJitterThenGivenUp() {
         link = new MemoryLink();

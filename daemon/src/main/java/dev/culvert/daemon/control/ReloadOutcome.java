@@ -34,6 +34,8 @@ public record ReloadOutcome(Result result, List<String> problems, List<TunnelCha
     /** What a reload did to one tunnel. */
     public enum Change {
         UNCHANGED,
+        /** Only live settings changed (keepalive, allowed IPs, endpoint, ...): applied in place, device and session kept. */
+        UPDATED,
         /** Its settings changed: stopped and started again with the new ones. */
         RESTARTED,
         ADDED,

@@ -13,6 +13,7 @@ import dev.culvert.protocol.transport.Transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 
+import java.util.Set;
 import java.util.function.Consumer;
 
 /**
@@ -86,16 +87,83 @@ public final class TunnelInitializer extends ChannelInitializer<Channel> {
                     .addLast("segmentation", new SegmentationHandler(offloads, settings.ethernet(), mtu, peer.counters()))
                     .addLast("coalescing", new CoalescingHandler(offloads, settings.ethernet(), peer.counters()));
         }
-        if (settings.mssClampV4() > 0 || settings.mssClampV6() > 0) {
-            ch.pipeline().addLast("mss-clamp", new MssClampHandler(settings.ethernet(), settings.mssClampV4(),
-                    settings.mssClampV6(), peer.counters()));
+        if (clamps(settings)) {
+            ch.pipeline().addLast(MSS_CLAMP, mssClamp(settings, peer));
         }
         ch.pipeline()
-                .addLast("routing", new AllowedIpsHandler(settings.allowedIps(), mtu, settings.ethernet(), peer.counters()))
-                .addLast("extension", new ExtensionCodecHandler(settings.ethernet(), settings.compression(), mtu,
-                        peer.counters(), "tunnel " + settings.name(), ch.alloc()))
+                .addLast(ROUTING, routing(settings, peer))
+                .addLast(EXTENSION, extension(settings, peer, ch))
                 .addLast("wireguard", wireguard)
                 .addLast("timers", new TimersHandler(peer, transport));
         onPeer.accept(peer);
+    }
+
+    /** The parts of a live tunnel pipeline that {@link #reconfigure} can swap. */
+    public enum Part {
+        /** "mss-clamp": added, replaced or removed as {@link Settings#mssClampV4()}/{@code V6} say. */
+        MSS_CLAMP,
+        /** "routing": the allowed IPs ({@link Settings#allowedIps()}). */
+        ROUTING,
+        /** "extension": what this side compresses with ({@link Settings#compression()}). */
+        EXTENSION
+    }
+
+    private static final String MSS_CLAMP = "mss-clamp";
+    private static final String ROUTING = "routing";
+    private static final String EXTENSION = "extension";
+
+    /**
+     * Applies {@code next} to a live tunnel pipeline without touching the device, the peer or its session (a
+     * reload): each of {@code parts} gets a fresh handler built from {@code next}, put where this initializer puts
+     * it. Runs on the channel's event loop, where the data path runs too: a packet sees the old handler or the new
+     * one, never half of a change, and no lock is taken per packet. Counters are the peer's and carry on.
+     *
+     * @param ch    the device channel this initializer set up, registered
+     * @param next  the new settings; the fields outside {@code parts} are ignored (device mode, MTU and offloads
+     *              must be the ones the pipeline was built with)
+     * @param peer  the tunnel's peer, as handed to {@code onPeer}
+     * @param parts what to swap
+     * @throws IllegalStateException if called off the channel's event loop
+     */
+    public static void reconfigure(Channel ch, Settings next, Peer peer, Set<Part> parts) {
+        if (!ch.eventLoop().inEventLoop()) {
+            throw new IllegalStateException("tunnel " + next.name() + ": reconfigure off the event loop");
+        }
+        var pipeline = ch.pipeline();
+        if (parts.contains(Part.ROUTING)) {
+            pipeline.replace(ROUTING, ROUTING, routing(next, peer));
+        }
+        if (parts.contains(Part.EXTENSION)) {
+            pipeline.replace(EXTENSION, EXTENSION, extension(next, peer, ch));
+        }
+        if (parts.contains(Part.MSS_CLAMP)) {
+            boolean present = pipeline.get(MSS_CLAMP) != null;
+            if (clamps(next)) {
+                if (present) {
+                    pipeline.replace(MSS_CLAMP, MSS_CLAMP, mssClamp(next, peer));
+                } else {
+                    pipeline.addBefore(ROUTING, MSS_CLAMP, mssClamp(next, peer));
+                }
+            } else if (present) {
+                pipeline.remove(MSS_CLAMP);
+            }
+        }
+    }
+
+    private static boolean clamps(Settings settings) {
+        return settings.mssClampV4() > 0 || settings.mssClampV6() > 0;
+    }
+
+    private static MssClampHandler mssClamp(Settings settings, Peer peer) {
+        return new MssClampHandler(settings.ethernet(), settings.mssClampV4(), settings.mssClampV6(), peer.counters());
+    }
+
+    private static AllowedIpsHandler routing(Settings settings, Peer peer) {
+        return new AllowedIpsHandler(settings.allowedIps(), settings.peer().mtu(), settings.ethernet(), peer.counters());
+    }
+
+    private static ExtensionCodecHandler extension(Settings settings, Peer peer, Channel ch) {
+        return new ExtensionCodecHandler(settings.ethernet(), settings.compression(), settings.peer().mtu(),
+                peer.counters(), "tunnel " + settings.name(), ch.alloc());
     }
 }
