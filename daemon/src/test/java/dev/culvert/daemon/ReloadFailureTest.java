@@ -106,7 +106,8 @@ class ReloadFailureTest {
         daemon = Daemon.start(config("", null), host);
         MemoryTunChannel before = host.devices.get("cv-a1");
 
-        ReloadOutcome outcome = daemon.reload(config("keepalive.persistent = 25s\n up = [\"false\"]", null));
+        // an MTU change restarts the tunnel (a keepalive change alone would be applied in place, hooks untouched)
+        ReloadOutcome outcome = daemon.reload(config("device.mtu = 1400\n up = [\"false\"]", null));
 
         assertThat(outcome.result()).isEqualTo(ReloadOutcome.Result.PARTLY_APPLIED);
         assertThat(outcome.tunnels()).singleElement().satisfies(t -> {
@@ -114,7 +115,7 @@ class ReloadFailureTest {
             assertThat(t.reason()).contains("up");
         });
         Tunnel t1 = daemon.tunnels().get(0);
-        assertThat(t1.config().persistentKeepalive()).isEqualTo(Duration.ZERO); // the previous settings
+        assertThat(t1.config().device().mtu()).isEqualTo(1420); // the previous settings
         assertThat(host.devices.get("cv-a1")).isNotSameAs(before);
         assertThat(host.devices.get("cv-a1").isOpen()).isTrue();
         Status.TunnelStatus shown = tunnel(show(), "t1");
