@@ -155,9 +155,9 @@ class ReloadIT {
             assertThat(sites.a().exec("ping", "-c", "3", "-i", "0.2", "-W", "1", TwoSites.TUNNEL_IP_B).exitCode()).isZero();
             assertThat(sites.a().hasLink(DEVICE_2)).isTrue();
 
-            // t1 changed with an up hook that fails, t3 new with the same: exit 4; t1 runs on its previous
+            // t1 changed (its MTU: a restart) with an up hook that fails, t3 new with the same: exit 4; t1 runs on its previous
             // settings and still carries the ping, t3 shows failed with its next retry.
-            a.writeConfig(DaemonConfig.of(a).tunnel(t1.withKeepalive(25).withUp("false")).tunnel(t2)
+            a.writeConfig(DaemonConfig.of(a).tunnel(t1.withMtu(1400).withUp("false")).tunnel(t2)
                     .tunnel(t3.withUp("false")).render());
             ExecResult partly = culvert.run(null, "reload", "--socket", socket);
             assertThat(partly.exitCode()).as(partly.describe()).isEqualTo(4);
