@@ -79,10 +79,32 @@ class SystemdSitesIT {
                 assertThat(ping.exitCode()).as("ping through the tunnel: %s", ping.describe()).isZero();
                 assertThat(a.must("culvert show --config /etc/culvert/to-b.conf").stdout()).contains("latest handshake");
 
-                // === RELOAD CHECKS (issue 11 items 1-3; other helpers) go here: `systemctl reload culvert@to-b`
-                // with a valid change (no ping lost, device kept: same ifindex) and with an invalid file (reload
-                // fails, the old config still serves). Nothing of procps is in this tree, so ExecReload must not
-                // need /bin/kill. ===
+                // systemctl reload runs `culvert reload` (nothing of procps in this tree): a valid change (the
+                // keepalive) is applied in place, the device kept (same ifindex), no ping lost.
+                String siteA = site("site-a.key", UNDERLAY_A, "cv-b", TUNNEL_A, keyB, UNDERLAY_B, TUNNEL_B, 9586);
+                String ifindex = ifindex(netA, "cv-b");
+                java.util.concurrent.CompletableFuture<ExecResult> pings = java.util.concurrent.CompletableFuture
+                        .supplyAsync(() -> netA.exec(Duration.ofSeconds(60), "ping", "-c", "20", "-i", "0.2", "-W", "2",
+                                TUNNEL_B));
+                writeConfig(a, "to-b", siteA.replace("persistent = 5s", "persistent = 10s"));
+                systemctl(a, "reload", "culvert@to-b");
+                ExecResult during = pings.join();
+                assertThat(during.stdout()).as("pings across the reload: %s", during.describe())
+                        .contains(" 0% packet loss");
+                assertThat(ifindex(netA, "cv-b")).as("the device kept")
+                        .isEqualTo(ifindex);
+                assertThat(a.must("journalctl --no-pager -o cat -u culvert@to-b").stdout())
+                        .contains("reloaded in place");
+
+                // An invalid file: systemctl reload fails, the old config still serves.
+                Files.writeString(a.path("/etc/culvert/to-b.conf"), siteA.replace("metrics.bind", "metrics.bnid"));
+                ExecResult refused = a.sh("systemctl reload culvert@to-b");
+                assertThat(refused.exitCode()).as("systemctl reload of an invalid file: %s", refused.describe())
+                        .isNotZero();
+                assertThat(a.unitProperty("culvert@to-b.service", "ActiveState")).isEqualTo("active");
+                ExecResult after = netA.exec(Duration.ofSeconds(30), "ping", "-c", "3", "-i", "0.3", "-W", "2", TUNNEL_B);
+                assertThat(after.exitCode()).as("ping after the refused reload: %s", after.describe()).isZero();
+                writeConfig(a, "to-b", siteA);
 
                 instancesSideBySide(a, keyB);
                 unreadableKeyFailsOnce(a, keyB);
@@ -96,6 +118,13 @@ class SystemdSitesIT {
                 purgeLeavesNothing(a, netA);
             }
         }
+    }
+
+    /** The interface index of {@code device} in {@code netns}, from {@code ip -o link show}. */
+    private static String ifindex(Netns netns, String device) {
+        ExecResult link = netns.exec(Duration.ofSeconds(10), "ip", "-o", "link", "show", device);
+        assertThat(link.exitCode()).as(link.describe()).isZero();
+        return link.stdout().substring(0, link.stdout().indexOf(':'));
     }
 
     /** A second instance restarted and stopped while the first's `culvert show` keeps answering. */
