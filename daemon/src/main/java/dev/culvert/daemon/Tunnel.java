@@ -108,6 +108,9 @@ final class Tunnel implements AutoCloseable, TunnelView {
             // A name that does not resolve now stops neither this tunnel nor the daemon (issue 13): the
             // tunnel starts in `connecting` and looks the name up again until it does.
             InetSocketAddress endpoint = tunnel.names.first();
+            if (endpoint != null) {
+                tunnel.warnIfUnreachable(endpoint);
+            }
             // the names object in use at the time: a reload may replace it (a new endpoint)
             PeerOptions options = new PeerOptions(endpoint, config.persistentKeepalive().toNanos(),
                     config.device().mtu(), null, config.persist(), () -> tunnel.names.lookUpAgain());
@@ -357,12 +360,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
                         ? "; the peer was last heard from " + Addresses.format(roamedTo) : "") + ")";
         LOG.log(System.Logger.Level.INFO, "tunnel {0}: {1} resolves to {2}{3}", config.name(), configured.host(),
                 Addresses.format(fresh), before);
-        if (config.transport() == TransportKind.UDP && !reachableFrom(transport.localAddress(), fresh)) {
-            LOG.log(System.Logger.Level.WARNING, "tunnel {0}: {1} resolves to {2}, but the UDP socket is bound to {3}, "
-                    + "which cannot send to that address family; listen on \":{4}\" (both families) instead",
-                    config.name(), configured.host(), Addresses.format(fresh),
-                    Addresses.format(transport.localAddress()), String.valueOf(transport.localAddress().getPort()));
-        }
+        warnIfUnreachable(fresh);
         if (config.transport() == TransportKind.TCP) {
             p.setEndpoint(fresh);
             if (!forDialling) {
@@ -370,6 +368,19 @@ final class Tunnel implements AutoCloseable, TunnelView {
             }
         } else if (p.endpointResolved(fresh)) {
             transport.flush();
+        }
+    }
+
+    /**
+     * A WARN when the endpoint's name resolves to an address of the other family than the UDP socket is bound to
+     * (a literal one is a config error): every send would fail with EAFNOSUPPORT, and the tunnel stay connecting.
+     */
+    private void warnIfUnreachable(InetSocketAddress resolved) {
+        if (config.transport() == TransportKind.UDP && !reachableFrom(transport.localAddress(), resolved)) {
+            LOG.log(System.Logger.Level.WARNING, "tunnel {0}: {1} resolves to {2}, but the UDP socket is bound to {3}, "
+                    + "which cannot send to that address family; listen on \":{4}\" (both families) instead",
+                    config.name(), config.peer().endpoint().get().host(), Addresses.format(resolved),
+                    Addresses.format(transport.localAddress()), String.valueOf(transport.localAddress().getPort()));
         }
     }
 

@@ -289,6 +289,43 @@ class TwinSitesTest {
                 .hasSize(1);
     }
 
+    /**
+     * Issue 13: a name that resolves, already at start, to an address the IPv4-bound UDP socket cannot send to is
+     * a warning naming the fix, not a tunnel silently stuck in connecting.
+     */
+    @Test
+    void aNameResolvingToTheOtherFamilyThanTheSocketIsAWarningAtStart() throws Exception {
+        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger tunnelLog = java.util.logging.Logger.getLogger("culvert.tunnel");
+        java.util.logging.Handler capture = new java.util.logging.Handler() {
+            private final java.util.logging.SimpleFormatter formatter = new java.util.logging.SimpleFormatter();
+
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                lines.add(formatter.formatMessage(record));
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        tunnelLog.addHandler(capture);
+        try {
+            hostB.names.put("server.culvert.test", InetAddress.getByName("2001:db8:1::2"));
+            start("b.conf", siteBWithName("server.culvert.test:51820"), hostB);
+        } finally {
+            tunnelLog.removeHandler(capture);
+        }
+        assertThat(hostB.udp.localAddress().getAddress()).as("the twin's socket is bound to an IPv4 address")
+                .isInstanceOf(java.net.Inet4Address.class);
+        assertThat(lines).anySatisfy(l -> assertThat(l).contains("tunnel t1: server.culvert.test resolves to "
+                + "[2001:db8:1::2]:51820, but the UDP socket is bound to").contains("listen on \":"));
+    }
+
     private void serverMoves() throws Exception {
         hostB.names.put("server.culvert.test", InetAddress.getByName("192.0.2.7")); // nobody there yet
         Daemon b = start("b.conf", siteBWithName("server.culvert.test:51820"), hostB);
