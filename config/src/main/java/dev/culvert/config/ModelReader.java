@@ -122,14 +122,13 @@ final class ModelReader {
      * other family would never be reached (EAFNOSUPPORT on every send). A wildcard listen address takes both.
      */
     private static void checkFamily(Section peer, TunnelConfig tunnel, InetSocketAddress listen) {
-        if (listen.getAddress() == null || listen.getAddress().isAnyLocalAddress()
-                || tunnel.peer().endpoint().isEmpty() || !tunnel.peer().endpoint().get().isLiteral()) {
+        if (tunnel.peer().endpoint().isEmpty() || !tunnel.peer().endpoint().get().isLiteral()) {
             return;
         }
         Endpoint endpoint = tunnel.peer().endpoint().get();
-        boolean endpointV6 = endpoint.host().indexOf(':') >= 0;
-        boolean listenV6 = listen.getAddress() instanceof java.net.Inet6Address;
-        if (endpointV6 != listenV6) {
+        if (!ListenAddress.reaches(listen, IpLiterals.parse(endpoint.host()))) {
+            boolean listenV6 = listen.getAddress() instanceof java.net.Inet6Address;
+            boolean endpointV6 = !listenV6;
             String host = listen.getAddress().getHostAddress();
             String local = (listenV6 ? "[" + host + "]" : host) + ":" + listen.getPort();
             peer.problem("endpoint", "endpoint " + endpoint + " is " + (endpointV6 ? "IPv6" : "IPv4")

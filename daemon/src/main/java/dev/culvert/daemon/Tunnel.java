@@ -5,6 +5,7 @@ import dev.culvert.config.CompressionSetting;
 import dev.culvert.config.DeviceMode;
 import dev.culvert.config.Endpoint;
 import dev.culvert.config.KeyFiles;
+import dev.culvert.config.ListenAddress;
 import dev.culvert.config.TransportKind;
 import dev.culvert.config.TunnelConfig;
 import dev.culvert.crypto.Keys;
@@ -215,21 +216,12 @@ final class Tunnel implements AutoCloseable, TunnelView {
      * (a literal one is a config error): every send would fail with EAFNOSUPPORT, and the tunnel stay connecting.
      */
     private void warnIfUnreachable(InetSocketAddress resolved) {
-        if (config.transport() == TransportKind.UDP && !reachableFrom(transport.localAddress(), resolved)) {
+        if (config.transport() == TransportKind.UDP && !ListenAddress.reaches(transport.localAddress(), resolved.getAddress())) {
             LOG.log(System.Logger.Level.WARNING, "tunnel {0}: {1} resolves to {2}, but the UDP socket is bound to {3}, "
                     + "which cannot send to that address family; listen on \":{4}\" (both families) instead",
                     config.name(), config.peer().endpoint().get().host(), Addresses.format(resolved),
                     Addresses.format(transport.localAddress()), String.valueOf(transport.localAddress().getPort()));
         }
-    }
-
-    /** Whether a UDP socket bound to {@code local} can send to {@code remote}: a wildcard takes both families. */
-    static boolean reachableFrom(InetSocketAddress local, InetSocketAddress remote) {
-        if (local == null || local.getAddress() == null || local.getAddress().isAnyLocalAddress()
-                || remote.getAddress() == null) {
-            return true;
-        }
-        return (local.getAddress() instanceof java.net.Inet6Address) == (remote.getAddress() instanceof java.net.Inet6Address);
     }
 
     private static RemoteStatic remoteStatic(TunnelConfig config, LocalStatic local) throws IOException {

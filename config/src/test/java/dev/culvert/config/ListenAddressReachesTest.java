@@ -1,0 +1,32 @@
+package dev.culvert.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import org.junit.jupiter.api.Test;
+
+/** A UDP socket bound to one address family cannot send to the other (EAFNOSUPPORT); a wildcard takes both. */
+class ListenAddressReachesTest {
+    private static InetSocketAddress at(String host) {
+        return new InetSocketAddress(host, 51820);
+    }
+
+    private static InetAddress ip(String literal) {
+        return IpLiterals.parse(literal);
+    }
+
+    @Test
+    void aSocketBoundToOneFamilyReachesOnlyThatFamily() {
+        assertThat(ListenAddress.reaches(at("192.0.2.1"), ip("2001:db8:1::2"))).isFalse();
+        assertThat(ListenAddress.reaches(at("2001:db8:1::1"), ip("192.0.2.2"))).isFalse();
+        assertThat(ListenAddress.reaches(at("192.0.2.1"), ip("192.0.2.2"))).isTrue();
+        assertThat(ListenAddress.reaches(at("2001:db8:1::1"), ip("2001:db8:1::2"))).isTrue();
+    }
+
+    @Test
+    void aWildcardSocketReachesBoth() {
+        assertThat(ListenAddress.reaches(at("::"), ip("192.0.2.2"))).isTrue();
+        assertThat(ListenAddress.reaches(at("0.0.0.0"), ip("2001:db8:1::2"))).isTrue();
+    }
+}
