@@ -1,5 +1,7 @@
 package dev.culvert.config;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 
 /**
@@ -11,7 +13,7 @@ import java.net.InetSocketAddress;
  * port alone is the IPv6 wildcard here, not the JVM's {@code InetSocketAddress(port)}, which is {@code 0.0.0.0}
  * unless {@code java.net.preferIPv6Addresses} is set.
  */
-final class ListenAddress {
+public final class ListenAddress {
 
     /** {@code ::}, the wildcard that takes both families. */
     static final java.net.InetAddress IPV6_WILDCARD = IpLiterals.parse("::");
@@ -31,5 +33,18 @@ final class ListenAddress {
                     + "not a host name (or write :" + split.port() + " for all addresses)");
         }
         return new InetSocketAddress(IpLiterals.parse(split.host()), split.port());
+    }
+
+    /**
+     * Whether a UDP socket bound to {@code listen} can send to {@code remote}: a socket bound to one address sends
+     * only to that address's family (IPv4 or IPv6; the other fails with EAFNOSUPPORT). {@code 0.0.0.0} is an IPv4
+     * socket and reaches IPv4 only; the IPv6 wildcard {@code [::]}, or no address known, reaches both.
+     */
+    public static boolean reaches(InetSocketAddress listen, InetAddress remote) {
+        if (listen == null || listen.getAddress() == null || remote == null
+                || listen.getAddress() instanceof Inet6Address && listen.getAddress().isAnyLocalAddress()) {
+            return true;
+        }
+        return (listen.getAddress() instanceof Inet6Address) == (remote instanceof Inet6Address);
     }
 }

@@ -123,14 +123,13 @@ final class ModelReader {
      * {@code 0.0.0.0} is IPv4 only (issue 11: an IPv4 socket).
      */
     private static void checkFamily(Section peer, TunnelConfig tunnel, InetSocketAddress listen) {
-        boolean listenV6 = listen.getAddress() instanceof java.net.Inet6Address;
-        if (listen.getAddress() == null || listenV6 && listen.getAddress().isAnyLocalAddress()
-                || tunnel.peer().endpoint().isEmpty() || !tunnel.peer().endpoint().get().isLiteral()) {
+        if (tunnel.peer().endpoint().isEmpty() || !tunnel.peer().endpoint().get().isLiteral()) {
             return;
         }
         Endpoint endpoint = tunnel.peer().endpoint().get();
-        boolean endpointV6 = endpoint.host().indexOf(':') >= 0;
-        if (endpointV6 != listenV6) {
+        if (!ListenAddress.reaches(listen, IpLiterals.parse(endpoint.host()))) {
+            boolean listenV6 = listen.getAddress() instanceof java.net.Inet6Address;
+            boolean endpointV6 = !listenV6;
             String host = listen.getAddress().getHostAddress();
             String local = (listenV6 ? "[" + host + "]" : host) + ":" + listen.getPort();
             String what = listen.getAddress().isAnyLocalAddress() ? "listens on IPv4 only"

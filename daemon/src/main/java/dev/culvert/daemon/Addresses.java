@@ -54,20 +54,4 @@ public final class Addresses {
         }
         return local;
     }
-
-    /**
-     * Whether a UDP socket bound to {@code local} can send to {@code remote}: an IPv4 address (0.0.0.0 included)
-     * reaches IPv4 only, the IPv6 wildcard {@code [::]} both families, another IPv6 address IPv6 only. True when
-     * either is unknown.
-     */
-    public static boolean reachableFrom(InetSocketAddress local, InetSocketAddress remote) {
-        if (local == null || local.getAddress() == null || remote == null || remote.getAddress() == null) {
-            return true;
-        }
-        boolean localV6 = local.getAddress() instanceof Inet6Address;
-        if (localV6 && local.getAddress().isAnyLocalAddress()) {
-            return true;
-        }
-        return localV6 == (remote.getAddress() instanceof Inet6Address);
-    }
 }

@@ -5,6 +5,7 @@ import dev.culvert.config.CompressionSetting;
 import dev.culvert.config.DeviceMode;
 import dev.culvert.config.Endpoint;
 import dev.culvert.config.KeyFiles;
+import dev.culvert.config.ListenAddress;
 import dev.culvert.config.PeerConfig;
 import dev.culvert.config.TransportKind;
 import dev.culvert.config.TunnelConfig;
@@ -301,7 +302,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
             connection.redial(); // the dialler asks the new names object, which gives the new address
             return;
         }
-        if (!reachableFrom(transport.localAddress(), to)) {
+        if (!ListenAddress.reaches(transport.localAddress(), to.getAddress())) {
             LOG.log(System.Logger.Level.WARNING, "tunnel {0}: the new endpoint {1} is {2}, but the UDP socket is bound "
                     + "to {3}, which cannot send to that address family; listen on \":{4}\" (both families) and "
                     + "restart culvert", next.name(), next.peer().endpoint().get(), Addresses.format(to),
@@ -376,17 +377,12 @@ final class Tunnel implements AutoCloseable, TunnelView {
      * (a literal one is a config error): every send would fail with EAFNOSUPPORT, and the tunnel stay connecting.
      */
     private void warnIfUnreachable(InetSocketAddress resolved) {
-        if (config.transport() == TransportKind.UDP && !reachableFrom(transport.localAddress(), resolved)) {
+        if (config.transport() == TransportKind.UDP && !ListenAddress.reaches(transport.localAddress(), resolved.getAddress())) {
             LOG.log(System.Logger.Level.WARNING, "tunnel {0}: {1} resolves to {2}, but the UDP socket is bound to {3}, "
                     + "which cannot send to that address family; listen on \":{4}\" (both families) instead",
                     config.name(), config.peer().endpoint().get().host(), Addresses.format(resolved),
                     Addresses.format(transport.localAddress()), String.valueOf(transport.localAddress().getPort()));
         }
-    }
-
-    /** Whether a UDP socket bound to {@code local} can send to {@code remote}: {@link Addresses#reachableFrom}. */
-    static boolean reachableFrom(InetSocketAddress local, InetSocketAddress remote) {
-        return Addresses.reachableFrom(local, remote);
     }
 
     private static RemoteStatic remoteStatic(TunnelConfig config, LocalStatic local) throws IOException {

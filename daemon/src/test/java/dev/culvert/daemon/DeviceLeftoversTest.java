@@ -11,7 +11,6 @@ import dev.culvert.protocol.testing.MemoryNetwork;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -35,10 +34,7 @@ class DeviceLeftoversTest {
 
     @BeforeEach
     void keys() throws Exception {
-        byte[] key = X25519.generatePrivateKey(new SecureRandom());
-        Path file = dir.resolve("a.key");
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(file, Keys.encode(key) + "\n");
+        TwinHosts.writeKey(dir.resolve("a.key"));
         peerKey = Keys.encode(X25519.publicKey(X25519.generatePrivateKey(new SecureRandom())));
     }
 

@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.culvert.config.ConfigLoader;
 import dev.culvert.config.CulvertConfig;
-import dev.culvert.crypto.Keys;
-import dev.culvert.crypto.X25519;
 import dev.culvert.daemon.tun.MemoryTunChannel;
 import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.DropReason;
@@ -17,8 +15,6 @@ import io.netty.buffer.ByteBufUtil;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -48,8 +44,8 @@ class MtuTwinSitesTest {
 
     @BeforeEach
     void keys() throws Exception {
-        keyA = writeKey("a.key");
-        keyB = writeKey("b.key");
+        keyA = TwinHosts.writeKey(dir.resolve("a.key"));
+        keyB = TwinHosts.writeKey(dir.resolve("b.key"));
     }
 
     @AfterEach
@@ -149,14 +145,6 @@ class MtuTwinSitesTest {
                   }
                 }
                 """.formatted(device, keyA);
-    }
-
-    private String writeKey(String name) throws Exception {
-        byte[] key = X25519.generatePrivateKey(new SecureRandom());
-        Path file = dir.resolve(name);
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(file, Keys.encode(key) + "\n");
-        return Keys.encode(X25519.publicKey(key));
     }
 
     private CulvertConfig config(String name, String text) throws Exception {

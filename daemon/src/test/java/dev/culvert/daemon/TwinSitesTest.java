@@ -3,7 +3,6 @@ package dev.culvert.daemon;
 import dev.culvert.config.ConfigLoader;
 import dev.culvert.config.CulvertConfig;
 import dev.culvert.crypto.Keys;
-import dev.culvert.crypto.X25519;
 import dev.culvert.daemon.control.ControlClient;
 import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.Peer;
@@ -50,23 +49,14 @@ class TwinSitesTest {
 
     @BeforeEach
     void keys() throws Exception {
-        keyA = writeKey("a.key");
-        keyB = writeKey("b.key");
-        keyC = writeKey("c.key");
+        keyA = TwinHosts.writeKey(dir.resolve("a.key"));
+        keyB = TwinHosts.writeKey(dir.resolve("b.key"));
+        keyC = TwinHosts.writeKey(dir.resolve("c.key"));
     }
 
     @AfterEach
     void stop() {
         running.forEach(Daemon::close);
-    }
-
-    /** Writes a private key (0600) and returns its public key. */
-    private String writeKey(String name) throws Exception {
-        byte[] key = X25519.generatePrivateKey(new SecureRandom());
-        Path file = dir.resolve(name);
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(file, Keys.encode(key) + "\n");
-        return Keys.encode(X25519.publicKey(key));
     }
 
     private String siteA(String extraTunnels, String keepalive) {
@@ -260,29 +250,10 @@ class TwinSitesTest {
     /** Issue 13: the server moves and DNS follows; a client that keeps sending finds it on a retry. */
     @Test
     void aServerThatMovesIsFoundAgainWhileTrafficFlows() throws Exception {
-        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Logger tunnelLog = java.util.logging.Logger.getLogger("culvert.tunnel");
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
-            private final java.util.logging.SimpleFormatter formatter = new java.util.logging.SimpleFormatter();
-
-            @Override
-            public void publish(java.util.logging.LogRecord record) {
-                lines.add(formatter.formatMessage(record));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        tunnelLog.addHandler(capture);
-        try {
+        List<String> lines;
+        try (LogLines log = LogLines.of("culvert.tunnel")) {
+            lines = log.lines();
             serverMoves();
-        } finally {
-            tunnelLog.removeHandler(capture);
         }
         // the move is logged once, however many retries looked the name up afterwards
         assertThat(lines.stream().filter(l -> l.contains("resolves to 192.0.2.1:51820 (was 192.0.2.7:51820)")))
@@ -295,30 +266,11 @@ class TwinSitesTest {
      */
     @Test
     void aNameResolvingToTheOtherFamilyThanTheSocketIsAWarningAtStart() throws Exception {
-        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Logger tunnelLog = java.util.logging.Logger.getLogger("culvert.tunnel");
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
-            private final java.util.logging.SimpleFormatter formatter = new java.util.logging.SimpleFormatter();
-
-            @Override
-            public void publish(java.util.logging.LogRecord record) {
-                lines.add(formatter.formatMessage(record));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        tunnelLog.addHandler(capture);
-        try {
+        List<String> lines;
+        try (LogLines log = LogLines.of("culvert.tunnel")) {
+            lines = log.lines();
             hostB.names.put("server.culvert.test", InetAddress.getByName("2001:db8:1::2"));
             start("b.conf", siteBWithName("server.culvert.test:51820"), hostB);
-        } finally {
-            tunnelLog.removeHandler(capture);
         }
         assertThat(hostB.udp.localAddress().getAddress()).as("the twin's socket is bound to an IPv4 address")
                 .isInstanceOf(java.net.Inet4Address.class);
@@ -413,26 +365,9 @@ class TwinSitesTest {
 
     @Test
     void eachDeviceSaysOnceWhatOffloadsItCameUpWithAndAReloadCannotSwitchUdpOffload() throws Exception {
-        List<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
-        java.util.logging.Logger daemonLog = java.util.logging.Logger.getLogger("culvert"); // Daemon's System.Logger
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
-            private final java.util.logging.SimpleFormatter formatter = new java.util.logging.SimpleFormatter();
-
-            @Override
-            public void publish(java.util.logging.LogRecord record) {
-                lines.add(formatter.formatMessage(record));
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        daemonLog.addHandler(capture);
-        try {
+        List<String> lines;
+        try (LogLines log = LogLines.of("culvert")) {
+            lines = log.lines();
             Daemon a = start("a.conf", siteA("", "0"), hostA);
             // The twin's devices are plain (no virtio-net header), whatever device.offload says.
             assertThat(lines).containsOnlyOnce("device 'cv-a1' offloads: off");
@@ -442,8 +377,6 @@ class TwinSitesTest {
             assertThat(lines).anyMatch(l -> l.startsWith("reload refused: culvert.udp-offload changed"));
             assertThat(hostA.devices.get("cv-a1")).isSameAs(t1);
             assertThat(t1.isOpen()).isTrue();
-        } finally {
-            daemonLog.removeHandler(capture);
         }
     }
 }

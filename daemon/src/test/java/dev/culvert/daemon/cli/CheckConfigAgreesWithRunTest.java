@@ -136,9 +136,7 @@ class CheckConfigAgreesWithRunTest {
 
     @BeforeEach
     void keys() throws IOException {
-        byte[] key = X25519.generatePrivateKey(new SecureRandom());
-        ownPublicKey = Keys.encode(X25519.publicKey(key));
-        writeSecret(dir.resolve("a.key"), Keys.encode(key) + "\n");
+        ownPublicKey = TwinHosts.writeKey(dir.resolve("a.key"));
         writeSecret(dir.resolve("b.psk"), Keys.encode(X25519.generatePrivateKey(new SecureRandom())) + "\n");
     }
 
