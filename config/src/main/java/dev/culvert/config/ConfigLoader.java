@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * Loads a Culvert configuration file: parse, resolve, check against the schema, read, check across tunnels.
  *
  * <p>The flow: 1. the operator's file is parsed on its own (HOCON; no classpath or system-property merge; includes
- * next to the including file), and a tunnel written in two places is found ({@link DuplicateTunnels});
+ * next to the including file), and a tunnel setting written twice in one file is found ({@link DuplicateTunnels});
  * 2. substitutions are resolved against the file itself, then the environment; 3. {@link SchemaCheck} reports
  * unknown keys and misplaced blocks; 4. defaults from {@code reference.conf} are merged in and
  * {@link ModelReader} reads every value, key files included; 5. if anything at all was wrong, one
@@ -83,6 +83,17 @@ public final class ConfigLoader {
         files.add(file);
         collectOrigins(parsed.root(), files);
         return List.copyOf(files);
+    }
+
+    /**
+     * What HOCON merged across files: one line per tunnel and later file that extends or overrides it, e.g.
+     * {@code tunnel 't1': settings at b.conf:3 override a.conf:10 (keepalive.persistent)}; empty when every tunnel
+     * is written in one file. Informational, for {@code culvert check-config}: a tunnel written twice in one file
+     * is an error of {@link #load} instead. Call it on a file that {@link #load} accepted; never throws.
+     */
+    public static List<String> overrides(Path file) {
+        String text = readQuietly(file);
+        return text == null ? List.of() : DuplicateTunnels.overrides(text, file.toString(), file);
     }
 
     private static void collectOrigins(com.typesafe.config.ConfigValue value, java.util.Set<Path> files) {

@@ -4,66 +4,131 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * Finds a tunnel written twice: HOCON merges two {@code site-b { ... }} fields under {@code tunnels} (in one file, in
- * two {@code tunnels} blocks, or across includes) into one object without a word, so two tunnels meant to be
- * different became one (issue 11 item 7).
+ * Finds a tunnel written twice in one file: HOCON merges two {@code site-b { ... }} fields under {@code tunnels}
+ * into one object without a word, so two tunnels meant to be different became one (issue 11 item 7).
  *
- * <p>The parsed tree cannot tell: Typesafe Config merges duplicate fields while parsing, and when the second block
- * sets every key the first did, the merged object keeps only the second's origin. So this reads the raw text, after
- * Typesafe has accepted its syntax: a small scan of HOCON's structure (comments, quoted and triple-quoted strings,
- * path expressions as keys, nested objects, arrays and substitutions skipped as values, includes followed next to
- * the including file as {@link SiblingIncluder} does) that records every field whose whole key path is
- * {@code culvert.tunnels.NAME}. A later {@code culvert.tunnels.site-b.keepalive = 5s} (a deeper path) is an ordinary
- * HOCON override and is not counted. The scan never throws: text it cannot follow ends its scan of that file.
+ * <p>The rule, per setting: within one file, each setting of a tunnel ({@code device.address},
+ * {@code keepalive.persistent}, ...) may be given once, whether written in a block ({@code t1 { keepalive { ... } }})
+ * or as a path ({@code t1.keepalive.persistent = 25s}); a second one is an error naming both places, since one of
+ * the two lines is dead text. Two complete definitions of a tunnel always collide this way (each sets the required
+ * {@code peer.public-key}). A tunnel's settings split over places that set different keys in one file are one
+ * tunnel. Across files HOCON's override is kept, as operators of HOCON tools use it (defaults in one file, local
+ * changes in an include, or the reverse): a later file may extend or override a tunnel, and {@link #overrides} says
+ * so. Not counted: {@code +=} (it appends) and values with a substitution (they may build on the earlier value, as
+ * {@code allowed-ips = ${...} [...]} does).
+ *
+ * <p>Why a text scan: the parsed tree cannot tell. Typesafe Config merges duplicate fields while parsing; when the
+ * second block sets every key the first did, the merged object is the second one, its origin the second's line
+ * only, and the first block's values and lines are gone. Its {@code ConfigDocument} exposes no structure, and its
+ * tokenizer is not public API. So this reads the raw text, after Typesafe has accepted its syntax: a small scan of
+ * HOCON's structure (comments, quoted and triple-quoted strings, path expressions as keys, nested objects, arrays
+ * and substitutions skipped as values, includes followed next to the including file as {@link SiblingIncluder}
+ * does) that records every value set under {@code culvert.tunnels.NAME}. The scan never throws: text it cannot
+ * follow ends its scan of that file.
  */
 final class DuplicateTunnels {
 
-    /** One place a tunnel is defined. */
-    record Place(String file, int line) {
-        @Override
-        public String toString() {
-            return file + ":" + line;
+    /**
+     * One value set for a tunnel.
+     *
+     * @param tunnel   the tunnel's name
+     * @param setting  its key below the tunnel ({@code device.address}), or empty for the tunnel's own value
+     * @param file     the file it is written in, as named in messages
+     * @param entry    the line where this place names the tunnel: of {@code site-b} in {@code site-b { ... }} or in
+     *                 {@code site-b.x = 1}
+     * @param line     the line of the setting itself
+     * @param replaces false for a value that may build on an earlier one (a substitution)
+     */
+    record Setting(String tunnel, String setting, String file, int entry, int line, boolean replaces) {
+        String place() {
+            return file + ":" + entry;
         }
     }
 
     private static final int MAX_INCLUDE_DEPTH = 16;
+    private static final int TUNNEL_DEPTH = Schema.TUNNELS_PATH.size() + 1;
 
-    private final Map<String, List<Place>> places = new LinkedHashMap<>();
+    private final List<Setting> settings = new ArrayList<>();
 
     private DuplicateTunnels() {
     }
 
     /**
-     * Adds one problem per tunnel defined in more than one place.
+     * Adds one problem per tunnel and file where that file sets one of the tunnel's settings twice.
      *
      * @param text   the operator's file as read
      * @param origin what to call it in messages
      * @param file   its path, the base of relative includes
      */
     static void check(String text, String origin, Path file, Problems problems) {
-        for (Map.Entry<String, List<Place>> tunnel : find(text, origin, file).entrySet()) {
-            List<Place> at = tunnel.getValue();
-            if (at.size() > 1) {
-                Place first = at.get(0);
-                problems.add(new ConfigProblem(first.file(), first.line(),
-                        Locator.render(List.of(Schema.ROOT_KEY, "tunnels", tunnel.getKey())),
-                        "tunnel '" + tunnel.getKey() + "' is defined " + at.size() + " times (at "
-                                + String.join(" and ", at.stream().map(Place::toString).toList())
-                                + "); HOCON would merge them into one tunnel: rename one, or write the tunnel once"));
+        Map<List<String>, Setting> seen = new HashMap<>();
+        Set<List<String>> reported = new HashSet<>();
+        for (Setting second : find(text, origin, file)) {
+            Setting first = second.replaces()
+                    ? seen.putIfAbsent(List.of(second.tunnel(), second.setting(), second.file()), second) : null;
+            if (first == null || !reported.add(List.of(second.tunnel(), second.file()))) {
+                continue;
             }
+            boolean oneBlock = first.entry() == second.entry();
+            int line1 = oneBlock ? first.line() : first.entry();
+            int line2 = oneBlock ? second.line() : second.entry();
+            problems.add(new ConfigProblem(first.file(), line1,
+                    Locator.render(List.of(Schema.ROOT_KEY, "tunnels", first.tunnel())),
+                    "tunnel '" + first.tunnel() + "' is written twice in one file (at " + first.file() + ":" + line1
+                            + " and " + first.file() + ":" + line2 + ", both setting "
+                            + (first.setting().isEmpty() ? "the tunnel" : first.setting()) + "); HOCON would merge "
+                            + "them into one tunnel, the later value winning: rename one, or set each value once "
+                            + "(an override belongs in another file, e.g. an include)"));
         }
     }
 
-    /** Every tunnel name with the places it is defined, in the order found. */
-    static Map<String, List<Place>> find(String text, String origin, Path file) {
+    /**
+     * One line per tunnel and later file that extends or overrides it, e.g. {@code tunnel 't1': settings at
+     * b.conf:3 override a.conf:10 (keepalive.persistent)}: for {@code check-config} to say what HOCON merged.
+     * A run of settings from one file, in the order HOCON reads them, is one place.
+     */
+    static List<String> overrides(String text, String origin, Path file) {
+        Map<String, List<List<Setting>>> runs = new LinkedHashMap<>();
+        for (Setting s : find(text, origin, file)) {
+            List<List<Setting>> tunnel = runs.computeIfAbsent(s.tunnel(), k -> new ArrayList<>());
+            if (tunnel.isEmpty() || !tunnel.get(tunnel.size() - 1).get(0).file().equals(s.file())) {
+                tunnel.add(new ArrayList<>());
+            }
+            tunnel.get(tunnel.size() - 1).add(s);
+        }
+        List<String> lines = new ArrayList<>();
+        runs.forEach((tunnel, places) -> {
+            Set<String> earlier = new LinkedHashSet<>();
+            Set<String> set = new HashSet<>();
+            for (List<Setting> place : places) {
+                List<String> keys = place.stream().map(Setting::setting).distinct().toList();
+                List<String> overridden = keys.stream().filter(set::contains).toList();
+                if (!earlier.isEmpty()) {
+                    lines.add("tunnel '" + tunnel + "': settings at " + place.get(0).place()
+                            + (overridden.isEmpty() ? " add to " : " override ") + String.join(", ", earlier)
+                            + " (" + String.join(", ", overridden.isEmpty() ? keys : overridden) + ")");
+                }
+                earlier.add(place.get(0).place());
+                set.addAll(keys);
+            }
+        });
+        return lines;
+    }
+
+    /** Every value set under {@code culvert.tunnels.NAME}, in the order HOCON reads them (includes in place). */
+    static List<Setting> find(String text, String origin, Path file) {
         DuplicateTunnels found = new DuplicateTunnels();
         found.scan(text, origin, file, List.of(), 0);
-        return found.places;
+        return found.settings;
     }
 
     private void scan(String text, String origin, Path file, List<String> prefix, int depth) {
@@ -74,20 +139,18 @@ final class DuplicateTunnels {
         }
     }
 
-    private void record(List<String> path, String origin, int line) {
-        if (path.size() == 3 && path.get(0).equals(Schema.ROOT_KEY) && path.get(1).equals("tunnels")) {
-            places.computeIfAbsent(path.get(2), k -> new ArrayList<>()).add(new Place(origin, line));
+    private void record(List<String> path, String origin, int entry, int line, boolean replaces) {
+        if (path.size() >= TUNNEL_DEPTH && path.subList(0, TUNNEL_DEPTH - 1).equals(Schema.TUNNELS_PATH)) {
+            settings.add(new Setting(path.get(TUNNEL_DEPTH - 1),
+                    String.join(".", path.subList(TUNNEL_DEPTH, path.size())), origin, entry, line, replaces));
         }
     }
 
+    /** True for {@code culvert}, {@code culvert.tunnels} and every path below it: objects the scan descends into. */
     private static boolean interesting(List<String> path) {
         List<String> tunnels = Schema.TUNNELS_PATH;
-        for (int i = 0; i < Math.min(path.size(), tunnels.size()); i++) {
-            if (!path.get(i).equals(tunnels.get(i))) {
-                return false;
-            }
-        }
-        return path.size() <= tunnels.size() + 1;
+        int common = Math.min(path.size(), tunnels.size());
+        return path.subList(0, common).equals(tunnels.subList(0, common));
     }
 
     /** A scan of one file's text. */
@@ -110,15 +173,15 @@ final class DuplicateTunnels {
 
         /** Reads fields up to the end of the text, or the closing brace of the object when {@code inBraces}. */
         void fields(boolean inBraces) {
-            List<String> path = prefix;
-            fields(inBraces, path);
+            fields(inBraces, prefix, -1);
         }
 
-        private void fields(boolean inBraces, List<String> path) {
+        /** {@code entry}: the line that named the tunnel these fields belong to; -1 if not yet named here. */
+        private void fields(boolean inBraces, List<String> path, int entry) {
             skipSpaceAndSeparators();
-            if (!inBraces && path == prefix && peek() == '{') {
+            if (!inBraces && path == prefix && pos < s.length() && peek() == '{') {
                 pos++; // a root object in braces
-                fields(true, path);
+                fields(true, path, entry);
                 return;
             }
             while (pos < s.length()) {
@@ -130,12 +193,12 @@ final class DuplicateTunnels {
                     }
                     continue;
                 }
-                field(path);
+                field(path, entry);
                 skipSpaceAndSeparators();
             }
         }
 
-        private void field(List<String> path) {
+        private void field(List<String> path, int entry) {
             int keyLine = line;
             if (includeStatement()) {
                 include(path);
@@ -148,34 +211,35 @@ final class DuplicateTunnels {
             }
             List<String> full = new ArrayList<>(path);
             full.addAll(key);
+            int here = entry < 0 && full.size() >= TUNNEL_DEPTH ? keyLine : entry;
             skipSpace(); // HOCON lets a newline come between a key and its separator or value
             if (at('+') && pos + 1 < s.length() && s.charAt(pos + 1) == '=') {
                 pos += 2;
-                value(full, keyLine, false);
+                skipValue(); // appends: not a second value
                 return;
             }
             if (at('=') || at(':')) {
                 pos++;
             }
-            value(full, keyLine, true);
-        }
-
-        private void value(List<String> full, int keyLine, boolean definition) {
-            if (definition) {
-                record(full, origin, keyLine);
-            }
             skipSpace();
             if (at('{') && interesting(full)) {
                 pos++;
-                fields(true, full);
+                fields(true, full, here);
+                skipValue(); // what may follow the object: "{ ... } ${x}"
                 return;
             }
-            skipValue();
+            boolean substitution = skipValue();
+            record(full, origin, here < 0 ? keyLine : here, keyLine, !substitution);
         }
 
-        /** Skips a value other than an object we descend into: up to a newline, comma or brace at level 0. */
-        private void skipValue() {
+        /**
+         * Skips a value other than an object we descend into: up to a newline, comma or brace at level 0.
+         *
+         * @return whether it holds a substitution
+         */
+        private boolean skipValue() {
             int level = 0;
+            boolean substitution = false;
             while (pos < s.length()) {
                 char c = peek();
                 if (c == '"') {
@@ -185,20 +249,24 @@ final class DuplicateTunnels {
                 if (comment()) {
                     continue;
                 }
+                if (c == '$' && next() == '{') {
+                    substitution = true;
+                }
                 if (c == '{' || c == '[') {
                     level++;
                 } else if (c == '}' || c == ']') {
                     if (level == 0) {
-                        return;
+                        return substitution;
                     }
                     level--;
                 } else if ((c == '\n' || c == ',') && level == 0) {
-                    return;
+                    return substitution;
                 } else if (c == '\n') {
                     line++;
                 }
                 pos++;
             }
+            return substitution;
         }
 
         /** A key: path elements joined by dots, quoted elements kept whole. Empty if none here. */
@@ -245,18 +313,21 @@ final class DuplicateTunnels {
 
         /** {@code include "x"}, {@code include file("x")}, {@code include required(...)}: the named file's fields. */
         private void include(List<String> path) {
-            int end = s.indexOf('\n', pos);
-            String statement = s.substring(pos, end < 0 ? s.length() : end);
-            pos = end < 0 ? s.length() : end;
-            if (statement.contains("url(") || statement.contains("classpath(")) {
+            int open = s.indexOf('"', pos);
+            int close = open < 0 ? -1 : s.indexOf('"', open + 1);
+            if (close < 0) {
+                pos = s.length();
                 return;
             }
-            int open = statement.indexOf('"');
-            int close = open < 0 ? -1 : statement.indexOf('"', open + 1);
-            if (close < 0 || depth >= MAX_INCLUDE_DEPTH) {
+            String statement = s.substring(pos, open);
+            String name = s.substring(open + 1, close);
+            pos = close + 1;
+            while (at(')') || at(' ') || at('\t')) {
+                pos++; // the closing parentheses of required(file("x")); what follows is the enclosing object's
+            }
+            if (statement.contains("url(") || statement.contains("classpath(") || depth >= MAX_INCLUDE_DEPTH) {
                 return;
             }
-            String name = statement.substring(open + 1, close);
             Path parent = file.getParent();
             Path target = (parent != null ? parent : Path.of("")).resolve(name);
             if (!Files.isRegularFile(target) && Files.isRegularFile(Path.of(target + ".conf"))) {

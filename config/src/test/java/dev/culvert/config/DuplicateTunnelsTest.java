@@ -7,10 +7,13 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Issue 11 item 7: two {@code tunnels} blocks with the same name used to be merged silently into one tunnel; now
- * they are refused with both places, in one file or across an include.
+ * Issue 11 item 7: two {@code tunnels} blocks with the same name used to be merged silently into one tunnel; now a
+ * tunnel setting given twice in one file is refused with both places (block or path form alike), while a later
+ * (included) file may extend or override a tunnel, as HOCON does, and {@link ConfigLoader#overrides} says so.
  */
 class DuplicateTunnelsTest {
 
@@ -46,7 +49,7 @@ class DuplicateTunnelsTest {
 
     @Test
     void aTunnelWrittenTwiceInOneFileIsRefusedWithBothLines() {
-        ConfigProblem p = fx.problems(TWICE).stream().filter(q -> q.message().contains("defined 2 times"))
+        ConfigProblem p = fx.problems(TWICE).stream().filter(q -> q.message().contains("written twice"))
                 .findFirst().orElseThrow(() -> new AssertionError(fx.problems(TWICE)));
 
         int first = Fixture.lineOf(TWICE, "site-b {");
@@ -55,7 +58,7 @@ class DuplicateTunnelsTest {
         assertThat(p.origin()).isEqualTo(Fixture.ORIGIN);
         assertThat(p.line()).isEqualTo(first);
         assertThat(p.keyPath()).isEqualTo("culvert.tunnels.site-b");
-        assertThat(p.message()).contains("site-a.conf:" + first, "site-a.conf:" + second, "defined 2 times");
+        assertThat(p.message()).contains("site-a.conf:" + first, "site-a.conf:" + second, "written twice in one file");
     }
 
     @Test
@@ -64,30 +67,140 @@ class DuplicateTunnelsTest {
                 culvert {
                   private-key-file = "$KEY"
                   listen { udp = ":51820" }
-                  tunnels { site-b { device { address = "198.18.0.1/30" } } }
-                  tunnels { site-b { peer { public-key = "$PUB1", allowed-ips = ["198.18.0.2/32"] } } }
+                  tunnels { site-b { device { address = "198.18.0.1/30" }, peer { public-key = "$PUB1" } } }
+                  tunnels { site-b { device { address = "198.18.0.5/30" }, peer { public-key = "$PUB2" } } }
                 }
                 """;
 
         assertThat(fx.problems(text)).anySatisfy(p -> assertThat(p.message())
-                .contains("site-a.conf:4", "site-a.conf:5", "defined 2 times"));
+                .contains("site-a.conf:4", "site-a.conf:5", "written twice in one file", "device.address"));
+    }
+
+    /** A setting given again in the same file is refused alike, whether the second is a block or a path. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "culvert.tunnels.site-b { keepalive { persistent = 10s } }",
+        "culvert.tunnels.site-b.keepalive.persistent = 10s",
+        "culvert.tunnels { site-b.keepalive { persistent = 10s } }"})
+    void aSettingGivenTwiceInOneFileIsRefusedInBlockAndPathForm(String again) {
+        String text = withKeepalive() + again + "\n";
+
+        ConfigProblem p = fx.problem(text);
+
+        int block = Fixture.lineOf(text, "site-b {");
+        int override = Fixture.lineOf(text, again);
+        assertThat(p.message()).contains("site-a.conf:" + block, "site-a.conf:" + override,
+                "written twice in one file", "keepalive.persistent", "another file");
     }
 
     @Test
-    void aTunnelInTheMainFileAndAnIncludedOneIsRefusedWithBothFiles() throws Exception {
-        Files.writeString(dir.resolve("more.conf"), fx.fill("""
-                culvert.tunnels.site-b {
-                  device { address = "198.18.0.9/30" }
+    void oneTunnelsSettingsSplitOverPlacesInOneFileAreOneTunnel() throws Exception {
+        CulvertConfig config = fx.parse("""
+                culvert {
+                  private-key-file = "$KEY"
+                  listen { udp = ":51820" }
+                  tunnels.site-b.device.address = "198.18.0.1/30"
+                  tunnels.site-b.peer { public-key = "$PUB1", allowed-ips = ["198.18.0.2/32"] }
+                  tunnels { site-b { keepalive { persistent = 25s } } }
+                  tunnels.site-b.peer.allowed-ips += "198.18.0.3/32"
+                }
+                """);
+
+        assertThat(config.tunnels().get("site-b").persistentKeepalive()).hasSeconds(25);
+        assertThat(config.tunnels().get("site-b").peer().allowedIps()).hasSize(2);
+    }
+
+    /** Issue 11 fix: an included file that overrides a tunnel is HOCON's ordinary override, and is said. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "culvert.tunnels.site-b { keepalive { persistent = 10s } }",
+        "culvert.tunnels.site-b.keepalive.persistent = 10s",
+        "culvert { tunnels { site-b { keepalive.persistent = 10s } } }"})
+    void anIncludedFileMayOverrideATunnelInBlockOrPathForm(String override) throws Exception {
+        Files.writeString(dir.resolve("override.conf"), "# local changes\n" + override + "\n");
+        String main = fx.fill(withKeepalive()) + "include \"override.conf\"\n";
+        Path file = dir.resolve("main.conf");
+        Files.writeString(file, main);
+
+        CulvertConfig config = ConfigLoader.load(file);
+
+        assertThat(config.tunnels().get("site-b").persistentKeepalive()).hasSeconds(10);
+        assertThat(ConfigLoader.overrides(file)).containsExactly("tunnel 'site-b': settings at " + dir
+                + "/override.conf:2 override " + file + ":" + Fixture.lineOf(main, "site-b {")
+                + " (keepalive.persistent)");
+    }
+
+    @Test
+    void aLaterBlockOverridesAnIncludedOne() throws Exception {
+        Files.writeString(dir.resolve("defaults.conf"), """
+                culvert.tunnels.site-b { keepalive { persistent = 10s } }
+                """);
+        String main = "include \"defaults.conf\"\n" + fx.fill(withKeepalive());
+        Path file = dir.resolve("main.conf");
+        Files.writeString(file, main);
+
+        CulvertConfig config = ConfigLoader.parse(main, file.toString());
+
+        assertThat(config.tunnels()).containsOnlyKeys("site-b");
+        assertThat(config.tunnels().get("site-b").persistentKeepalive()).hasSeconds(25);
+        assertThat(DuplicateTunnels.overrides(main, file.toString(), file)).containsExactly(
+                "tunnel 'site-b': settings at " + file + ":" + Fixture.lineOf(main, "site-b {") + " override " + dir
+                        + "/defaults.conf:1 (keepalive.persistent)");
+    }
+
+    @Test
+    void eachRunOfOneFilesSettingsIsOnePlaceInTheNotes() throws Exception {
+        Files.writeString(dir.resolve("local.conf"), """
+                culvert.tunnels.site-b.keepalive.persistent = 10s
+                culvert.tunnels.site-b.hook-timeout = 5s
+                """);
+        String main = fx.fill(withKeepalive()) + "include \"local.conf\"\nculvert.tunnels.site-b.hook-timeout = 7s\n";
+        Path file = dir.resolve("main.conf");
+        Files.writeString(file, main);
+
+        CulvertConfig config = ConfigLoader.load(file);
+
+        assertThat(config.tunnels().get("site-b").hookTimeout()).hasSeconds(7);
+        int block = Fixture.lineOf(main, "site-b {");
+        int last = Fixture.lineOf(main, "hook-timeout = 7s");
+        assertThat(ConfigLoader.overrides(file)).containsExactly(
+                "tunnel 'site-b': settings at " + dir + "/local.conf:1 override " + file + ":" + block
+                        + " (keepalive.persistent)",
+                "tunnel 'site-b': settings at " + file + ":" + last + " override " + file + ":" + block + ", " + dir
+                        + "/local.conf:1 (hook-timeout)");
+    }
+
+    @Test
+    void anIncludedFileThatOnlyAddsSettingsIsSaidToAddThem() throws Exception {
+        Files.writeString(dir.resolve("local.conf"), "culvert.tunnels.site-b { hook-timeout = 5s }\n");
+        String main = fx.fill(fx.minimal()) + "include \"local.conf\"\n";
+        Path file = dir.resolve("main.conf");
+        Files.writeString(file, main);
+
+        assertThat(ConfigLoader.overrides(file)).containsExactly("tunnel 'site-b': settings at " + dir
+                + "/local.conf:1 add to " + file + ":" + Fixture.lineOf(main, "site-b {") + " (hook-timeout)");
+    }
+
+    @Test
+    void aTunnelWrittenTwiceInAnIncludedFileIsRefusedWithThatFilesLines() throws Exception {
+        Files.writeString(dir.resolve("tunnels.conf"), fx.fill("""
+                site-b { peer { public-key = "$PUB1" } }
+                site-c { peer { public-key = "$PUB2" } }
+                site-b { peer { public-key = "$PUB2" } }
+                """));
+        Files.writeString(dir.resolve("main.conf"), fx.fill("""
+                culvert {
+                  private-key-file = "$KEY"
+                  tunnels { include "tunnels.conf" }
                 }
                 """));
-        Files.writeString(dir.resolve("main.conf"), fx.fill(fx.minimal()) + "include \"more.conf\"\n");
 
         ConfigException e = org.assertj.core.api.Assertions.catchThrowableOfType(ConfigException.class,
                 () -> ConfigLoader.load(dir.resolve("main.conf")));
 
         assertThat(e).isNotNull();
         assertThat(e.problems()).anySatisfy(p -> assertThat(p.message())
-                .contains("main.conf:5", "more.conf:1", "defined 2 times"));
+                .contains("tunnels.conf:1", "tunnels.conf:3", "written twice", "peer.public-key"));
     }
 
     @Test
@@ -134,7 +247,9 @@ class DuplicateTunnelsTest {
                   culvert.tunnels {
                     site-d
                     {
-                      device { address = "198.18.0.1/30" }
+                      device { address = "198.18.0.1/30" } ${y}
+                      peer.allowed-ips = [
+                        "198.18.0.2/32" ]
                     }
                     site-e =
                       { device = { address = "198.18.0.5/30" } }
@@ -144,11 +259,17 @@ class DuplicateTunnelsTest {
 
         var found = DuplicateTunnels.find(text, "t.conf", Path.of("t.conf"));
 
-        assertThat(found.keySet()).containsExactly("site.b", "site-c", "site-d", "site-e");
-        assertThat(found.get("site-d")).containsExactly(new DuplicateTunnels.Place("t.conf", 15));
-        assertThat(found.get("site-e")).containsExactly(new DuplicateTunnels.Place("t.conf", 19));
-        assertThat(found.get("site.b")).containsExactly(new DuplicateTunnels.Place("t.conf", 3));
-        assertThat(found.get("site-c")).containsExactly(new DuplicateTunnels.Place("t.conf", 9),
-                new DuplicateTunnels.Place("t.conf", 13));
+        assertThat(found).containsExactly(
+                new DuplicateTunnels.Setting("site.b", "device.address", "t.conf", 3, 3, true),
+                new DuplicateTunnels.Setting("site-c", "", "t.conf", 9, 9, false),
+                new DuplicateTunnels.Setting("site-c", "keepalive.persistent", "t.conf", 10, 10, true),
+                new DuplicateTunnels.Setting("site-d", "device.address", "t.conf", 15, 17, true),
+                new DuplicateTunnels.Setting("site-d", "peer.allowed-ips", "t.conf", 15, 18, true),
+                new DuplicateTunnels.Setting("site-e", "device.address", "t.conf", 21, 22, true));
+    }
+
+    /** {@link Fixture#minimal()} with {@code keepalive.persistent = 25s} in site-b's block. */
+    private String withKeepalive() {
+        return fx.minimal().replace("      peer {", "      keepalive { persistent = 25s }\n      peer {");
     }
 }

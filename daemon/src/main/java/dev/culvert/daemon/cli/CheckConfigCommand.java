@@ -1,5 +1,6 @@
 package dev.culvert.daemon.cli;
 
+import dev.culvert.config.ConfigLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -15,7 +16,9 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "check-config", description = "Validate a config file (schema, addresses, key files, keys) "
         + "without starting anything, exactly as run does before it touches the network. Exit 0 if valid; "
-        + "otherwise print every problem as file:line: key: message and exit 78 (EX_CONFIG).")
+        + "otherwise print every problem as file:line: key: message and exit 78 (EX_CONFIG). A tunnel setting given "
+        + "twice in one file is a problem; a later (included) file may extend or override a tunnel, and a note "
+        + "says so.")
 final class CheckConfigCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "the HOCON config file")
     Path file;
@@ -63,6 +66,8 @@ final class CheckConfigCommand implements Callable<Integer> {
         System.out.println(file + ": OK, " + tunnels + " tunnel" + (tunnels == 1 ? "" : "s") + " ("
                 + String.join(", ", result.config().tunnels().keySet()) + ")"
                 + (user == null ? "" : "; user " + user + " can read every file it names"));
+        // What HOCON merged across files (an include extending or overriding a tunnel): allowed, and said.
+        ConfigLoader.overrides(file).forEach(note -> System.out.println("note: " + note));
         return ExitStatus.OK;
     }
 }

@@ -92,6 +92,9 @@ class CheckConfigAgreesWithRunTest {
                                 + "      peer { public-key = \"%OTHER%\", allowed-ips = [\"198.18.1.2/32\"] }\n    }")),
                 accepts("an up hook", device("    t1 {", "    t1 {\n      up = [\"true %dev%\"]")),
                 accepts("a device name of 15 bytes", device("name = cv0,", "name = \"cv-fifteen-byte\",")),
+                new Row("a tunnel's keepalive overridden in an included file", t -> t + "include \"local.conf\"\n",
+                        d -> write(d.resolve("local.conf"), "culvert.tunnels.t1 { keepalive { persistent = 10s } }\n"),
+                        null, null),
 
                 refuses("an unquoted public key", t -> t.replace("public-key = \"%PEER%\"", "public-key = %PEER%"),
                         "base64 keys must be quoted"),
@@ -109,6 +112,12 @@ class CheckConfigAgreesWithRunTest {
                         "    t2 {\n      device { name = cv0 }\n"
                                 + "      peer { public-key = \"%OTHER%\", allowed-ips = [\"198.18.1.2/32\"] }\n    }"),
                         "device name 'cv0' is also used by tunnel 't1'"),
+                refuses("a tunnel written twice in one file", t -> t.replace("    # more tunnels",
+                        "    t1 {\n      device { name = cv1 }\n"
+                                + "      peer { public-key = \"%OTHER%\", allowed-ips = [\"198.18.1.2/32\"] }\n    }"),
+                        "tunnel 't1' is written twice in one file"),
+                refuses("a tunnel setting given again in one file, as a path",
+                        t -> t + "culvert.tunnels.t1.device.name = cv1\n", "tunnel 't1' is written twice in one file"),
                 refuses("an MTU below 576", device("name = cv0,", "name = cv0, mtu = 100,"), "device.mtu"),
                 refuses("an MTU that is no number", device("name = cv0,", "name = cv0, mtu = large,"), "device.mtu"),
                 refuses("an unknown mode", device("name = cv0,", "name = cv0, mode = tap2,"), "device.mode"),
@@ -199,6 +208,20 @@ class CheckConfigAgreesWithRunTest {
                     .isEqualTo(concat(problems, "culvert: not started: " + file + " has " + problems.size()
                             + " problem" + (problems.size() == 1 ? "" : "s")));
         }
+    }
+
+    /** Issue 11: an included file that overrides a tunnel is accepted, and check-config says what it overrode. */
+    @org.junit.jupiter.api.Test
+    void checkConfigSaysWhatAnIncludedFileOverrides() throws Exception {
+        String text = base().replace("%PEER%", peerKey) + "include \"local.conf\"\n";
+        write(dir.resolve("local.conf"), "culvert.tunnels.t1.peer.allowed-ips = [\"198.18.0.3/32\"]\n");
+        Path file = Files.writeString(dir.resolve("culvert.conf"), text);
+
+        Outcome check = execute(new CheckConfigCommand(), file.toString());
+
+        assertThat(check.exitCode()).as("stderr:%n%s", check.stderr()).isZero();
+        assertThat(check.stdout()).contains("note: tunnel 't1': settings at " + dir.resolve("local.conf") + ":1 override "
+                + file + ":" + (text.lines().toList().indexOf("    t1 {") + 1) + " (peer.allowed-ips)");
     }
 
     record Outcome(int exitCode, String stdout, String stderr) {}
