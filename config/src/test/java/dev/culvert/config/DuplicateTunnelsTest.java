@@ -268,6 +268,34 @@ class DuplicateTunnelsTest {
                 new DuplicateTunnels.Setting("site-e", "device.address", "t.conf", 21, 22, true));
     }
 
+    @Test
+    void bracesInCommentsAndStringsAndIncludeFormsDoNotConfuseTheScan() throws Exception {
+        Files.writeString(dir.resolve("peer.conf"), "public-key = \"k2\" # } {\n");
+        String text = """
+                culvert.tunnels {
+                  t1 {   # t1 { ends } here
+                    up = [ "echo '}' {", \"""a
+                    } b\""" ]   // }
+                    peer { include required(file("peer.conf")) }
+                    device.name = "cv{1}"
+                  }
+                  t2.device.name = cv2
+                  t1.peer.public-key = "k1"
+                }
+                """;
+        Path file = dir.resolve("t.conf");
+
+        var found = DuplicateTunnels.find(text, file.toString(), file);
+
+        assertThat(found).extracting(DuplicateTunnels.Setting::tunnel, DuplicateTunnels.Setting::setting,
+                DuplicateTunnels.Setting::file, DuplicateTunnels.Setting::line).containsExactly(
+                        org.assertj.core.groups.Tuple.tuple("t1", "up", file.toString(), 3),
+                        org.assertj.core.groups.Tuple.tuple("t1", "peer.public-key", dir + "/peer.conf", 1),
+                        org.assertj.core.groups.Tuple.tuple("t1", "device.name", file.toString(), 6),
+                        org.assertj.core.groups.Tuple.tuple("t2", "device.name", file.toString(), 8),
+                        org.assertj.core.groups.Tuple.tuple("t1", "peer.public-key", file.toString(), 9));
+    }
+
     /** {@link Fixture#minimal()} with {@code keepalive.persistent = 25s} in site-b's block. */
     private String withKeepalive() {
         return fx.minimal().replace("      peer {", "      keepalive { persistent = 25s }\n      peer {");
