@@ -1,6 +1,5 @@
 package dev.culvert.daemon.cli;
 
-import dev.culvert.config.ConfigException;
 import dev.culvert.config.ConfigLoader;
 import dev.culvert.config.CulvertConfig;
 import dev.culvert.daemon.control.ControlClient;
@@ -79,12 +78,8 @@ final class ShowCommand implements Callable<Integer> {
             return target.socket;
         }
         if (target != null && target.config != null) {
-            try {
-                return ConfigLoader.load(target.config).controlSocket();
-            } catch (ConfigException e) {
-                // Unreadable key file and the like: the default path needs only the file name.
-                return CulvertConfig.defaultControlSocket(target.config);
-            }
+            // Leniently: reload of an invalid file must still reach the daemon, which refuses with the problems.
+            return ConfigLoader.controlSocketOf(target.config);
         }
         return onlySocketIn(CulvertConfig.CONTROL_SOCKET_DIR);
     }

@@ -33,6 +33,23 @@ class OperationsCliTest {
                 .hasMessageContaining("site-a/control.sock, site-b/control.sock").hasMessageContaining("--config");
     }
 
+    /**
+     * A new-user test: {@code reload --config} of an invalid file with its own control socket said "cannot reach
+     * the daemon" (the client validated the file to find the socket and fell back to the default path).
+     */
+    @Test
+    void theSocketOfAnInvalidFileIsFoundLeniently(@TempDir Path dir) throws IOException {
+        Path invalid = dir.resolve("site-a.conf");
+        Files.writeString(invalid, "culvert { control.socket = \"sock/a.sock\", no-such-key = 1, tunnels { } }\n");
+        ShowCommand.Target target = new ShowCommand.Target();
+        target.config = invalid;
+        assertThat(ShowCommand.findSocket(target)).isEqualTo(dir.toAbsolutePath().resolve("sock/a.sock"));
+        Files.writeString(invalid, "culvert { control.socket = \"/x/y.sock\", listen.udp = ${NO_SUCH_VARIABLE_FB} }\n");
+        assertThat(ShowCommand.findSocket(target)).isEqualTo(Path.of("/x/y.sock"));
+        Files.writeString(invalid, "culvert { control.socket = \n");
+        assertThat(ShowCommand.findSocket(target)).isEqualTo(Path.of("/run/culvert/site-a/control.sock"));
+    }
+
     @Test
     void startFailuresOfConfigurationOrPermissionExitWithExConfig() {
         assertThat(RunCommand.startFailureStatus(new Daemon.Conflict("port taken", null))).isEqualTo(78);
