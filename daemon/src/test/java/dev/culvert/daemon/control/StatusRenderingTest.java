@@ -80,7 +80,8 @@ class StatusRenderingTest {
             assertThat(Status.fromJson(ControlClient.request(socket, "show"))).isEqualTo(sample());
             assertThatThrownBy(() -> Status.fromJson(ControlClient.request(socket, "dump keys")))
                     .hasMessage("unknown request");
-            assertThatThrownBy(() -> ControlServer.start(socket, r -> "{}")).hasMessageContaining("in use");
+            assertThatThrownBy(() -> ControlServer.start(socket, r -> "{}")).isInstanceOf(ControlServer.InUse.class)
+                    .hasMessageContaining("served by another live process").hasMessageContaining(socket.toString());
         }
         assertThat(socket).doesNotExist();
     }
@@ -88,12 +89,21 @@ class StatusRenderingTest {
     @Test
     void aStaleSocketFileIsReplaced(@TempDir Path dir) throws Exception {
         Path socket = dir.resolve("stale.sock");
-        ControlServer first = ControlServer.start(socket, r -> "{}");
-        first.close();
-        Files.createFile(socket); // as a killed daemon leaves it: nobody answers
+        // As a killed daemon leaves it: a socket file nobody listens on.
+        try (java.nio.channels.ServerSocketChannel dead = java.nio.channels.ServerSocketChannel.open(
+                java.net.StandardProtocolFamily.UNIX)) {
+            dead.bind(java.net.UnixDomainSocketAddress.of(socket));
+        }
         try (ControlServer second = ControlServer.start(socket, r -> "{\"ok\":true}")) {
             assertThat(ControlClient.request(socket, "show")).isEqualTo("{\"ok\":true}");
         }
+    }
+
+    @Test
+    void somethingOtherThanASocketIsNotRemoved(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("notes.sock"), "mine");
+        assertThatThrownBy(() -> ControlServer.start(file, r -> "{}")).hasMessageContaining("other than a socket");
+        assertThat(file).hasContent("mine");
     }
 
     @Test
