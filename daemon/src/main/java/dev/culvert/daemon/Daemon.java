@@ -150,7 +150,7 @@ public final class Daemon implements AutoCloseable {
             notify.status(statusLine());
             drops.check(DaemonStatus.dropScopes(udp, tcp, tunnels.all()), System.nanoTime());
         }, 200, 200, TimeUnit.MILLISECONDS);
-        control = startControl(config, () -> DaemonStatus.show(local.publicKey(), udp, tcp, tunnels),
+        control = startControl(config, () -> DaemonStatus.show(config.source(), local.publicKey(), udp, tcp, tunnels),
                 this::reloadRequested);
         // Every device is up and every socket bound: now systemd may start what depends on us.
         notify.ready(statusLine());

@@ -80,7 +80,11 @@ class ControlSocketClashTest {
         try (LogLines log = LogLines.of("culvert.control");
              Daemon daemon = Daemon.start(config, TwinHosts.at(new InetSocketAddress("192.0.2.1", 51820)))) {
             assertThat(daemon.controlSocket()).isEqualTo(socket);
-            assertThat(Status.fromJson(ControlClient.request(socket, ControlRequest.show(null))).tunnels()).hasSize(1);
+            Status status = Status.fromJson(ControlClient.request(socket, ControlRequest.show(null)));
+            assertThat(status.tunnels()).hasSize(1);
+            // show's header names the instance (site.conf: culvert@site) and its file, not "interface: culvert"
+            assertThat(status.instance()).isEqualTo("site");
+            assertThat(status.configFile()).isEqualTo(config.source().toAbsolutePath().normalize().toString());
             assertThat(log.lines()).anySatisfy(l -> assertThat(l).contains(socket.toString()).contains("removed"));
         }
     }
