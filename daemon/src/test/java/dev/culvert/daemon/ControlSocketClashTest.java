@@ -59,6 +59,7 @@ class ControlSocketClashTest {
                             .as("a Conflict (exit 78): %s", e).isTrue())
                     .hasMessageContaining(socket.toString())
                     .hasMessageContaining("public key " + key)
+                    .hasMessageContaining("instance site (" + first.source().toAbsolutePath().normalize() + ")")
                     .hasMessageContaining("culvert.control.socket");
             // The first still answers on it.
             assertThat(Status.fromJson(ControlClient.request(socket, ControlRequest.show(null))).publicKey())

@@ -190,7 +190,10 @@ public final class ControlServer implements AutoCloseable {
                 }
             }
             Status status = Status.fromJson(answer.toString(StandardCharsets.UTF_8).strip());
-            return "a culvert daemon with public key " + status.publicKey() + ", listen port " + status.listenPort();
+            String instance = status.instance() == null ? "" : ", instance " + status.instance()
+                    + (status.configFile() == null ? "" : " (" + status.configFile() + ")");
+            return "a culvert daemon" + instance + ", public key " + status.publicKey() + ", listen port "
+                    + status.listenPort();
         } catch (IOException | RuntimeException e) {
             return "it does not answer as a culvert daemon";
         }
