@@ -66,6 +66,32 @@ public final class ConfigLoader {
     }
 
     /**
+     * The control socket a daemon running {@code file} serves, found leniently for {@code culvert show/reload
+     * --config}: the raw {@code culvert.control.socket} value (relative to the file's directory) if the file parses
+     * as HOCON at all, whatever else is wrong in it, else {@link CulvertConfig#defaultControlSocket}. A daemon
+     * asked to reload an invalid file refuses with its problems, and the client must reach it to print them.
+     */
+    public static Path controlSocketOf(Path file) {
+        try {
+            Config parsed = ConfigFactory.parseFile(file.toFile(),
+                    PARSE_OPTIONS.setIncluder(SiblingIncluder.forFile(file)));
+            Config resolved;
+            try {
+                resolved = parsed.resolve();
+            } catch (com.typesafe.config.ConfigException e) {
+                resolved = parsed.resolve(com.typesafe.config.ConfigResolveOptions.defaults().setAllowUnresolved(true));
+            }
+            String key = Schema.ROOT_KEY + ".control.socket";
+            if (resolved.hasPath(key) && resolved.getValue(key).valueType() == com.typesafe.config.ConfigValueType.STRING) {
+                return Values.path(resolved.getString(key), file.toAbsolutePath().getParent());
+            }
+        } catch (com.typesafe.config.ConfigException | IllegalArgumentException e) {
+            // Not HOCON, or no usable value: the default needs only the file name.
+        }
+        return CulvertConfig.defaultControlSocket(file);
+    }
+
+    /**
      * The files {@code file} is made of: itself and every file it includes (directly or not) that gives at
      * least one value, in the order they are met. Parsed as {@link #load} parses it; for checking who may read
      * them ({@code culvert check-config --user}), so call it on a file that {@link #load} accepted.

@@ -85,11 +85,19 @@ public record CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocke
      * directory when the instance stops or restarts, and the other instances' sockets stay.
      */
     public static Path defaultControlSocket(Path configFile) {
+        return CONTROL_SOCKET_DIR.resolve(instanceName(configFile)).resolve(CONTROL_SOCKET_NAME);
+    }
+
+    /**
+     * The instance a config file names: its file name without {@code .conf} ({@code /etc/culvert/site-b.conf} is
+     * {@code site-b}, the packaged unit's {@code culvert@site-b}); what {@code culvert show} heads its output with.
+     */
+    public static String instanceName(Path configFile) {
         String name = configFile.getFileName().toString();
         if (name.endsWith(".conf") && name.length() > ".conf".length()) {
             name = name.substring(0, name.length() - ".conf".length());
         }
-        return CONTROL_SOCKET_DIR.resolve(name).resolve(CONTROL_SOCKET_NAME);
+        return name;
     }
 
     /** The file name of a default control socket, in its instance's directory under {@link #CONTROL_SOCKET_DIR}. */

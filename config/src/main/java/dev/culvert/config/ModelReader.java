@@ -130,7 +130,7 @@ final class ModelReader {
         if (!ListenAddress.reaches(listen, IpLiterals.parse(endpoint.host()))) {
             boolean listenV6 = listen.getAddress() instanceof java.net.Inet6Address;
             boolean endpointV6 = !listenV6;
-            String host = listen.getAddress().getHostAddress();
+            String host = IpLiterals.format(listen.getAddress());
             String local = (listenV6 ? "[" + host + "]" : host) + ":" + listen.getPort();
             String what = listen.getAddress().isAnyLocalAddress() ? "listens on IPv4 only"
                     : "is an " + (listenV6 ? "IPv6" : "IPv4") + " address";

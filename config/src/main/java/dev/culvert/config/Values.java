@@ -114,7 +114,10 @@ final class Values {
         return t;
     }
 
-    /** A hook command line: non-blank, quotes balanced (it is split into words, never given to a shell). */
+    /**
+     * A hook command line: non-blank, quotes balanced (it is split into words, never given to a shell), and a
+     * program the daemon can start ({@link HookPrograms#find}, on this process's PATH).
+     */
     static String hookCommand(String text) {
         if (text.isBlank()) {
             throw new IllegalArgumentException("must not be empty");
@@ -124,6 +127,7 @@ final class Values {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("has an " + e.getMessage() + ": " + text, e);
         }
+        HookPrograms.find(text, HookPrograms.searchPath());
         return text;
     }
 }

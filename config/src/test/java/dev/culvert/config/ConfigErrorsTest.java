@@ -94,6 +94,10 @@ class ConfigErrorsTest {
                 .doesNotThrowAnyException();
         String sameFamily = text.replace("\"192.0.2.1:51820\"", "\"[2001:db8:1::1]:51820\"");
         assertThatCode(() -> fx.parse(sameFamily)).doesNotThrowAnyException();
+        // An IPv6 listen address is printed compressed (RFC 5952), as everywhere else, not 2001:db8:1:0:0:0:0:1.
+        String v6Listen = fx.minimal().replace("\":51820\"", "\"[2001:db8:1::1]:51820\"");
+        assertThat(fx.problem(v6Listen).toString()).contains("culvert.listen.udp ([2001:db8:1::1]:51820) is an IPv6 "
+                + "address");
     }
 
     /** Issue 11 item 10: 0.0.0.0 is an IPv4-only socket; [::] and a port alone take both families. */

@@ -134,7 +134,8 @@ public final class Daemon implements AutoCloseable {
     }
 
     private void bringUp() throws IOException {
-        // First, before any device exists: a port another daemon holds is a start error (issue 11).
+        // First, before any device exists: a port or control socket another daemon holds is a start error (issue 11).
+        claimControlSocket(config);
         metricsServer = startMetricsServer(config, metrics);
         ensureTransports(config);
         warnAboutCompression(config);
@@ -149,7 +150,7 @@ public final class Daemon implements AutoCloseable {
             notify.status(statusLine());
             drops.check(DaemonStatus.dropScopes(udp, tcp, tunnels.all()), System.nanoTime());
         }, 200, 200, TimeUnit.MILLISECONDS);
-        control = startControl(config, () -> DaemonStatus.show(local.publicKey(), udp, tcp, tunnels),
+        control = startControl(config, () -> DaemonStatus.show(config.source(), local.publicKey(), udp, tcp, tunnels),
                 this::reloadRequested);
         // Every device is up and every socket bound: now systemd may start what depends on us.
         notify.ready(statusLine());
@@ -371,17 +372,36 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * Serves the control socket. Failing to is a warning, not a failure (another daemon whose config file has
-     * the same name, no permission on /run/culvert): the tunnels run on, only `culvert show` cannot reach them.
+     * Refuses the start ({@link Conflict}, exit 78) if another live daemon serves this daemon's control socket
+     * path (two config files of the same name in two folders share the default path): it would otherwise run with
+     * neither {@code culvert show} nor {@code culvert reload} reaching it. A socket file a killed daemon left is
+     * removed ({@link ControlServer#checkFree}).
+     */
+    private static void claimControlSocket(CulvertConfig config) throws Conflict {
+        try {
+            ControlServer.checkFree(config.controlSocket());
+        } catch (ControlServer.InUse e) {
+            throw new Conflict(e.getMessage(), e);
+        } catch (IOException e) {
+            // No permission on /run/culvert and the like: startControl warns.
+        }
+    }
+
+    /**
+     * Serves the control socket. A path another live daemon serves stops the start ({@link Conflict}); any other
+     * failure (no permission on /run/culvert) is a warning: the tunnels run on, only `culvert show` and
+     * `culvert reload` cannot reach them.
      */
     private static ControlServer startControl(CulvertConfig config, Supplier<ShowRequests.Source> source,
-                                              Supplier<ReloadOutcome> reload) {
+                                              Supplier<ReloadOutcome> reload) throws Conflict {
         try {
             ControlServer server = ControlServer.start(config.controlSocket(), ShowRequests.handler(source, reload));
             LOG.log(System.Logger.Level.INFO, "control socket {0}", server.path());
             return server;
+        } catch (ControlServer.InUse e) {
+            throw new Conflict(e.getMessage(), e);
         } catch (IOException e) {
-            LOG.log(System.Logger.Level.WARNING, "{0}; `culvert show` cannot reach this daemon "
+            LOG.log(System.Logger.Level.WARNING, "{0}; `culvert show` and `culvert reload` cannot reach this daemon "
                     + "(set culvert.control.socket)", e.getMessage());
             return null;
         }
@@ -419,7 +439,7 @@ public final class Daemon implements AutoCloseable {
 
     /**
      * A start refused because the configuration asks for something another program holds (the metrics
-     * address): a restart does not help until the file or the other program changes, so {@code culvert run}
+     * address, the control socket's path): a restart does not help until the file or the other program changes, so {@code culvert run}
      * exits with EX_CONFIG (78).
      */
     public static final class Conflict extends IOException {

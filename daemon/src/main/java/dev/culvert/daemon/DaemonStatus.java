@@ -57,7 +57,10 @@ final class DaemonStatus {
     }
 
     /** What {@code culvert show} reads, taken afresh on each request. */
-    static ShowRequests.Source show(byte[] publicKey, Transport udp, Transport tcp, TunnelSet set) {
+    static ShowRequests.Source show(java.nio.file.Path configFile, byte[] publicKey, Transport udp, Transport tcp,
+                                    TunnelSet set) {
+        String instance = dev.culvert.config.CulvertConfig.instanceName(configFile);
+        String file = configFile.toAbsolutePath().normalize().toString();
         List<ShowRequests.TunnelSource> views = new ArrayList<>();
         set.all().forEach(t -> views.add(new ShowRequests.TunnelSource(t.config(), t)));
         set.failed().forEach(f -> views.add(new ShowRequests.TunnelSource(f.config(), f)));
@@ -65,6 +68,16 @@ final class DaemonStatus {
         String key = Keys.encode(publicKey);
         Counters interfaceCounters = Counters.sumOf(interfaceCounters(udp, tcp));
         return new ShowRequests.Source() {
+            @Override
+            public String instance() {
+                return instance;
+            }
+
+            @Override
+            public String configFile() {
+                return file;
+            }
+
             @Override
             public String publicKey() {
                 return key;

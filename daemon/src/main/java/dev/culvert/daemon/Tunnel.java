@@ -337,9 +337,11 @@ final class Tunnel implements AutoCloseable, TunnelView {
 
     /** What hooks see: the device, the tunnel, the peer's host (as configured, or "") and our address (or ""). */
     private Hooks.Values hookValues(InetSocketAddress endpoint) {
-        String peerHost = endpoint != null ? endpoint.getAddress().getHostAddress()
+        // RFC 5952 compressed IPv6 (2001:db8::1), as the log and `culvert show` print addresses
+        String peerHost = endpoint != null ? io.netty.util.NetUtil.toAddressString(endpoint.getAddress())
                 : config.peer().endpoint().map(e -> e.host()).orElse("");
-        String localAddress = config.device().address().map(a -> a.address().getHostAddress()).orElse("");
+        String localAddress = config.device().address().map(a -> io.netty.util.NetUtil.toAddressString(a.address()))
+                .orElse("");
         return new Hooks.Values(config.device().name(), config.name(), peerHost, localAddress);
     }
 

@@ -4,7 +4,7 @@ import dev.culvert.config.ConfigException;
 import dev.culvert.config.ConfigLoader;
 import dev.culvert.config.ConfigProblem;
 import dev.culvert.config.CulvertConfig;
-import dev.culvert.config.HookCommand;
+import dev.culvert.config.HookPrograms;
 import dev.culvert.config.TunnelConfig;
 import dev.culvert.crypto.ChaCha20Poly1305Factory;
 
@@ -60,7 +60,7 @@ final class ConfigCheck {
     /**
      * Runs every check on {@code file}, then, if it is valid, whether {@code user} can read every file it is
      * made of: the file and its includes, the private and preshared key files, and the programs of the up and
-     * down hooks (read and execute; a bare name is looked for on {@link #HOOK_PATH}). A problem names the
+     * down hooks (read and execute; found as {@link HookPrograms#find} finds them). A problem names the
      * command that fixes it.
      */
     static Result check(Path file, FileAccess.Account user) {
@@ -86,37 +86,19 @@ final class ConfigCheck {
             tunnel.peer().presharedKeyFile().ifPresent(psk -> FileAccess.problem(user, psk.toAbsolutePath(),
                     FileAccess.Kind.KEY).ifPresent(problems::add));
             for (String command : concat(tunnel.up(), tunnel.down())) {
-                List<String> words = HookCommand.split(command);
-                if (words.isEmpty()) {
+                // Found (or its absence reported with file:line) by the config check already, for every user.
+                Optional<Path> program;
+                try {
+                    program = HookPrograms.find(command, HookPrograms.searchPath());
+                } catch (IllegalArgumentException e) {
                     continue;
                 }
-                Optional<Path> program = program(words.get(0));
-                if (program.isEmpty()) {
-                    problems.add(config.source() + ": tunnels." + tunnel.name() + ": hook program " + words.get(0)
-                            + " is not on " + HOOK_PATH);
-                } else if (programs.add(program.get())) {
+                if (program.isPresent() && programs.add(program.get())) {
                     FileAccess.problem(user, program.get(), FileAccess.Kind.PROGRAM).ifPresent(problems::add);
                 }
             }
         }
         return new Result(problems.isEmpty() ? config : null, problems);
-    }
-
-    /** The PATH systemd gives a service (systemd.exec(5), "Environment variables in spawned processes"). */
-    static final String HOOK_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
-    private static Optional<Path> program(String word) {
-        if (word.contains("/")) {
-            return Optional.of(Path.of(word).toAbsolutePath());
-        }
-        String path = System.getenv().getOrDefault("PATH", HOOK_PATH);
-        for (String dir : (path.isEmpty() ? HOOK_PATH : path).split(":")) {
-            Path candidate = Path.of(dir.isEmpty() ? "." : dir, word).toAbsolutePath();
-            if (java.nio.file.Files.isRegularFile(candidate)) {
-                return Optional.of(candidate);
-            }
-        }
-        return Optional.empty();
     }
 
     private static List<String> concat(List<String> a, List<String> b) {

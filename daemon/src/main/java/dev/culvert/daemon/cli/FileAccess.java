@@ -30,9 +30,11 @@ final class FileAccess {
      * @param name   the login name, for messages
      * @param uid    its user id
      * @param gid    its primary group id
+     * @param group  its primary group's name, for the fixes offered ({@code nobody}'s is {@code nogroup}: a
+     *               group named after the user may not exist)
      * @param groups every group id it belongs to, the primary one included
      */
-    record Account(String name, int uid, int gid, Set<Integer> groups) {
+    record Account(String name, int uid, int gid, String group, Set<Integer> groups) {
         Account {
             groups = Set.copyOf(groups);
         }
@@ -57,12 +59,13 @@ final class FileAccess {
             return Optional.empty();
         }
         String gid = id("-g", name).orElseThrow(() -> new IOException("id -g " + name + " failed"));
+        String group = id("-gn", name).orElseThrow(() -> new IOException("id -gn " + name + " failed")).trim();
         String groups = id("-G", name).orElseThrow(() -> new IOException("id -G " + name + " failed"));
         Set<Integer> all = new LinkedHashSet<>();
         for (String g : groups.trim().split("\\s+")) {
             all.add(Integer.parseInt(g));
         }
-        return Optional.of(new Account(name, Integer.parseInt(uid.get().trim()), Integer.parseInt(gid.trim()), all));
+        return Optional.of(new Account(name, Integer.parseInt(uid.get().trim()), Integer.parseInt(gid.trim()), group, all));
     };
 
     private static Optional<String> id(String option, String name) throws IOException {
@@ -125,7 +128,7 @@ final class FileAccess {
             }
             if (!mode.allows(user, 1)) {
                 return Optional.of("user " + user.name() + " cannot reach " + file + ": it may not enter " + dir
-                        + " (" + mode + "); fix: chgrp " + user.name() + " " + dir + " && chmod g+x " + dir);
+                        + " (" + mode + "); fix: chgrp " + user.group() + " " + dir + " && chmod g+x " + dir);
             }
         }
         Mode mode;
@@ -142,9 +145,9 @@ final class FileAccess {
         String what = "user " + user.name() + " cannot " + (read ? "execute" : "read") + " " + kind.label + " "
                 + file + " (" + mode + "); fix: ";
         return Optional.of(what + switch (kind) {
-            case KEY -> "chown " + user.name() + ":" + user.name() + " " + real + " && chmod 0600 " + real;
-            case CONFIG -> "chgrp " + user.name() + " " + real + " && chmod g+r " + real;
-            case PROGRAM -> "chmod a+rx " + real + " (or chgrp " + user.name() + " " + real + " && chmod g+rx " + real + ")";
+            case KEY -> "chown " + user.name() + ":" + user.group() + " " + real + " && chmod 0600 " + real;
+            case CONFIG -> "chgrp " + user.group() + " " + real + " && chmod g+r " + real;
+            case PROGRAM -> "chmod a+rx " + real + " (or chgrp " + user.group() + " " + real + " && chmod g+rx " + real + ")";
         });
     }
 

@@ -76,6 +76,24 @@ public final class Main implements Runnable {
 
     /** The command line as {@link #execute} runs it; a test may redirect its output with {@code setOut}. */
     static CommandLine commandLine() {
-        return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        CommandLine line = new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
+        CommandLine.IExecutionStrategy runLast = new CommandLine.RunLast();
+        return line.setExecutionStrategy(parseResult -> {
+            rejectUnmatched(parseResult);
+            return runLast.execute(parseResult);
+        });
+    }
+
+    /**
+     * A word no command takes is a usage error (exit 2, usage on stderr) even when {@code -h}/{@code -V} is given:
+     * picocli lets a help request excuse unmatched arguments, so {@code culvert bogus -h} printed the main usage
+     * and exited 0 (found by a new-user test).
+     */
+    private static void rejectUnmatched(CommandLine.ParseResult parseResult) {
+        for (CommandLine.ParseResult p = parseResult; p != null; p = p.subcommand()) {
+            if (!p.unmatched().isEmpty()) {
+                throw new CommandLine.UnmatchedArgumentException(p.commandSpec().commandLine(), p.unmatched());
+            }
+        }
     }
 }

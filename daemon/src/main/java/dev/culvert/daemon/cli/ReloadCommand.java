@@ -20,9 +20,10 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "reload", description = {"Ask a running daemon to re-read its config file (as SIGHUP does), wait "
         + "for the outcome and print it: tunnel by tunnel when applied, every file:line: key: message problem when "
-        + "refused. Finds the daemon as show does: by --config, --socket, or as the only control socket in "
+        + "refused. Finds the daemon as show does: by --config, --socket, or as the only live control socket in "
         + "/run/culvert.",
-        "Exit status: 0 applied; 1 no daemon answered (or its answer was unreadable); 2 usage error; "
+        "Exit status: 0 applied; 1 no daemon answered (or its answer was unreadable); 2 usage error (also: "
+                + "several daemons run and none was named); "
                 + "3 refused (invalid file, or a setting only a restart can change): the running configuration "
                 + "stays; 4 partly applied: a tunnel could not start and runs on its previous settings or is "
                 + "retried (see culvert show)."})
@@ -41,10 +42,10 @@ final class ReloadCommand implements Callable<Integer> {
     public Integer call() {
         Path socket;
         try {
-            socket = ShowCommand.findSocket(target);
-        } catch (IOException e) {
+            socket = ShowCommand.findSocket(target, note -> System.err.println("culvert reload: " + note));
+        } catch (ShowCommand.NotChosen e) {
             System.err.println("culvert reload: " + e.getMessage());
-            return NO_DAEMON;
+            return e.exitStatus;
         }
         String answer;
         try {

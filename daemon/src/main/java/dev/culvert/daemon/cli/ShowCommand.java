@@ -1,6 +1,5 @@
 package dev.culvert.daemon.cli;
 
-import dev.culvert.config.ConfigException;
 import dev.culvert.config.ConfigLoader;
 import dev.culvert.config.CulvertConfig;
 import dev.culvert.daemon.control.ControlClient;
@@ -19,14 +18,19 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 
 /**
  * {@code culvert show [TUNNEL] [--json] [--config FILE | --socket PATH]}: asks a running daemon over its
  * control socket and prints what {@code wg show} prints, plus Culvert's own state.
  */
-@Command(name = "show", description = "Show a running daemon's tunnels: public keys, endpoints, allowed IPs, "
+@Command(name = "show", description = {"Show a running daemon's tunnels: public keys, endpoints, allowed IPs, "
         + "latest handshake, transfer, keepalive, state, transport and drops. Finds the daemon by --config, "
-        + "--socket, or as the only control socket under /run/culvert.")
+        + "--socket, or as the only live control socket under /run/culvert (stale ones a killed daemon left are "
+        + "skipped).", "Exit status: 0 shown; 1 no daemon answered (or it has no such tunnel); 2 usage error "
+        + "(also: several daemons run and none was named)."})
 final class ShowCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "TUNNEL", description = "only this tunnel")
     String tunnel;
@@ -49,10 +53,10 @@ final class ShowCommand implements Callable<Integer> {
     public Integer call() {
         Path socket;
         try {
-            socket = findSocket(target);
-        } catch (IOException e) {
+            socket = findSocket(target, note -> System.err.println("culvert show: " + note));
+        } catch (NotChosen e) {
             System.err.println("culvert show: " + e.getMessage());
-            return 1;
+            return e.exitStatus;
         }
         String answer;
         try {
@@ -73,53 +77,103 @@ final class ShowCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The control socket named by {@code target} (--socket, or the one --config sets), or the only one running. */
-    static Path findSocket(Target target) throws IOException {
+    /**
+     * No daemon was chosen: none runs ({@link ExitStatus#FAILURE}), or several do and the command line named
+     * none ({@link ExitStatus#USAGE}: the question "which daemon?" is the user's to answer, as README and
+     * culvert(8) say).
+     */
+    static final class NotChosen extends IOException {
+        private static final long serialVersionUID = 1L;
+        final int exitStatus;
+
+        NotChosen(String message, int exitStatus) {
+            super(message);
+            this.exitStatus = exitStatus;
+        }
+    }
+
+    /**
+     * The control socket named by {@code target} (--socket, or the one --config sets, found leniently), or the
+     * only live one under {@link CulvertConfig#CONTROL_SOCKET_DIR}.
+     *
+     * @param notes told about each stale socket file skipped
+     */
+    static Path findSocket(Target target, Consumer<String> notes) throws NotChosen {
         if (target != null && target.socket != null) {
             return target.socket;
         }
         if (target != null && target.config != null) {
-            try {
-                return ConfigLoader.load(target.config).controlSocket();
-            } catch (ConfigException e) {
-                // Unreadable key file and the like: the default path needs only the file name.
-                return CulvertConfig.defaultControlSocket(target.config);
-            }
+            // Leniently: reload of an invalid file must still reach the daemon, which refuses with the problems.
+            return ConfigLoader.controlSocketOf(target.config);
         }
-        return onlySocketIn(CulvertConfig.CONTROL_SOCKET_DIR);
+        return onlySocketIn(CulvertConfig.CONTROL_SOCKET_DIR, notes);
     }
 
     /**
-     * The only control socket in {@code dir}: a {@code *.sock} in one of its sub-directories (one per instance,
-     * {@code /run/culvert/NAME/control.sock}) or, as daemons before issue 11 made them, in {@code dir} itself.
+     * The only live control socket in {@code dir}: a {@code *.sock} in one of its sub-directories (one per
+     * instance, {@code /run/culvert/NAME/control.sock}) or, as daemons before issue 11 made them, in {@code dir}
+     * itself. A socket file nobody listens on (connect refused: left by a daemon that was killed) is skipped and
+     * told to {@code notes}; one this user may not connect to counts as live (only its daemon can say more).
      *
-     * @throws IOException naming every socket found when there is none or more than one
+     * @throws NotChosen naming every live socket found when there is none or more than one
      */
-    static Path onlySocketIn(Path dir) throws IOException {
+    static Path onlySocketIn(Path dir, Consumer<String> notes) throws NotChosen {
         List<Path> sockets = new ArrayList<>();
-        if (Files.isDirectory(dir)) {
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-                for (Path entry : entries) {
-                    if (entry.getFileName().toString().endsWith(".sock") && !Files.isDirectory(entry)) {
-                        sockets.add(entry);
-                    } else if (Files.isDirectory(entry) && Files.isReadable(entry)) {
-                        try (DirectoryStream<Path> inner = Files.newDirectoryStream(entry, "*.sock")) {
-                            inner.forEach(sockets::add);
+        try {
+            if (Files.isDirectory(dir)) {
+                try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+                    for (Path entry : entries) {
+                        if (entry.getFileName().toString().endsWith(".sock") && !Files.isDirectory(entry)) {
+                            sockets.add(entry);
+                        } else if (Files.isDirectory(entry) && Files.isReadable(entry)) {
+                            try (DirectoryStream<Path> inner = Files.newDirectoryStream(entry, "*.sock")) {
+                                inner.forEach(sockets::add);
+                            }
                         }
                     }
                 }
             }
+        } catch (IOException e) {
+            throw new NotChosen("cannot list " + dir + ": " + e.getMessage() + "; name the daemon with --config FILE "
+                    + "or --socket PATH", ExitStatus.FAILURE);
         }
-        if (sockets.isEmpty()) {
-            throw new IOException("no running culvert found (no control socket in " + dir
-                    + "); name one with --config FILE or --socket PATH");
+        sockets.sort(null);
+        List<Path> live = new ArrayList<>();
+        List<String> stale = new ArrayList<>();
+        for (Path socket : sockets) {
+            if (isStale(socket)) {
+                stale.add(dir.relativize(socket).toString());
+            } else {
+                live.add(socket);
+            }
         }
-        if (sockets.size() > 1) {
-            sockets.sort(null);
-            List<String> names = sockets.stream().map(p -> dir.relativize(p).toString()).toList();
-            throw new IOException("several culvert daemons are running (" + String.join(", ", names) + " in " + dir
-                    + "); choose one with --config FILE (e.g. /etc/culvert/NAME.conf) or --socket PATH");
+        String skipped = stale.isEmpty() ? "" : " (skipped " + String.join(", ", stale) + ": nothing listens on "
+                + (stale.size() == 1 ? "it" : "them") + ", left by a daemon that was killed)";
+        if (live.isEmpty()) {
+            throw new NotChosen("no running culvert found (no live control socket in " + dir + skipped
+                    + "); name one with --config FILE or --socket PATH", ExitStatus.FAILURE);
         }
-        return sockets.get(0);
+        if (live.size() > 1) {
+            List<String> names = live.stream().map(p -> dir.relativize(p).toString()).toList();
+            throw new NotChosen("several culvert daemons are running (" + String.join(", ", names) + " in " + dir
+                    + skipped + "); choose one with --config FILE (e.g. /etc/culvert/NAME.conf) or --socket PATH",
+                    ExitStatus.USAGE);
+        }
+        if (!stale.isEmpty()) {
+            notes.accept("skipped " + String.join(", ", stale) + " in " + dir + ": nothing listens on "
+                    + (stale.size() == 1 ? "it" : "them") + " (left by a daemon that was killed)");
+        }
+        return live.get(0);
+    }
+
+    /** Connect refused: a socket file (or other file) nobody listens on. */
+    private static boolean isStale(Path socket) {
+        try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            return false;
+        } catch (java.net.ConnectException e) {
+            return true;
+        } catch (IOException e) {
+            return false; // e.g. permission denied: it may be live; asking it will say
+        }
     }
 }

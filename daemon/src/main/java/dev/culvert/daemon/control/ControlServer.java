@@ -109,12 +109,7 @@ public final class ControlServer implements AutoCloseable {
         if (dir != null && !Files.isDirectory(dir)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
         }
-        if (Files.exists(path)) {
-            if (answers(path)) {
-                throw new IOException("control socket " + path + " is in use by another running culvert");
-            }
-            Files.delete(path); // left behind by a daemon that did not stop cleanly
-        }
+        checkFree(path);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         Selector selector;
         try {
@@ -132,11 +127,75 @@ public final class ControlServer implements AutoCloseable {
         return control;
     }
 
-    private static boolean answers(Path path) {
+    /**
+     * Makes sure {@code path} can be bound: nothing there, or a socket file nobody listens on (connect refused:
+     * left behind by a daemon that was killed), which is removed with an INFO line.
+     *
+     * @throws InUse if a live process accepts connections on it (another daemon whose config file has the same
+     *               name in another folder, so the same default path); the message names it as far as its
+     *               {@code show} answer tells
+     * @throws IOException if something other than a socket is there, or it cannot be probed or removed
+     */
+    public static void checkFree(Path path) throws IOException {
+        if (!Files.exists(path, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        int mode = (Integer) Files.getAttribute(path, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS);
+        if ((mode & S_IFMT) != S_IFSOCK) {
+            throw new IOException("cannot create control socket " + path + ": something other than a socket is "
+                    + "there; remove it, or set culvert.control.socket to another path");
+        }
         try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
-            return true;
-        } catch (IOException e) {
-            return false;
+            throw new InUse("control socket " + path + " is served by another live process (" + describeHolder(probe)
+                    + "); give this daemon its own culvert.control.socket (two config files of the same name share "
+                    + "the default /run/culvert/NAME/control.sock)");
+        } catch (java.net.ConnectException e) {
+            Files.delete(path);
+            LOG.log(System.Logger.Level.INFO, "control socket {0}: removed the file a daemon that did not stop "
+                    + "cleanly left (nothing listened on it)", path);
+        }
+    }
+
+    /** {@code (mode & S_IFMT) == S_IFSOCK}: the file type bits of stat(2)'s st_mode (inode(7)). */
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+
+    /** A start refused because another live process serves the control socket's path. */
+    public static final class InUse extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        InUse(String message) {
+            super(message);
+        }
+    }
+
+    /** Who answers on {@code channel}: a culvert daemon's public key and port if it answers {@code show} within 1 s. */
+    private static String describeHolder(SocketChannel channel) {
+        try {
+            channel.write(ByteBuffer.wrap((ControlRequest.show(null).toJson() + "\n").getBytes(StandardCharsets.UTF_8)));
+            channel.configureBlocking(false);
+            java.io.ByteArrayOutputStream answer = new java.io.ByteArrayOutputStream();
+            ByteBuffer buf = ByteBuffer.allocate(8192);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+            try (Selector wait = Selector.open()) {
+                channel.register(wait, SelectionKey.OP_READ);
+                int n = 0;
+                while (n >= 0 && System.nanoTime() < deadline) {
+                    wait.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                    wait.selectedKeys().clear();
+                    while ((n = channel.read(buf)) > 0) {
+                        answer.write(buf.array(), 0, buf.position());
+                        buf.clear();
+                    }
+                }
+            }
+            Status status = Status.fromJson(answer.toString(StandardCharsets.UTF_8).strip());
+            String instance = status.instance() == null ? "" : ", instance " + status.instance()
+                    + (status.configFile() == null ? "" : " (" + status.configFile() + ")");
+            return "a culvert daemon" + instance + ", public key " + status.publicKey() + ", listen port "
+                    + status.listenPort();
+        } catch (IOException | RuntimeException e) {
+            return "it does not answer as a culvert daemon";
         }
     }
 

@@ -24,6 +24,16 @@ public final class ShowRequests {
 
     /** The daemon's side, read afresh on each request (tunnels change on reload). */
     public interface Source {
+        /** The instance name ({@link dev.culvert.config.CulvertConfig#instanceName}), or null. */
+        default String instance() {
+            return null;
+        }
+
+        /** The config file the daemon runs, or null. */
+        default String configFile() {
+            return null;
+        }
+
         String publicKey();
 
         int listenPort();
@@ -73,7 +83,8 @@ public final class ShowRequests {
         if (tunnel != null && tunnels.isEmpty()) {
             return Status.errorJson("no tunnel named '" + tunnel + "'");
         }
-        return new Status(source.publicKey(), source.listenPort(), tunnels, drops(source.interfaceCounters())).toJson();
+        return new Status(source.instance(), source.configFile(), source.publicKey(), source.listenPort(), tunnels,
+                drops(source.interfaceCounters())).toJson();
     }
 
     static Status.TunnelStatus tunnel(TunnelSource source) {

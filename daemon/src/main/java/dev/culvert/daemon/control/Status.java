@@ -9,12 +9,21 @@ import java.util.Map;
  * What {@code culvert show} shows: the interface and each tunnel, as the control socket's JSON
  * response carries it. Holds public keys only; no field can hold a secret.
  *
+ * @param instance       the daemon's instance name (its config file's name without {@code .conf}, as in
+ *                       {@code culvert@NAME}), or null from a daemon that does not say
+ * @param configFile     the config file it runs, or null
  * @param publicKey      this host's public key, base64
  * @param listenPort     the UDP port, or 0 if unknown
  * @param tunnels        the tunnels asked for, in the order of the config
  * @param interfaceDrops drops not tied to a tunnel, by reason tag (non-zero ones only)
  */
-public record Status(String publicKey, int listenPort, List<TunnelStatus> tunnels, Map<String, Long> interfaceDrops) {
+public record Status(String instance, String configFile, String publicKey, int listenPort, List<TunnelStatus> tunnels,
+                     Map<String, Long> interfaceDrops) {
+
+    /** A status that names no instance. */
+    public Status(String publicKey, int listenPort, List<TunnelStatus> tunnels, Map<String, Long> interfaceDrops) {
+        this(null, null, publicKey, listenPort, tunnels, interfaceDrops);
+    }
 
     /** Version of the JSON layout; bumped when a field changes meaning. */
     public static final int PROTOCOL_VERSION = 1;
@@ -95,6 +104,12 @@ public record Status(String publicKey, int listenPort, List<TunnelStatus> tunnel
     public String toJson() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("version", PROTOCOL_VERSION);
+        if (instance != null) {
+            m.put("instance", instance);
+        }
+        if (configFile != null) {
+            m.put("config", configFile);
+        }
         m.put("public_key", publicKey);
         m.put("listen_port", listenPort);
         m.put("interface_drops", interfaceDrops);
@@ -121,7 +136,8 @@ public record Status(String publicKey, int listenPort, List<TunnelStatus> tunnel
         for (Object t : (List<Object>) m.get("tunnels")) {
             tunnels.add(TunnelStatus.fromMap((Map<String, Object>) t));
         }
-        return new Status((String) m.get("public_key"), (int) num(m, "listen_port"), tunnels,
+        return new Status((String) m.get("instance"), (String) m.get("config"), (String) m.get("public_key"),
+                (int) num(m, "listen_port"), tunnels,
                 counts((Map<String, Object>) m.get("interface_drops")));
     }
 

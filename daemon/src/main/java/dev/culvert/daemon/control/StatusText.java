@@ -13,7 +13,13 @@ public final class StatusText {
     /** @param nowEpochSecond the time "x seconds ago" is measured from */
     public static String render(Status status, long nowEpochSecond) {
         StringBuilder out = new StringBuilder();
-        out.append("interface: culvert\n");
+        // wg show heads its output with "interface: wg0", the thing that holds the key and the port; here that
+        // is the daemon, named by its instance (culvert@NAME), with the file it runs.
+        out.append("instance: ").append(status.instance() == null ? "(not named by this daemon)" : status.instance())
+                .append('\n');
+        if (status.configFile() != null) {
+            out.append("  config: ").append(status.configFile()).append('\n');
+        }
         out.append("  public key: ").append(status.publicKey()).append('\n');
         if (status.listenPort() != 0) {
             out.append("  listening port: ").append(status.listenPort()).append('\n');

@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.List;
 import java.util.Locale;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
@@ -30,6 +31,18 @@ public final class Logging {
         }
     }
 
+    /**
+     * Culvert's own loggers: {@code culvert.*} (by subsystem) and {@code dev.culvert.*} (by class). Held here so
+     * that java.util.logging, which keeps loggers only weakly, cannot drop them and the level set on them.
+     */
+    private static final List<Logger> OWN = List.of(Logger.getLogger("culvert"), Logger.getLogger("dev.culvert"));
+    private static final Logger NETTY = Logger.getLogger("io.netty");
+
+    /**
+     * Logs to stderr, one line per event. {@code level} applies to Culvert's own loggers; everything else (the
+     * JDK's internals, e.g. {@code java.lang.ProcessBuilder} logs every process start at DEBUG on JDK 25) stays at
+     * INFO, or at {@code level} when that is coarser; Netty's at INFO unless tracing (it is chatty at DEBUG).
+     */
     public static void configure(LogLevel level) {
         Logger root = Logger.getLogger("");
         for (Handler h : root.getHandlers()) {
@@ -39,9 +52,10 @@ public final class Logging {
         handler.setFormatter(new OneLine(System.getenv("JOURNAL_STREAM") != null));
         handler.setLevel(Level.ALL);
         root.addHandler(handler);
-        root.setLevel(level.jul);
-        // Netty is chatty at FINE; keep it at INFO unless tracing.
-        Logger.getLogger("io.netty").setLevel(level == LogLevel.TRACE ? Level.FINEST : Level.INFO);
+        boolean finer = level.jul.intValue() < Level.INFO.intValue();
+        root.setLevel(finer ? Level.INFO : level.jul);
+        OWN.forEach(l -> l.setLevel(level.jul));
+        NETTY.setLevel(level == LogLevel.TRACE ? Level.FINEST : finer ? Level.INFO : level.jul);
     }
 
     /**

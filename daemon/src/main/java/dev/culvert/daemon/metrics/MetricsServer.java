@@ -37,7 +37,7 @@ public final class MetricsServer implements AutoCloseable {
         try {
             server = HttpServer.create(bind, BACKLOG);
         } catch (IOException e) {
-            throw new IOException("cannot serve metrics on " + bind.getHostString() + ":" + bind.getPort() + ": "
+            throw new IOException("cannot serve metrics on " + dev.culvert.daemon.Addresses.format(bind) + ": "
                     + e.getMessage(), e);
         }
         ExecutorService executor = Executors.newSingleThreadExecutor(r -> {

@@ -43,8 +43,8 @@ class FileAccessTest {
         ownUid = (Integer) Files.getAttribute(dir, "unix:uid");
         ownGid = (Integer) Files.getAttribute(dir, "unix:gid");
         // Ids nobody on a test machine has: neither the owner nor in the owning group.
-        stranger = new FileAccess.Account("svc", 64999, 64999, Set.of(64999));
-        groupMember = new FileAccess.Account("svc", 64999, 64999, Set.of(64999, ownGid));
+        stranger = new FileAccess.Account("svc", 64999, 64999, "svcgroup", Set.of(64999));
+        groupMember = new FileAccess.Account("svc", 64999, 64999, "svcgroup", Set.of(64999, ownGid));
     }
 
     @Test
@@ -55,12 +55,26 @@ class FileAccessTest {
         assertThat(problem).hasValueSatisfying(p -> assertThat(p)
                 .contains("user svc cannot read key file " + key)
                 .contains("mode 0600")
-                .contains("fix: chown svc:svc " + real + " && chmod 0600 " + real));
+                .contains("fix: chown svc:svcgroup " + real + " && chmod 0600 " + real));
         // The same file is fine for its owner, and for root.
-        FileAccess.Account owner = new FileAccess.Account("me", ownUid, ownGid, Set.of(ownGid));
+        FileAccess.Account owner = new FileAccess.Account("me", ownUid, ownGid, "megroup", Set.of(ownGid));
         assertThat(FileAccess.problem(owner, key, FileAccess.Kind.KEY)).isEmpty();
-        assertThat(FileAccess.problem(new FileAccess.Account("root", 0, 0, Set.of(0)), key, FileAccess.Kind.KEY))
+        assertThat(FileAccess.problem(new FileAccess.Account("root", 0, 0, "root", Set.of(0)), key, FileAccess.Kind.KEY))
                 .isEmpty();
+    }
+
+    /** A new-user test: {@code --user nobody} suggested {@code chown nobody:nobody}; Debian's nobody is in nogroup. */
+    @Test
+    void theSystemAccountCarriesItsPrimaryGroupsNameForTheFix() throws IOException {
+        FileAccess.Account nobody = FileAccess.SYSTEM.lookup("nobody").orElseThrow();
+        String groupOfGid = Files.readAllLines(Path.of("/etc/group")).stream().map(l -> l.split(":"))
+                .filter(f -> f.length > 2 && f[2].equals(Integer.toString(nobody.gid()))).map(f -> f[0]).findFirst()
+                .orElseThrow();
+        assertThat(nobody.group()).isEqualTo(groupOfGid);
+        Path key = secret("n.key");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-x--x"));
+        assertThat(FileAccess.problem(nobody, key, FileAccess.Kind.KEY)).hasValueSatisfying(p -> assertThat(p)
+                .contains("chown nobody:" + groupOfGid + " "));
     }
 
     @Test
@@ -69,7 +83,7 @@ class FileAccessTest {
         Files.setPosixFilePermissions(conf, PosixFilePermissions.fromString("rw-r--r--"));
         Path realDir = dir.toRealPath();
         assertThat(FileAccess.problem(stranger, conf, FileAccess.Kind.CONFIG)).hasValueSatisfying(p -> assertThat(p)
-                .contains("it may not enter " + realDir).contains("chmod g+x"));
+                .contains("it may not enter " + realDir).contains("chgrp svcgroup " + realDir).contains("chmod g+x"));
         assertThat(FileAccess.problem(groupMember, conf, FileAccess.Kind.CONFIG)).isEmpty();
     }
 
@@ -80,14 +94,14 @@ class FileAccessTest {
         assertThat(FileAccess.problem(groupMember, conf, FileAccess.Kind.CONFIG)).isEmpty();
         Files.setPosixFilePermissions(conf, PosixFilePermissions.fromString("rw-------"));
         assertThat(FileAccess.problem(groupMember, conf, FileAccess.Kind.CONFIG)).hasValueSatisfying(p ->
-                assertThat(p).contains("cannot read config file").contains("chgrp svc").contains("chmod g+r"));
+                assertThat(p).contains("cannot read config file").contains("chgrp svcgroup ").contains("chmod g+r"));
     }
 
     @Test
     void aHookProgramNeedsTheExecuteBitEvenForRoot() throws IOException {
         Path hook = Files.writeString(dir.resolve("up.sh"), "#!/bin/sh\n");
         Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rw-r--r--"));
-        FileAccess.Account root = new FileAccess.Account("root", 0, 0, Set.of(0));
+        FileAccess.Account root = new FileAccess.Account("root", 0, 0, "root", Set.of(0));
         assertThat(FileAccess.problem(root, hook, FileAccess.Kind.PROGRAM)).hasValueSatisfying(p ->
                 assertThat(p).contains("cannot execute hook program").contains("chmod a+rx"));
         Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rwxr-x---"));
@@ -107,7 +121,7 @@ class FileAccessTest {
         Outcome asSvc = run(new CheckConfigCommand(fake), "--user", "svc", conf.toString());
         assertThat(asSvc.exitCode()).isEqualTo(ExitStatus.CONFIG);
         assertThat(asSvc.stderr()).contains("user svc cannot read key file " + dir.resolve("a.key"))
-                .contains("chown svc:svc");
+                .contains("chown svc:svcgroup ");
         assertThat(asSvc.stdout()).isEmpty();
 
         Outcome noSuchUser = run(new CheckConfigCommand(fake), "--user", "nobody-here", conf.toString());
@@ -118,17 +132,18 @@ class FileAccessTest {
     @Test
     void checkConfigWithUserChecksIncludesAndHookPrograms() throws IOException {
         secret("a.key");
-        FileAccess.Account owner = new FileAccess.Account("me", ownUid, ownGid, Set.of(ownGid));
+        FileAccess.Account owner = new FileAccess.Account("me", ownUid, ownGid, "megroup", Set.of(ownGid));
         Path included = Files.writeString(dir.resolve("extra.conf"), "culvert.log-level = info\n");
         Files.setPosixFilePermissions(included, PosixFilePermissions.fromString("rw-------"));
         Path hook = Files.writeString(dir.resolve("up.sh"), "#!/bin/sh\n");
         Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rw-------"));
         Path conf = config("include \"" + included + "\"\n", "up = [\"" + hook + " %dev%\"]");
 
-        FileAccess.Account svcOwnsKey = new FileAccess.Account("svc", ownUid, ownGid, Set.of(ownGid));
+        FileAccess.Account svcOwnsKey = new FileAccess.Account("svc", ownUid, ownGid, "svcgroup", Set.of(ownGid));
         Outcome outcome = run(new CheckConfigCommand(name -> Optional.of(svcOwnsKey)), "-u", "svc", conf.toString());
         assertThat(outcome.exitCode()).as("stderr: %s", outcome.stderr()).isEqualTo(ExitStatus.CONFIG);
-        assertThat(outcome.stderr()).contains("cannot execute hook program " + hook)
+        // Not executable by anyone: the config check itself says so, at its line, whoever runs it.
+        assertThat(outcome.stderr()).contains("culvert.tunnels.t1.up[0]: hook program " + hook + " is not executable")
                 .doesNotContain("a.key");
         Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rwx------"));
         Outcome ok = run(new CheckConfigCommand(name -> Optional.of(owner)), "-u", "me", conf.toString());

@@ -108,4 +108,15 @@ class HelpOptionsTest {
         assertThat(o.exit()).isEqualTo(2);
         assertThat(o.err()).contains("--no-such-option");
     }
+
+    /** A new-user test found {@code culvert bogus -h} exiting 0: an unknown word is a usage error, help or not. */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"bogus -h", "bogus --help", "-h bogus", "show a b --help",
+            "genkey extra -V"})
+    void anUnknownSubcommandOrExtraWordIsAUsageErrorEvenWithHelp(String line) {
+        Outcome o = run(line.split(" "));
+        assertThat(o.exit()).as("exit of %s; stdout: %s", line, o.out()).isEqualTo(2);
+        assertThat(o.err()).contains("Usage: culvert");
+        assertThat(o.out()).isEmpty();
+    }
 }

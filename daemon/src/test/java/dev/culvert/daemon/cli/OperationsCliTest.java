@@ -15,22 +15,77 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Issue 11: instances side by side (control sockets, metrics ports), exit statuses, the build's version. */
 class OperationsCliTest {
 
+    /** A socket something listens on, as a live daemon's; close it to leave the file as a killed daemon does. */
+    private static ServerSocketChannel listen(Path socket) throws IOException {
+        Files.createDirectories(socket.getParent());
+        ServerSocketChannel channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        channel.bind(UnixDomainSocketAddress.of(socket));
+        return channel;
+    }
+
     @Test
     void showFindsTheOnlySocketInAnInstanceDirectoryAndNamesThemAllWhenSeveral(@TempDir Path run) throws IOException {
-        assertThatThrownBy(() -> ShowCommand.onlySocketIn(run)).hasMessageContaining("no running culvert found");
-        Path a = Files.createDirectories(run.resolve("site-a")).resolve("control.sock");
-        Files.createFile(a);
-        assertThat(ShowCommand.onlySocketIn(run)).isEqualTo(a);
-        Files.createFile(Files.createDirectories(run.resolve("site-b")).resolve("control.sock"));
-        Files.createDirectories(run.resolve("empty"));
-        assertThatThrownBy(() -> ShowCommand.onlySocketIn(run)).hasMessageContaining("several culvert daemons")
-                .hasMessageContaining("site-a/control.sock, site-b/control.sock").hasMessageContaining("--config");
+        List<String> notes = new ArrayList<>();
+        assertThatThrownBy(() -> ShowCommand.onlySocketIn(run, notes::add)).hasMessageContaining("no running culvert found")
+                .satisfies(e -> assertThat(((ShowCommand.NotChosen) e).exitStatus).isEqualTo(ExitStatus.FAILURE));
+        Path a = run.resolve("site-a/control.sock");
+        try (ServerSocketChannel liveA = listen(a)) {
+            assertThat(ShowCommand.onlySocketIn(run, notes::add)).isEqualTo(a);
+            try (ServerSocketChannel liveB = listen(run.resolve("site-b/control.sock"))) {
+                Files.createDirectories(run.resolve("empty"));
+                assertThatThrownBy(() -> ShowCommand.onlySocketIn(run, notes::add))
+                        .hasMessageContaining("several culvert daemons")
+                        .hasMessageContaining("site-a/control.sock, site-b/control.sock").hasMessageContaining("--config")
+                        .satisfies(e -> assertThat(((ShowCommand.NotChosen) e).exitStatus).isEqualTo(ExitStatus.USAGE));
+            }
+        }
+        assertThat(notes).isEmpty();
+    }
+
+    /**
+     * A new-user test: after a SIGKILL, show and reload listed the dead daemon's socket file beside the live one
+     * and gave up ("several culvert daemons are running", exit 1).
+     */
+    @Test
+    void staleSocketFilesAreSkippedAndSaidSo(@TempDir Path run) throws IOException {
+        listen(run.resolve("killed/control.sock")).close();
+        List<String> notes = new ArrayList<>();
+        assertThatThrownBy(() -> ShowCommand.onlySocketIn(run, notes::add)).hasMessageContaining("no running culvert")
+                .hasMessageContaining("skipped killed/control.sock");
+        Path live = run.resolve("site-a/control.sock");
+        try (ServerSocketChannel a = listen(live)) {
+            assertThat(ShowCommand.onlySocketIn(run, notes::add)).isEqualTo(live);
+            assertThat(notes).singleElement().asString().contains("skipped killed/control.sock")
+                    .contains("nothing listens");
+        }
+    }
+
+    /**
+     * A new-user test: {@code reload --config} of an invalid file with its own control socket said "cannot reach
+     * the daemon" (the client validated the file to find the socket and fell back to the default path).
+     */
+    @Test
+    void theSocketOfAnInvalidFileIsFoundLeniently(@TempDir Path dir) throws IOException {
+        Path invalid = dir.resolve("site-a.conf");
+        Files.writeString(invalid, "culvert { control.socket = \"sock/a.sock\", no-such-key = 1, tunnels { } }\n");
+        ShowCommand.Target target = new ShowCommand.Target();
+        target.config = invalid;
+        assertThat(ShowCommand.findSocket(target, n -> { })).isEqualTo(dir.toAbsolutePath().resolve("sock/a.sock"));
+        Files.writeString(invalid, "culvert { control.socket = \"/x/y.sock\", listen.udp = ${NO_SUCH_VARIABLE_FB} }\n");
+        assertThat(ShowCommand.findSocket(target, n -> { })).isEqualTo(Path.of("/x/y.sock"));
+        Files.writeString(invalid, "culvert { control.socket = \n");
+        assertThat(ShowCommand.findSocket(target, n -> { })).isEqualTo(Path.of("/run/culvert/site-a/control.sock"));
     }
 
     @Test

@@ -23,7 +23,7 @@ class StatusRenderingTest {
                 1, 0, 25, Map.of("replay", 3L));
         Status.TunnelStatus t2 = new Status.TunnelStatus("t2 \"quoted\"", "down", "cv1", "tap", "tcp", "lz4", PEER_KEY, null,
                 List.of(), 0, 0, 0, 0, 0, 0, 2, 0, Map.of());
-        return new Status(OUR_KEY, 51820, List.of(t1, t2), Map.of("bad_mac", 1L));
+        return new Status("site-a", "/etc/culvert/site-a.conf", OUR_KEY, 51820, List.of(t1, t2), Map.of("bad_mac", 1L));
     }
 
     @Test
@@ -38,7 +38,7 @@ class StatusRenderingTest {
     void textReadsLikeWgShow() {
         String text = StatusText.render(sample(), NOW);
         assertThat(text).contains(
-                "interface: culvert\n  public key: " + OUR_KEY + "\n  listening port: 51820\n  drops: bad_mac 1\n",
+                "instance: site-a\n  config: /etc/culvert/site-a.conf\n  public key: " + OUR_KEY + "\n  listening port: 51820\n  drops: bad_mac 1\n",
                 "tunnel: t1\n  state: up\n  device: cv0 (tun)\n  transport: udp\n  peer: " + PEER_KEY + "\n"
                         + "    endpoint: 192.0.2.2:51820\n    allowed ips: 198.18.0.2/32, 198.51.100.0/24\n"
                         + "    latest handshake: 1 minute, 5 seconds ago\n"
@@ -80,7 +80,8 @@ class StatusRenderingTest {
             assertThat(Status.fromJson(ControlClient.request(socket, "show"))).isEqualTo(sample());
             assertThatThrownBy(() -> Status.fromJson(ControlClient.request(socket, "dump keys")))
                     .hasMessage("unknown request");
-            assertThatThrownBy(() -> ControlServer.start(socket, r -> "{}")).hasMessageContaining("in use");
+            assertThatThrownBy(() -> ControlServer.start(socket, r -> "{}")).isInstanceOf(ControlServer.InUse.class)
+                    .hasMessageContaining("served by another live process").hasMessageContaining(socket.toString());
         }
         assertThat(socket).doesNotExist();
     }
@@ -88,12 +89,21 @@ class StatusRenderingTest {
     @Test
     void aStaleSocketFileIsReplaced(@TempDir Path dir) throws Exception {
         Path socket = dir.resolve("stale.sock");
-        ControlServer first = ControlServer.start(socket, r -> "{}");
-        first.close();
-        Files.createFile(socket); // as a killed daemon leaves it: nobody answers
+        // As a killed daemon leaves it: a socket file nobody listens on.
+        try (java.nio.channels.ServerSocketChannel dead = java.nio.channels.ServerSocketChannel.open(
+                java.net.StandardProtocolFamily.UNIX)) {
+            dead.bind(java.net.UnixDomainSocketAddress.of(socket));
+        }
         try (ControlServer second = ControlServer.start(socket, r -> "{\"ok\":true}")) {
             assertThat(ControlClient.request(socket, "show")).isEqualTo("{\"ok\":true}");
         }
+    }
+
+    @Test
+    void somethingOtherThanASocketIsNotRemoved(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("notes.sock"), "mine");
+        assertThatThrownBy(() -> ControlServer.start(file, r -> "{}")).hasMessageContaining("other than a socket");
+        assertThat(file).hasContent("mine");
     }
 
     @Test

@@ -84,10 +84,10 @@ public final class StreamEngineHandler extends ChannelInboundHandlerAdapter {
         if (cause instanceof DecoderException) {
             if (FRAMING_ERRORS.getAndIncrement() == 0) {
                 LOG.log(System.Logger.Level.WARNING, "closing TCP connection from {0}: {1} (logged once; "
-                        + "further framing errors are only counted)", remote, cause.getMessage());
+                        + "further framing errors are only counted)", remoteText(), cause.getMessage());
             }
         } else {
-            LOG.log(System.Logger.Level.DEBUG, "TCP connection {0}: {1}", remote, cause.toString());
+            LOG.log(System.Logger.Level.DEBUG, "TCP connection {0}: {1}", remoteText(), cause.toString());
         }
         ctx.close();
     }
@@ -95,5 +95,10 @@ public final class StreamEngineHandler extends ChannelInboundHandlerAdapter {
     /** Connections closed for framing errors, process-wide. */
     public static long framingErrors() {
         return FRAMING_ERRORS.get();
+    }
+
+    /** The remote address as {@code [2001:db8::1]:51820} (RFC 5952) or {@code 192.0.2.1:51820}. */
+    private String remoteText() {
+        return remote == null ? "(not connected)" : io.netty.util.NetUtil.toSocketAddressString(remote);
     }
 }
