@@ -162,14 +162,14 @@ class ReloadIT {
             ExecResult partly = culvert.run(null, "reload", "--socket", socket);
             assertThat(partly.exitCode()).as(partly.describe()).isEqualTo(4);
             assertThat(partly.stdout()).contains("culvert reload: partly applied\n")
-                    .containsPattern("  t1: not restarted: .*; it runs on its previous settings\n")
+                    .containsPattern("  t1: new settings failed \\(device.mtu \\d+ -> 1400\\): .*; previous settings restored \\(device re-created\\)\n")
                     .contains("  t2: unchanged\n")
-                    .containsPattern("  t3: failed: .*; next retry in \\d+ seconds\n");
+                    .containsPattern("  t3: failed: .*; next retry in \\d+ s\n");
             Daemons.requireAlive(daemon);
             awaitPing(sites);
             ExecResult show = culvert.run(null, "show", "--socket", socket);
             assertThat(show.stdout()).contains("tunnel: t3\n  state: failed\n  failed: ")
-                    .contains("tunnel: t1\n  state: up\n  reload failed (previous settings run): ")
+                    .contains("tunnel: t1\n  state: up\n  reload failed (previous settings restored; device re-created): ")
                     .doesNotContain("persistent keepalive");
             assertThat(sites.a().hasLink(DEVICE_3)).isFalse();
 

@@ -39,7 +39,12 @@ public final class Logging {
         handler.setFormatter(new OneLine(System.getenv("JOURNAL_STREAM") != null));
         handler.setLevel(Level.ALL);
         root.addHandler(handler);
-        root.setLevel(level.jul);
+        setLevel(level);
+    }
+
+    /** Changes the level of a running daemon's log (a reload's {@code culvert.log-level}); the handler stays. */
+    public static void setLevel(LogLevel level) {
+        Logger.getLogger("").setLevel(level.jul);
         // Netty is chatty at FINE; keep it at INFO unless tracing.
         Logger.getLogger("io.netty").setLevel(level == LogLevel.TRACE ? Level.FINEST : Level.INFO);
     }
