@@ -19,12 +19,15 @@ import java.util.concurrent.Callable;
  * visibly).
  */
 @Command(name = "reload", description = {"Ask a running daemon to re-read its config file (as SIGHUP does), wait "
-        + "for the outcome and print it: tunnel by tunnel when applied, every file:line: key: message problem when "
-        + "refused. Finds the daemon as show does: by --config, --socket, or as the only control socket in "
+        + "for the outcome and print it: the daemon-wide settings it applied (culvert.log-level), then each tunnel "
+        + "unchanged, updated in place (and what changed), restarted (and the settings that needed it), added or "
+        + "removed; when refused, every file:line: key: message problem, or the daemon-wide setting that needs a "
+        + "restart. Finds the daemon as show does: by --config, --socket, or as the only control socket in "
         + "/run/culvert.",
         "Exit status: 0 applied; 1 no daemon answered (or its answer was unreadable); 2 usage error; "
                 + "3 refused (invalid file, or a setting only a restart can change): the running configuration "
-                + "stays; 4 partly applied: a tunnel could not start and runs on its previous settings or is "
+                + "stays; 4 partly applied: a tunnel could not start and runs on its previous settings (on a "
+                + "re-created device) or is "
                 + "retried (see culvert show)."})
 final class ReloadCommand implements Callable<Integer> {
     /** Exit status: the daemon could not be asked (no socket, no answer, unreadable answer). */
