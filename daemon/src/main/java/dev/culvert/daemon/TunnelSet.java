@@ -87,7 +87,11 @@ final class TunnelSet {
 
     /** Opens and adds a tunnel; logs what it is. */
     Tunnel open(TunnelConfig config, Opener opener) throws java.io.IOException {
-        Tunnel tunnel = opener.open(config);
+        return add(config, opener.open(config));
+    }
+
+    /** Lists an opened tunnel; logs what it is. */
+    private Tunnel add(TunnelConfig config, Tunnel tunnel) {
         tunnels.add(tunnel);
         metrics.addTunnel(tunnel);
         LOG.log(System.Logger.Level.INFO, "tunnel {0}: device {1} ({2}, mtu {3}{4}), {5}, peer {6}{7}",
@@ -216,18 +220,26 @@ final class TunnelSet {
                         + "either: {1}", wanted.name(), reason(e));
             }
         }
-        FailedTunnel f = fail(wanted, reason, 1, opener);
+        FailedTunnel f = fail(wanted, reason, 1, opener, null);
         return TunnelChange.failed(wanted.name(), reason, f.nextRetryEpochMillis(),
                 f.nextRetryEpochMillis() == 0 ? 0 : RetryTiming.secondsUntil(f.nextRetryEpochMillis(), wallClockMillis.getAsLong()));
     }
 
-    /** Lists {@code config} as failed and, with persist on, schedules its next attempt. */
-    private FailedTunnel fail(TunnelConfig config, String reason, int attempts, Opener opener) {
+    /**
+     * Lists {@code config} as failed (in {@code replacing}'s place, if not null: show never misses it) and, with
+     * persist on, schedules its next attempt.
+     */
+    private FailedTunnel fail(TunnelConfig config, String reason, int attempts, Opener opener, FailedTunnel replacing) {
         long delaySeconds = config.persist() ? RetryTiming.backoffSeconds(attempts, jitter.getAsDouble()) : 0;
         long delay = delaySeconds * 1000;
         FailedTunnel f = new FailedTunnel(config, reason, attempts,
                 config.persist() ? wallClockMillis.getAsLong() + delay : 0);
-        failed.add(f);
+        int at = replacing == null ? -1 : failed.indexOf(replacing);
+        if (at >= 0) {
+            failed.set(at, f);
+        } else {
+            failed.add(f);
+        }
         metrics.addTunnel(f);
         if (config.persist()) {
             f.retry(retries.schedule(() -> retry(f, opener), delay));
@@ -240,21 +252,27 @@ final class TunnelSet {
         return f;
     }
 
-    /** A scheduled attempt: if {@code f} is still listed (no reload replaced it), start its tunnel. */
+    /**
+     * A scheduled attempt: if {@code f} is still listed (no reload replaced it), start its tunnel. {@code f} stays
+     * listed (state failed) while the attempt runs, and is replaced by the running tunnel or by its next failure.
+     */
     void retry(FailedTunnel f, Opener opener) {
         if (!failed.contains(f)) {
             return;
         }
-        failed.remove(f);
-        metrics.removeTunnel(f.name());
+        Tunnel tunnel;
         try {
-            open(f.config(), opener);
-            LOG.log(System.Logger.Level.INFO, "tunnel {0} started on attempt {1}", f.name(),
-                    String.valueOf(f.attempts() + 1));
+            tunnel = opener.open(f.config());
         } catch (java.io.IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "tunnel {0} could not start: {1}", f.name(), reason(e));
-            fail(f.config(), reason(e), f.attempts() + 1, opener);
+            metrics.removeTunnel(f.name());
+            fail(f.config(), reason(e), f.attempts() + 1, opener, f);
+            return;
         }
+        failed.remove(f);
+        metrics.removeTunnel(f.name());
+        add(f.config(), tunnel);
+        LOG.log(System.Logger.Level.INFO, "tunnel {0} started on attempt {1}", f.name(), String.valueOf(f.attempts() + 1));
     }
 
     private static String reason(Throwable e) {

@@ -190,6 +190,27 @@ class ReloadFailureTest {
     }
 
     @Test
+    void whileARetryRunsTheTunnelIsStillShownAsFailed() throws Exception {
+        daemon = Daemon.start(config("", null), host);
+        // the first attempt fails at once; the retry's up hook says it runs, takes 3 s, and fails too
+        Path hook = dir.resolve("up.sh");
+        Files.writeString(hook, """
+                #!/bin/sh
+                if [ -e %1$s/first-done ]; then touch %1$s/retrying; sleep 3; fi
+                touch %1$s/first-done
+                exit 1
+                """.formatted(dir));
+        hook.toFile().setExecutable(true);
+        daemon.reload(config("", "up = [\"" + hook + "\"]"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(dir.resolve("retrying")));
+
+        assertThat(show().tunnels()).extracting(Status.TunnelStatus::name).containsExactly("t1", "t2");
+        assertThat(tunnel(show(), "t2").state()).isEqualTo("failed");
+        assertThat(daemon.statusLine()).contains("failed: t2 (");
+        assertThat(daemon.scrapeMetrics()).contains("culvert_tunnel_start_failed{tunnel=\"t2\"} 1.0");
+    }
+
+    @Test
     void withoutPersistAFailedTunnelWaitsForTheNextReload() throws Exception {
         daemon = Daemon.start(config("", null), host);
         ReloadOutcome outcome = daemon.reload(config("", "persist = false\n up = [\"false\"]"));

@@ -80,7 +80,7 @@ class ReloadIT {
             daemon.signal("HUP");
             Daemons.awaitLog(daemon, "reloaded: 1 unchanged, 0 changed in place, 1 restarted, 1 added, 0 removed", Duration.ofSeconds(20));
             Daemons.awaitDevices(sites.a(), daemon, List.of(DEVICE_1, DEVICE_2, DEVICE_3));
-            assertThat(daemon.stderr()).contains("reload: tunnel t2 changed; restarting it");
+            assertThat(daemon.stderr()).contains("reload: tunnel t2 restarts: device.mtu 1420 -> 1380");
             assertThat(ping.awaitExit(Duration.ofSeconds(30))).as("ping exit code; output:\n" + ping.stdout()).isZero();
             assertThat(ping.stdout()).contains(PINGS + " packets transmitted, " + PINGS + " received, 0% packet loss");
 
