@@ -41,6 +41,32 @@ public final class ConfigLoader {
     }
 
     /**
+     * The daemon-wide keys: every setting under {@code culvert} but {@code tunnels}, as dotted paths below
+     * {@code culvert} ({@code private-key-file}, {@code listen.udp}, ...), sorted. What a
+     * reload does with each is the daemon's to say; a key added to reference.conf shows up here.
+     */
+    public static List<String> daemonWideKeys() {
+        List<String> keys = new java.util.ArrayList<>();
+        collectKeys((ConfigObject) Schema.get().root().get(Schema.ROOT_KEY), "", keys);
+        keys.sort(null);
+        return keys;
+    }
+
+    private static void collectKeys(ConfigObject object, String prefix, List<String> keys) {
+        for (String key : object.keySet()) {
+            String path = prefix + key;
+            if (path.equals(Schema.TUNNELS_PATH.get(1))) {
+                continue;
+            }
+            if (object.get(key) instanceof ConfigObject child) {
+                collectKeys(child, path + ".", keys);
+            } else {
+                keys.add(path);
+            }
+        }
+    }
+
+    /**
      * Reads and validates {@code file}. Relative key-file paths and includes in it are relative to its directory
      * (an include's own includes to the included file's: {@link SiblingIncluder}).
      *

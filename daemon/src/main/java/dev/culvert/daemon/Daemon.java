@@ -64,6 +64,8 @@ public final class Daemon implements AutoCloseable {
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Object reloadLock = new Object();
     private volatile CulvertConfig config;
+    /** {@code --log-level}, which wins over the file's {@code culvert.log-level}; null if not given. */
+    private volatile String logLevelFromCommandLine;
     private volatile Transport udp;
     private volatile Transport tcp;
     private ScheduledFuture<?> watcher;
@@ -231,9 +233,10 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * Applies a new, already validated configuration as a diff (see {@link TunnelSet#apply}). What a reload
-     * cannot change in place (the private key, the listen addresses, the metrics address, the control
-     * socket) is refused with a message, and nothing is changed. Safe from any thread; one at a time.
+     * Applies a new, already validated configuration as a diff (see {@link TunnelSet#apply}). Daemon-wide
+     * settings go as {@link DaemonSettings} says: the log level is applied; a change a reload cannot make (the
+     * private key, the listen addresses, UDP offload, the AEAD, the metrics address, the control socket) is
+     * refused with a message naming it, and nothing is changed. Safe from any thread; one at a time.
      */
     public ReloadOutcome reload(CulvertConfig next) {
         return reloadChecked(() -> Loaded.of(next));
@@ -266,13 +269,23 @@ public final class Daemon implements AutoCloseable {
                 if (next == null) {
                     return ReloadOutcome.refused(loaded.problems());
                 }
-                String refusal = globalChange(config, next);
-                if (refusal != null) {
-                    LOG.log(System.Logger.Level.ERROR, "reload refused: {0} changed; restart culvert to apply it "
-                            + "(the running configuration stays)", refusal);
-                    return ReloadOutcome.refused(List.of(next.source() + ": " + refusal
-                            + ": changed; a reload cannot apply it, restart culvert"));
+                List<DaemonSettings.Change> global;
+                try {
+                    global = DaemonSettings.diff(config, next,
+                            java.util.Arrays.equals(readLocal(next).publicKey(), local.publicKey()));
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.ERROR, "reload refused: culvert.private-key-file: {0} (the running "
+                            + "configuration stays)", e.getMessage());
+                    return ReloadOutcome.refused(List.of(next.source() + ": culvert.private-key-file: " + e.getMessage()));
                 }
+                List<String> refusals = global.stream().filter(c -> c.needsRestartBecause() != null)
+                        .map(DaemonSettings.Change::refusal).toList();
+                if (!refusals.isEmpty()) {
+                    refusals.forEach(r -> LOG.log(System.Logger.Level.ERROR, "reload refused: {0}; restart culvert to "
+                            + "apply it (the running configuration stays)", r));
+                    return ReloadOutcome.refused(refusals.stream().map(r -> next.source() + ": " + r).toList());
+                }
+                List<String> settings = applyLive(global);
                 ReloadOutcome outcome = tunnels.apply(next, this::openTunnel, () -> {
                     try {
                         ensureTransports(next);
@@ -280,19 +293,20 @@ public final class Daemon implements AutoCloseable {
                         LOG.log(System.Logger.Level.ERROR, "reload: {0}", e.getMessage());
                     }
                     warnAboutCompression(next);
-                });
+                }).withSettings(settings);
                 config = next;
                 List<String> notStarted = outcome.tunnels().stream()
                         .filter(t -> t.change() == ReloadOutcome.Change.FAILED || t.change() == ReloadOutcome.Change.KEPT_OLD)
                         .map(t -> t.name() + " (" + t.change().tag() + ")").toList();
                 LOG.log(notStarted.isEmpty() ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
-                        "reloaded: {0} unchanged, {1} changed in place, {2} restarted, {3} added, {4} removed{5}",
+                        "reloaded: {0} unchanged, {1} changed in place, {2} restarted, {3} added, {4} removed{5}{6}",
                         String.valueOf(outcome.count(ReloadOutcome.Change.UNCHANGED)),
                         String.valueOf(outcome.count(ReloadOutcome.Change.UPDATED)),
                         String.valueOf(outcome.count(ReloadOutcome.Change.RESTARTED)),
                         String.valueOf(outcome.count(ReloadOutcome.Change.ADDED)),
                         String.valueOf(outcome.count(ReloadOutcome.Change.REMOVED)),
-                        notStarted.isEmpty() ? "" : "; failed to start: " + String.join(", ", notStarted));
+                        notStarted.isEmpty() ? "" : "; failed to start: " + String.join(", ", notStarted),
+                        settings.isEmpty() ? "" : "; " + String.join(", ", settings));
                 return outcome;
             } finally {
                 startReading(); // a transport the reload created waited for the tunnels added with it
@@ -344,31 +358,36 @@ public final class Daemon implements AutoCloseable {
         }, delayMillis, TimeUnit.MILLISECONDS);
     }
 
-    /** What differs outside the tunnels that a reload cannot apply in place, or null. */
-    private String globalChange(CulvertConfig now, CulvertConfig next) {
-        try {
-            if (!java.util.Arrays.equals(readLocal(next).publicKey(), local.publicKey())) {
-                return "the private key";
+    /**
+     * Applies the daemon-wide settings a reload can change ({@link DaemonSettings}: the log level, unless
+     * {@code --log-level} set it on the command line) and says what it did, one line each.
+     */
+    private List<String> applyLive(List<DaemonSettings.Change> changes) {
+        List<String> applied = new java.util.ArrayList<>();
+        for (DaemonSettings.Change c : changes) {
+            if (c.needsRestartBecause() != null) {
+                continue;
             }
-        } catch (IOException e) {
-            return "the private key file (" + e.getMessage() + ")";
+            if (c.key().equals("log-level")) {
+                String override = logLevelFromCommandLine;
+                if (override != null) {
+                    applied.add(c.text() + " (not applied: --log-level " + override + " on the command line wins)");
+                    continue;
+                }
+                dev.culvert.daemon.log.Logging.setLevel(dev.culvert.daemon.log.Logging.LogLevel.valueOf(
+                        String.valueOf(c.is()).toUpperCase(java.util.Locale.ROOT)));
+            }
+            applied.add(c.text());
         }
-        if (!now.listenUdp().equals(next.listenUdp())) {
-            return "culvert.listen.udp";
-        }
-        if (!now.listenTcp().equals(next.listenTcp())) {
-            return "culvert.listen.tcp";
-        }
-        if (!now.metricsBind().equals(next.metricsBind())) {
-            return "culvert.metrics.bind";
-        }
-        if (!now.controlSocket().equals(next.controlSocket())) {
-            return "culvert.control.socket";
-        }
-        if (now.udpOffload() != next.udpOffload()) {
-            return "culvert.udp-offload";
-        }
-        return null;
+        return applied;
+    }
+
+    /**
+     * Says that {@code --log-level LEVEL} was given: it wins over {@code culvert.log-level}, at start and on every
+     * reload (which then reports the file's change as not applied).
+     */
+    public void logLevelFromCommandLine(String level) {
+        logLevelFromCommandLine = level;
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.culvert.daemon;
 
 import dev.culvert.crypto.Keys;
+import dev.culvert.daemon.control.RetryTiming;
 import dev.culvert.daemon.control.ShowRequests;
 import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.transport.Transport;
@@ -38,8 +39,8 @@ final class DaemonStatus {
                 FailedTunnel f = failed.get(i);
                 line.append(i == 0 ? "" : ", ").append(f.name()).append(" (").append(shorten(f.failure()));
                 if (f.nextRetryEpochMillis() != 0) {
-                    line.append("; retry in ").append(Math.max(0, (f.nextRetryEpochMillis() - nowEpochMillis + 999) / 1000))
-                            .append(" s");
+                    line.append("; retry in ")
+                            .append(RetryTiming.text(RetryTiming.secondsUntil(f.nextRetryEpochMillis(), nowEpochMillis)));
                 }
                 line.append(')');
             }

@@ -1,26 +1,23 @@
 package dev.culvert.daemon;
 
 import dev.culvert.config.TunnelConfig;
+import dev.culvert.daemon.control.RetryTiming;
 import dev.culvert.daemon.metrics.TunnelView;
 import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.Peer;
 
-import java.net.InetSocketAddress;
 import java.util.concurrent.Future;
 
 /**
  * A configured tunnel that could not start and has no running instance (state {@code failed}): what show,
  * metrics and the status line see until a retry starts it, a reload changes or removes it, or the daemon
- * stops. Retried with {@link #backoffMillis(int, double)} while its config has {@code persist = true}.
+ * stops. Retried after {@link RetryTiming#backoffSeconds} while its config has {@code persist = true}. No
+ * handshake, no endpoint, not up: {@link TunnelView}'s defaults for a tunnel that does not run.
  */
 final class FailedTunnel implements TunnelView {
-    /** First wait before a retry: the same 5 s as a persistent peer's handshake backoff (PeerTimers). */
-    static final long RETRY_MIN_MILLIS = 5_000;
-    /** The longest wait between retries, as PeerTimers' persist backoff. */
-    static final long RETRY_MAX_MILLIS = 30_000;
-
     private final TunnelConfig config;
-    private final Counters counters = new Counters();
+    /** Zeros: nothing passes a tunnel that does not run. */
+    private final Counters zeros = new Counters();
     private final String reason;
     private final int attempts;
     private final long nextRetryEpochMillis;
@@ -35,12 +32,6 @@ final class FailedTunnel implements TunnelView {
         this.reason = reason;
         this.attempts = attempts;
         this.nextRetryEpochMillis = nextRetryEpochMillis;
-    }
-
-    /** 5 s doubling to 30 s, stretched by {@code jitter} (0..1) times 50 %, as PeerTimers' persist backoff. */
-    static long backoffMillis(int attempts, double jitter) {
-        long base = Math.min(RETRY_MAX_MILLIS, RETRY_MIN_MILLIS << Math.min(Math.max(attempts - 1, 0), 8));
-        return (long) (base * (1.0 + jitter * 0.5));
     }
 
     TunnelConfig config() {
@@ -68,21 +59,6 @@ final class FailedTunnel implements TunnelView {
     }
 
     @Override
-    public Counters counters() {
-        return counters;
-    }
-
-    @Override
-    public long lastHandshakeEpochMillis() {
-        return 0;
-    }
-
-    @Override
-    public boolean up() {
-        return false;
-    }
-
-    @Override
     public Peer.State state() {
         return Peer.State.DOWN;
     }
@@ -93,8 +69,8 @@ final class FailedTunnel implements TunnelView {
     }
 
     @Override
-    public InetSocketAddress endpoint() {
-        return null;
+    public Counters counters() {
+        return zeros;
     }
 
     @Override

@@ -201,6 +201,44 @@ final class Tunnel implements AutoCloseable, TunnelView {
     }
 
     /**
+     * The settings that differ between {@code now} and {@code next} and that a live tunnel cannot change (see
+     * {@link #canApplyInPlace}), one operator-readable item each ({@code device.mtu 1420 -> 1500}), in the order
+     * reference.conf lists them; empty if only live settings differ. Secrets never appear: a key file is named
+     * by its path.
+     */
+    static List<String> restartReasons(TunnelConfig now, TunnelConfig next) {
+        List<String> reasons = new java.util.ArrayList<>();
+        dev.culvert.config.DeviceConfig a = now.device();
+        dev.culvert.config.DeviceConfig b = next.device();
+        differs(reasons, "device.name", a.name(), b.name());
+        differs(reasons, "device.mode", a.mode().name().toLowerCase(java.util.Locale.ROOT),
+                b.mode().name().toLowerCase(java.util.Locale.ROOT));
+        differs(reasons, "device.mtu", a.mtu(), b.mtu());
+        differs(reasons, "device.address", a.address().map(Object::toString).orElse("none"),
+                b.address().map(Object::toString).orElse("none"));
+        differs(reasons, "device.routes", a.routes(), b.routes());
+        differs(reasons, "device.mac", a.mac().orElse("none"), b.mac().orElse("none"));
+        differs(reasons, "device.offload", a.offload(), b.offload());
+        differs(reasons, "device.existing", a.existing(), b.existing());
+        differs(reasons, "peer.public-key", now.peer().publicKey(), next.peer().publicKey());
+        differs(reasons, "peer.preshared-key-file", now.peer().presharedKeyFile().map(Object::toString).orElse("none"),
+                next.peer().presharedKeyFile().map(Object::toString).orElse("none"));
+        if (now.peer().endpoint().isPresent() != next.peer().endpoint().isPresent()) {
+            reasons.add("peer.endpoint " + now.peer().endpoint().map(Object::toString).orElse("none") + " -> "
+                    + next.peer().endpoint().map(Object::toString).orElse("none"));
+        }
+        differs(reasons, "transport", now.transport().name().toLowerCase(java.util.Locale.ROOT),
+                next.transport().name().toLowerCase(java.util.Locale.ROOT));
+        return reasons;
+    }
+
+    private static void differs(List<String> reasons, String key, Object was, Object is) {
+        if (!was.equals(is)) {
+            reasons.add(key + " " + was + " -> " + is);
+        }
+    }
+
+    /**
      * Applies a reloaded configuration to the live tunnel, keeping its device (same ifindex), its peer (same
      * session, same counters) and its path: the persistent keepalive (the timer starts over with the new interval),
      * persist, the allowed IPs, compression and MSS clamping (their pipeline handlers swapped on the loop), the
@@ -421,12 +459,6 @@ final class Tunnel implements AutoCloseable, TunnelView {
     public long lastHandshakeEpochMillis() {
         Peer p = peer;
         return p == null ? 0 : p.lastHandshakeEpochMillis();
-    }
-
-    @Override
-    public boolean up() {
-        Peer.State state = state();
-        return state == Peer.State.UP || state == Peer.State.STALE;
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.culvert.config.TunnelConfig;
 import dev.culvert.daemon.control.ReloadOutcome;
 import dev.culvert.daemon.control.ReloadOutcome.Change;
 import dev.culvert.daemon.control.ReloadOutcome.TunnelChange;
+import dev.culvert.daemon.control.RetryTiming;
 import dev.culvert.daemon.metrics.DaemonMetrics;
 import dev.culvert.daemon.metrics.TunnelView;
 
@@ -86,7 +87,11 @@ final class TunnelSet {
 
     /** Opens and adds a tunnel; logs what it is. */
     Tunnel open(TunnelConfig config, Opener opener) throws java.io.IOException {
-        Tunnel tunnel = opener.open(config);
+        return add(config, opener.open(config));
+    }
+
+    /** Lists an opened tunnel; logs what it is. */
+    private Tunnel add(TunnelConfig config, Tunnel tunnel) {
         tunnels.add(tunnel);
         metrics.addTunnel(tunnel);
         LOG.log(System.Logger.Level.INFO, "tunnel {0}: device {1} ({2}, mtu {3}{4}), {5}, peer {6}{7}",
@@ -126,8 +131,8 @@ final class TunnelSet {
         metrics.removeTunnel(f.name());
     }
 
-    /** One tunnel to start: its new settings, and the ones its stopped instance ran (null if none). */
-    private record Start(TunnelConfig wanted, TunnelConfig previous, Change change) {}
+    /** One tunnel to start: its new settings, the ones its stopped instance ran (null if none), and why. */
+    private record Start(TunnelConfig wanted, TunnelConfig previous, Change change, List<String> details) {}
 
     /**
      * Applies {@code next}'s tunnels as a diff. Removals and restarts go first, so a device name freed by
@@ -148,16 +153,22 @@ final class TunnelSet {
             } else if (wanted.equals(t.config()) && !t.deviceLost()) {
                 t.reloadFailed(null);
                 changes.put(t.name(), TunnelChange.of(t.name(), Change.UNCHANGED));
-            } else if (!t.deviceLost() && t.canApplyInPlace(wanted) && applyInPlace(t, wanted)) {
-                t.reloadFailed(null);
-                changes.put(t.name(), TunnelChange.of(t.name(), Change.UPDATED));
             } else {
+                List<String> why = restartReasons(t, wanted);
+                if (why.isEmpty()) {
+                    List<String> inPlace = applyInPlace(t, wanted);
+                    if (inPlace != null) {
+                        t.reloadFailed(null);
+                        changes.put(t.name(), TunnelChange.of(t.name(), Change.UPDATED, inPlace));
+                        continue;
+                    }
+                    why = List.of("the change could not be applied in place (see the log)");
+                }
                 boolean lost = t.deviceLost();
                 close(t);
                 // A lost device's settings are the wanted ones: nothing older to fall back to.
-                toStart.add(new Start(wanted, lost ? null : t.config(), Change.RESTARTED));
-                LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} {1}; restarting it", t.name(),
-                        lost ? "lost its device" : "changed");
+                toStart.add(new Start(wanted, lost ? null : t.config(), Change.RESTARTED, why));
+                LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} restarts: {1}", t.name(), String.join(", ", why));
             }
         }
         for (FailedTunnel f : List.copyOf(failed)) {
@@ -167,12 +178,12 @@ final class TunnelSet {
                 removed.add(TunnelChange.of(f.name(), Change.REMOVED));
                 LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} (failed) removed", f.name());
             } else {
-                toStart.add(new Start(wanted, null, Change.RESTARTED));
+                toStart.add(new Start(wanted, null, Change.RESTARTED, Tunnel.restartReasons(f.config(), wanted)));
             }
         }
         for (TunnelConfig wanted : next.tunnels().values()) {
             if (!changes.containsKey(wanted.name()) && toStart.stream().noneMatch(s -> s.wanted().name().equals(wanted.name()))) {
-                toStart.add(new Start(wanted, null, Change.ADDED));
+                toStart.add(new Start(wanted, null, Change.ADDED, List.of()));
             }
         }
         beforeOpening.run();
@@ -192,7 +203,7 @@ final class TunnelSet {
         String reason;
         try {
             open(wanted, opener);
-            return TunnelChange.of(wanted.name(), start.change());
+            return TunnelChange.of(wanted.name(), start.change(), start.details());
         } catch (java.io.IOException | RuntimeException e) {
             reason = reason(e);
             LOG.log(System.Logger.Level.ERROR, "reload: tunnel {0} could not start: {1}", wanted.name(), reason);
@@ -201,28 +212,39 @@ final class TunnelSet {
             try {
                 Tunnel old = open(start.previous(), opener);
                 old.reloadFailed(reason);
-                LOG.log(System.Logger.Level.WARNING, "reload: tunnel {0} runs on its previous settings", wanted.name());
-                return new TunnelChange(wanted.name(), Change.KEPT_OLD, reason, 0);
+                LOG.log(System.Logger.Level.WARNING, "reload: tunnel {0}: previous settings restored (device re-created); "
+                        + "its new settings ({1}) could not start", wanted.name(), String.join(", ", start.details()));
+                return TunnelChange.keptOld(wanted.name(), start.details(), reason);
             } catch (java.io.IOException | RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, "reload: tunnel {0} could not start on its previous settings "
                         + "either: {1}", wanted.name(), reason(e));
             }
         }
-        FailedTunnel f = fail(wanted, reason, 1, opener);
-        return new TunnelChange(wanted.name(), Change.FAILED, reason, f.nextRetryEpochMillis());
+        FailedTunnel f = fail(wanted, reason, 1, opener, null);
+        return TunnelChange.failed(wanted.name(), reason, f.nextRetryEpochMillis(),
+                f.nextRetryEpochMillis() == 0 ? 0 : RetryTiming.secondsUntil(f.nextRetryEpochMillis(), wallClockMillis.getAsLong()));
     }
 
-    /** Lists {@code config} as failed and, with persist on, schedules its next attempt. */
-    private FailedTunnel fail(TunnelConfig config, String reason, int attempts, Opener opener) {
-        long delay = config.persist() ? FailedTunnel.backoffMillis(attempts, jitter.getAsDouble()) : 0;
+    /**
+     * Lists {@code config} as failed (in {@code replacing}'s place, if not null: show never misses it) and, with
+     * persist on, schedules its next attempt.
+     */
+    private FailedTunnel fail(TunnelConfig config, String reason, int attempts, Opener opener, FailedTunnel replacing) {
+        long delaySeconds = config.persist() ? RetryTiming.backoffSeconds(attempts, jitter.getAsDouble()) : 0;
+        long delay = delaySeconds * 1000;
         FailedTunnel f = new FailedTunnel(config, reason, attempts,
                 config.persist() ? wallClockMillis.getAsLong() + delay : 0);
-        failed.add(f);
+        int at = replacing == null ? -1 : failed.indexOf(replacing);
+        if (at >= 0) {
+            failed.set(at, f);
+        } else {
+            failed.add(f);
+        }
         metrics.addTunnel(f);
         if (config.persist()) {
             f.retry(retries.schedule(() -> retry(f, opener), delay));
-            LOG.log(System.Logger.Level.WARNING, "tunnel {0} failed to start (attempt {1}); trying again in {2} s",
-                    config.name(), String.valueOf(attempts), String.valueOf((delay + 999) / 1000));
+            LOG.log(System.Logger.Level.WARNING, "tunnel {0} failed to start (attempt {1}); trying again in {2}",
+                    config.name(), String.valueOf(attempts), RetryTiming.text(delaySeconds));
         } else {
             LOG.log(System.Logger.Level.WARNING, "tunnel {0} failed to start; persist is off, so it is not tried "
                     + "again until a reload", config.name());
@@ -230,37 +252,58 @@ final class TunnelSet {
         return f;
     }
 
-    /** A scheduled attempt: if {@code f} is still listed (no reload replaced it), start its tunnel. */
+    /**
+     * A scheduled attempt: if {@code f} is still listed (no reload replaced it), start its tunnel. {@code f} stays
+     * listed (state failed) while the attempt runs, and is replaced by the running tunnel or by its next failure.
+     */
     void retry(FailedTunnel f, Opener opener) {
         if (!failed.contains(f)) {
             return;
         }
-        failed.remove(f);
-        metrics.removeTunnel(f.name());
+        Tunnel tunnel;
         try {
-            open(f.config(), opener);
-            LOG.log(System.Logger.Level.INFO, "tunnel {0} started on attempt {1}", f.name(),
-                    String.valueOf(f.attempts() + 1));
+            tunnel = opener.open(f.config());
         } catch (java.io.IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.ERROR, "tunnel {0} could not start: {1}", f.name(), reason(e));
-            fail(f.config(), reason(e), f.attempts() + 1, opener);
+            metrics.removeTunnel(f.name());
+            fail(f.config(), reason(e), f.attempts() + 1, opener, f);
+            return;
         }
+        failed.remove(f);
+        metrics.removeTunnel(f.name());
+        add(f.config(), tunnel);
+        LOG.log(System.Logger.Level.INFO, "tunnel {0} started on attempt {1}", f.name(), String.valueOf(f.attempts() + 1));
     }
 
     private static String reason(Throwable e) {
         return e.getMessage() != null ? e.getMessage() : e.toString();
     }
 
-    /** Applies {@code wanted} to the live tunnel and logs what changed; false (logged) if that failed. */
-    private static boolean applyInPlace(Tunnel t, TunnelConfig wanted) {
+    /**
+     * What keeps {@code t} from taking {@code wanted} in place: the settings only a new tunnel can change
+     * ({@link Tunnel#restartReasons}), or a device that is gone; empty if {@link Tunnel#applyInPlace} can.
+     */
+    private static List<String> restartReasons(Tunnel t, TunnelConfig wanted) {
+        if (t.deviceLost()) {
+            return List.of("device " + t.config().device().name() + " was gone");
+        }
+        List<String> why = Tunnel.restartReasons(t.config(), wanted);
+        if (why.isEmpty() && !t.canApplyInPlace(wanted)) {
+            return List.of("a setting a live tunnel cannot change"); // or no peer: nothing live to change
+        }
+        return why;
+    }
+
+    /** Applies {@code wanted} to the live tunnel and logs what changed; null (logged) if that failed. */
+    private static List<String> applyInPlace(Tunnel t, TunnelConfig wanted) {
         try {
             List<String> changes = t.applyInPlace(wanted);
             LOG.log(System.Logger.Level.INFO, "tunnel {0}: reloaded in place: {1}", t.name(), String.join(", ", changes));
-            return true;
+            return changes;
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "tunnel {0}: could not apply the change in place ({1}); restarting it",
                     t.name(), e.toString());
-            return false;
+            return null;
         }
     }
 }

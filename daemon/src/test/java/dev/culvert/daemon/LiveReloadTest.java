@@ -351,7 +351,7 @@ class LiveReloadTest {
         lost.close().sync();
         await().atMost(5, TimeUnit.SECONDS).until(() -> t1(ab[0]).state() == Peer.State.DOWN);
         ab[0].reload(config("a.conf", siteA("192.0.2.1:51820", "keepalive.persistent = 10s")));
-        assertThat(log).contains("reload: tunnel t1 lost its device; restarting it");
+        assertThat(log).contains("reload: tunnel t1 restarts: device cv-a1 was gone");
         assertThat(hostA.devices.get("cv-a1")).isNotSameAs(lost);
         assertThat(hostA.devices.get("cv-a1").isOpen()).isTrue();
     }
@@ -375,7 +375,7 @@ class LiveReloadTest {
         MemoryTunChannel old = hostA.devices.get("cv-a1");
         ab[0].reload(config("a.conf", siteA("192.0.2.1:51820", "keepalive.persistent = 10s")
                 .replace("198.18.0.1/30", "198.18.0.1/29")));
-        assertThat(log).contains("reload: tunnel t1 changed; restarting it")
+        assertThat(log).contains("reload: tunnel t1 restarts: device.address 198.18.0.1/30 -> 198.18.0.1/29")
                 .contains("reloaded: 0 unchanged, 0 changed in place, 1 restarted, 0 added, 0 removed");
         assertThat(old.isOpen()).isFalse();
         assertThat(hostA.devices.get("cv-a1")).isNotSameAs(old);

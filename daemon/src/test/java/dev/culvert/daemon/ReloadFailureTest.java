@@ -113,6 +113,7 @@ class ReloadFailureTest {
         assertThat(outcome.tunnels()).singleElement().satisfies(t -> {
             assertThat(t.change()).isEqualTo(Change.KEPT_OLD);
             assertThat(t.reason()).contains("up");
+            assertThat(t.details()).containsExactly("device.mtu 1420 -> 1400");
         });
         Tunnel t1 = daemon.tunnels().get(0);
         assertThat(t1.config().device().mtu()).isEqualTo(1420); // the previous settings
@@ -133,6 +134,25 @@ class ReloadFailureTest {
     }
 
     @Test
+    void theOutcomeSaysWhatChangedInPlaceAndWhatForcedARestart() throws Exception {
+        daemon = Daemon.start(config("", null), host);
+
+        ReloadOutcome live = daemon.reload(config("keepalive.persistent = 10s\n persist = false", null));
+        assertThat(live.tunnels()).singleElement().satisfies(t -> {
+            assertThat(t.change()).isEqualTo(Change.UPDATED);
+            assertThat(t.details()).containsExactly("keepalive 0s -> 10s", "persist true -> false");
+        });
+        ReloadOutcome restart = daemon.reload(config("keepalive.persistent = 10s\n persist = false\n"
+                + " device { mtu = 1400, routes = [\"198.18.9.0/24\"] }", null));
+        assertThat(restart.tunnels()).singleElement().satisfies(t -> {
+            assertThat(t.change()).isEqualTo(Change.RESTARTED);
+            assertThat(t.details()).containsExactly("device.mtu 1420 -> 1400", "device.routes [] -> [198.18.9.0/24]");
+        });
+        ReloadOutcome same = ReloadOutcome.fromJson(restart.toJson());
+        assertThat(same.tunnels().get(0).details()).isEqualTo(restart.tunnels().get(0).details());
+    }
+
+    @Test
     void aNewTunnelThatCannotStartIsFailedAndRetriedWithThePersistBackoff() throws Exception {
         daemon = Daemon.start(config("", null), host);
         Path flag = dir.resolve("t2-may-start");
@@ -144,13 +164,17 @@ class ReloadFailureTest {
         ReloadOutcome.TunnelChange t2 = outcome.tunnels().get(1);
         assertThat(outcome.tunnels().get(0).change()).isEqualTo(Change.UNCHANGED);
         assertThat(t2.change()).isEqualTo(Change.FAILED);
-        assertThat(t2.nextRetryMillis()).isBetween(before + FailedTunnel.RETRY_MIN_MILLIS,
-                System.currentTimeMillis() + FailedTunnel.RETRY_MIN_MILLIS * 3 / 2);
+        assertThat(t2.retryInSeconds()).isBetween(5L, 7L);
+        assertThat(t2.nextRetryMillis()).isBetween(before + t2.retryInSeconds() * 1000,
+                System.currentTimeMillis() + t2.retryInSeconds() * 1000);
         Status.TunnelStatus shown = tunnel(show(), "t2");
         assertThat(shown.state()).isEqualTo("failed");
         assertThat(shown.failure()).isEqualTo(t2.reason());
         assertThat(shown.nextRetryEpochSecond()).isEqualTo(t2.nextRetryMillis() / 1000);
-        assertThat(daemon.statusLine()).startsWith("0/2 tunnels up; failed: t2 (").contains("; retry in ");
+        // one number everywhere: the outcome's wait is the status line's and show's (within the second it took)
+        assertThat(daemon.statusLine()).startsWith("0/2 tunnels up; failed: t2 (")
+                .endsWith("; retry in " + t2.retryInSeconds() + " s)");
+        assertThat(shown.retryInSeconds()).isEqualTo(t2.retryInSeconds());
         assertThat(daemon.scrapeMetrics()).contains("culvert_tunnel_start_failed{tunnel=\"t2\"} 1.0")
                 .contains("culvert_tunnel_up{tunnel=\"t2\"} 0.0");
         assertThat(daemon.tunnelNames()).containsExactly("t1");
@@ -163,6 +187,27 @@ class ReloadFailureTest {
         assertThat(tunnel(show(), "t2").failure()).isNull();
         assertThat(daemon.statusLine()).isEqualTo("0/2 tunnels up");
         assertThat(daemon.scrapeMetrics()).contains("culvert_tunnel_start_failed{tunnel=\"t2\"} 0.0");
+    }
+
+    @Test
+    void whileARetryRunsTheTunnelIsStillShownAsFailed() throws Exception {
+        daemon = Daemon.start(config("", null), host);
+        // the first attempt fails at once; the retry's up hook says it runs, takes 3 s, and fails too
+        Path hook = dir.resolve("up.sh");
+        Files.writeString(hook, """
+                #!/bin/sh
+                if [ -e %1$s/first-done ]; then touch %1$s/retrying; sleep 3; fi
+                touch %1$s/first-done
+                exit 1
+                """.formatted(dir));
+        hook.toFile().setExecutable(true);
+        daemon.reload(config("", "up = [\"" + hook + "\"]"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(dir.resolve("retrying")));
+
+        assertThat(show().tunnels()).extracting(Status.TunnelStatus::name).containsExactly("t1", "t2");
+        assertThat(tunnel(show(), "t2").state()).isEqualTo("failed");
+        assertThat(daemon.statusLine()).contains("failed: t2 (");
+        assertThat(daemon.scrapeMetrics()).contains("culvert_tunnel_start_failed{tunnel=\"t2\"} 1.0");
     }
 
     @Test

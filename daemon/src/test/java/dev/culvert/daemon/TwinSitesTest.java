@@ -374,7 +374,7 @@ class TwinSitesTest {
 
             MemoryTunChannel t1 = hostA.devices.get("cv-a1");
             a.reload(config("a.conf", siteA("", "0").replace("metrics.bind = off", "metrics.bind = off\n  udp-offload = off")));
-            assertThat(lines).anyMatch(l -> l.startsWith("reload refused: culvert.udp-offload changed"));
+            assertThat(lines).anyMatch(l -> l.startsWith("reload refused: culvert.udp-offload auto -> off: needs a restart"));
             assertThat(hostA.devices.get("cv-a1")).isSameAs(t1);
             assertThat(t1.isOpen()).isTrue();
         }

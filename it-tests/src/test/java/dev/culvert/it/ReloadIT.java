@@ -80,7 +80,7 @@ class ReloadIT {
             daemon.signal("HUP");
             Daemons.awaitLog(daemon, "reloaded: 1 unchanged, 0 changed in place, 1 restarted, 1 added, 0 removed", Duration.ofSeconds(20));
             Daemons.awaitDevices(sites.a(), daemon, List.of(DEVICE_1, DEVICE_2, DEVICE_3));
-            assertThat(daemon.stderr()).contains("reload: tunnel t2 changed; restarting it");
+            assertThat(daemon.stderr()).contains("reload: tunnel t2 restarts: device.mtu 1420 -> 1380");
             assertThat(ping.awaitExit(Duration.ofSeconds(30))).as("ping exit code; output:\n" + ping.stdout()).isZero();
             assertThat(ping.stdout()).contains(PINGS + " packets transmitted, " + PINGS + " received, 0% packet loss");
 
@@ -162,14 +162,14 @@ class ReloadIT {
             ExecResult partly = culvert.run(null, "reload", "--socket", socket);
             assertThat(partly.exitCode()).as(partly.describe()).isEqualTo(4);
             assertThat(partly.stdout()).contains("culvert reload: partly applied\n")
-                    .containsPattern("  t1: not restarted: .*; it runs on its previous settings\n")
+                    .containsPattern("  t1: new settings failed \\(device.mtu \\d+ -> 1400\\): .*; previous settings restored \\(device re-created\\)\n")
                     .contains("  t2: unchanged\n")
-                    .containsPattern("  t3: failed: .*; next retry in \\d+ seconds\n");
+                    .containsPattern("  t3: failed: .*; next retry in \\d+ s\n");
             Daemons.requireAlive(daemon);
             awaitPing(sites);
             ExecResult show = culvert.run(null, "show", "--socket", socket);
             assertThat(show.stdout()).contains("tunnel: t3\n  state: failed\n  failed: ")
-                    .contains("tunnel: t1\n  state: up\n  reload failed (previous settings run): ")
+                    .contains("tunnel: t1\n  state: up\n  reload failed (previous settings restored; device re-created): ")
                     .doesNotContain("persistent keepalive");
             assertThat(sites.a().hasLink(DEVICE_3)).isFalse();
 

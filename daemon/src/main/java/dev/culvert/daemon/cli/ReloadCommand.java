@@ -3,7 +3,7 @@ package dev.culvert.daemon.cli;
 import dev.culvert.daemon.control.ControlClient;
 import dev.culvert.daemon.control.ControlRequest;
 import dev.culvert.daemon.control.ReloadOutcome;
-import dev.culvert.daemon.control.StatusText;
+import dev.culvert.daemon.control.RetryTiming;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 
@@ -19,13 +19,16 @@ import java.util.concurrent.Callable;
  * visibly).
  */
 @Command(name = "reload", description = {"Ask a running daemon to re-read its config file (as SIGHUP does), wait "
-        + "for the outcome and print it: tunnel by tunnel when applied, every file:line: key: message problem when "
-        + "refused. Finds the daemon as show does: by --config, --socket, or as the only live control socket in "
+        + "for the outcome and print it: the daemon-wide settings it applied (culvert.log-level), then each tunnel "
+        + "unchanged, updated in place (and what changed), restarted (and the settings that needed it), added or "
+        + "removed; when refused, every file:line: key: message problem, or the daemon-wide setting that needs a "
+        + "restart. Finds the daemon as show does: by --config, --socket, or as the only live control socket in "
         + "/run/culvert.",
         "Exit status: 0 applied; 1 no daemon answered (or its answer was unreadable); 2 usage error (also: "
                 + "several daemons run and none was named); "
                 + "3 refused (invalid file, or a setting only a restart can change): the running configuration "
-                + "stays; 4 partly applied: a tunnel could not start and runs on its previous settings or is "
+                + "stays; 4 partly applied: a tunnel could not start and runs on its previous settings (on a "
+                + "re-created device) or is "
                 + "retried (see culvert show)."})
 final class ReloadCommand implements Callable<Integer> {
     /** Exit status: the daemon could not be asked (no socket, no answer, unreadable answer). */
@@ -62,26 +65,33 @@ final class ReloadCommand implements Callable<Integer> {
             System.err.println("culvert reload: " + e.getMessage());
             return NO_DAEMON;
         }
-        return print(outcome, System.currentTimeMillis(), System.out, System.err);
+        return print(outcome, System.out, System.err);
     }
 
-    /** Prints {@code outcome} (problems to {@code err}) and returns the exit status. */
-    static int print(ReloadOutcome outcome, long nowMillis, PrintStream out, PrintStream err) {
+    /**
+     * Prints {@code outcome} (problems to {@code err}) and returns the exit status. A retry's wait is the daemon's
+     * own count ({@link ReloadOutcome.TunnelChange#retryInSeconds}), the number its log and STATUS= give.
+     */
+    static int print(ReloadOutcome outcome, PrintStream out, PrintStream err) {
         if (outcome.result() == ReloadOutcome.Result.REFUSED) {
             outcome.problems().forEach(err::println);
             err.println("culvert reload: refused; the running configuration stays");
             return REFUSED;
         }
         out.println("culvert reload: " + outcome.result().tag());
+        outcome.settings().forEach(setting -> out.println("  " + setting));
         for (ReloadOutcome.TunnelChange t : outcome.tunnels()) {
             StringBuilder line = new StringBuilder("  ").append(t.name()).append(": ");
+            String details = String.join(", ", t.details());
             switch (t.change()) {
-                case KEPT_OLD -> line.append("not restarted: ").append(t.reason())
-                        .append("; it runs on its previous settings");
+                case UPDATED -> line.append("updated in place: ").append(details);
+                case RESTARTED -> line.append("restarted").append(details.isEmpty() ? "" : ": " + details);
+                case KEPT_OLD -> line.append("new settings failed").append(details.isEmpty() ? "" : " (" + details + ")")
+                        .append(": ").append(t.reason()).append("; previous settings restored (device re-created)");
                 case FAILED -> {
                     line.append("failed: ").append(t.reason());
                     line.append(t.nextRetryMillis() == 0 ? "; not retried (persist is off)"
-                            : "; next retry in " + StatusText.units(Math.max(1, (t.nextRetryMillis() - nowMillis + 999) / 1000)));
+                            : "; next retry in " + RetryTiming.text(t.retryInSeconds()));
                 }
                 default -> line.append(t.change().tag());
             }

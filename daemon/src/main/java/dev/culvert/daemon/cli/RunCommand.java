@@ -131,6 +131,9 @@ final class RunCommand implements Callable<Integer> {
             return startFailureStatus(e);
         }
         running.set(daemon);
+        if (logLevel != null) {
+            daemon.logLevelFromCommandLine(logLevel.name().toLowerCase(java.util.Locale.ROOT));
+        }
         daemon.onReloadRequest(this::loadForReload);
         if (!host.onReload(() -> daemon.reloadChecked(this::loadForReload))) {
             LOG.log(System.Logger.Level.WARNING, "SIGHUP was ignored when culvert started (nohup?), so it cannot "

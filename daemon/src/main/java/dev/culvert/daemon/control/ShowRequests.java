@@ -98,7 +98,8 @@ public final class ShowRequests {
                 k.get(Counters.Kind.RX_BYTES), k.get(Counters.Kind.TX_BYTES), k.get(Counters.Kind.RX_PACKETS),
                 k.get(Counters.Kind.TX_PACKETS), k.get(Counters.Kind.HANDSHAKES_COMPLETED),
                 k.get(Counters.Kind.HANDSHAKES_FAILED), c.persistentKeepalive().getSeconds(), drops(k), v.failure(),
-                v.nextRetryEpochMillis() / 1000);
+                v.nextRetryEpochMillis() / 1000,
+                v.nextRetryEpochMillis() == 0 ? 0 : RetryTiming.secondsUntil(v.nextRetryEpochMillis(), System.currentTimeMillis()));
     }
 
     static Map<String, Long> drops(Counters counters) {

@@ -39,13 +39,15 @@ public record Status(String instance, String configFile, String publicKey, int l
      * @param failure                    why the configured settings could not start, or null (state
      *                                   {@code failed}: not running; otherwise running on the previous settings)
      * @param nextRetryEpochSecond       when a failed tunnel is tried again, 0 if never
+     * @param retryInSeconds             the wait until then as the daemon counted it when it answered
+     *                                   ({@link RetryTiming#secondsUntil}, as its log and STATUS= count), 0 if none
      */
     public record TunnelStatus(String name, String state, String device, String mode, String transport,
                                String compression, String peerPublicKey, String endpoint, List<String> allowedIps,
                                long latestHandshakeEpochSecond, long rxBytes, long txBytes, long rxPackets,
                                long txPackets, long handshakesCompleted, long handshakesFailed,
                                long persistentKeepaliveSeconds, Map<String, Long> drops, String failure,
-                               long nextRetryEpochSecond) {
+                               long nextRetryEpochSecond, long retryInSeconds) {
         /** A tunnel whose configured settings run. */
         public TunnelStatus(String name, String state, String device, String mode, String transport,
                             String compression, String peerPublicKey, String endpoint, List<String> allowedIps,
@@ -54,7 +56,7 @@ public record Status(String instance, String configFile, String publicKey, int l
                             long persistentKeepaliveSeconds, Map<String, Long> drops) {
             this(name, state, device, mode, transport, compression, peerPublicKey, endpoint, allowedIps,
                     latestHandshakeEpochSecond, rxBytes, txBytes, rxPackets, txPackets, handshakesCompleted,
-                    handshakesFailed, persistentKeepaliveSeconds, drops, null, 0);
+                    handshakesFailed, persistentKeepaliveSeconds, drops, null, 0, 0);
         }
 
         Map<String, Object> toMap() {
@@ -82,6 +84,7 @@ public record Status(String instance, String configFile, String publicKey, int l
             if (failure != null) {
                 m.put("failure", failure);
                 m.put("next_retry", nextRetryEpochSecond);
+                m.put("retry_in", retryInSeconds);
             }
             return m;
         }
@@ -96,7 +99,8 @@ public record Status(String instance, String configFile, String publicKey, int l
                     num(peer, "latest_handshake"), num(peer, "rx_bytes"), num(peer, "tx_bytes"),
                     num(peer, "rx_packets"), num(peer, "tx_packets"), num(peer, "handshakes_completed"),
                     num(peer, "handshakes_failed"), num(peer, "persistent_keepalive"),
-                    counts((Map<String, Object>) m.get("drops")), (String) m.get("failure"), num(m, "next_retry"));
+                    counts((Map<String, Object>) m.get("drops")), (String) m.get("failure"), num(m, "next_retry"),
+                    num(m, "retry_in"));
         }
     }
 

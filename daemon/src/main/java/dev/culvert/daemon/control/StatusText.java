@@ -32,10 +32,10 @@ public final class StatusText {
             out.append("tunnel: ").append(t.name()).append('\n');
             out.append("  state: ").append(t.state()).append('\n');
             if (t.failure() != null) {
-                out.append(t.state().equals("failed") ? "  failed: " : "  reload failed (previous settings run): ")
-                        .append(t.failure());
+                out.append(t.state().equals("failed") ? "  failed: "
+                        : "  reload failed (previous settings restored; device re-created): ").append(t.failure());
                 if (t.nextRetryEpochSecond() != 0) {
-                    out.append("; next retry in ").append(units(Math.max(0, t.nextRetryEpochSecond() - nowEpochSecond)));
+                    out.append("; next retry in ").append(RetryTiming.text(t.retryInSeconds()));
                 }
                 out.append('\n');
             }

@@ -52,8 +52,17 @@ public final class Logging {
         handler.setFormatter(new OneLine(System.getenv("JOURNAL_STREAM") != null));
         handler.setLevel(Level.ALL);
         root.addHandler(handler);
+        setLevel(level);
+    }
+
+    /**
+     * Changes the level (at start, and on a reload's {@code culvert.log-level}; the handler stays): {@code level}
+     * applies to Culvert's own loggers, the JDK's at INFO or {@code level} when coarser, Netty's at INFO unless
+     * tracing.
+     */
+    public static void setLevel(LogLevel level) {
         boolean finer = level.jul.intValue() < Level.INFO.intValue();
-        root.setLevel(finer ? Level.INFO : level.jul);
+        Logger.getLogger("").setLevel(finer ? Level.INFO : level.jul);
         OWN.forEach(l -> l.setLevel(level.jul));
         NETTY.setLevel(level == LogLevel.TRACE ? Level.FINEST : finer ? Level.INFO : level.jul);
     }

@@ -16,11 +16,16 @@ public interface TunnelView {
     /** The peer's counters; never null (a tunnel not yet started shows zeros). */
     Counters counters();
 
-    /** Wall-clock millis of the last completed handshake, 0 if none. */
-    long lastHandshakeEpochMillis();
+    /** Wall-clock millis of the last completed handshake, 0 if none (as for a tunnel that is not running). */
+    default long lastHandshakeEpochMillis() {
+        return 0;
+    }
 
-    /** True while the tunnel has a session ({@link Peer.State#UP} or {@link Peer.State#STALE}). */
-    boolean up();
+    /** True while the tunnel has a session: its {@link #state()} is {@link Peer.State#UP} or {@link Peer.State#STALE}. */
+    default boolean up() {
+        Peer.State state = state();
+        return state == Peer.State.UP || state == Peer.State.STALE;
+    }
 
     /**
      * The tunnel's state (its peer's, {@link Peer.State#DOWN} without one); shown in lower case. Every
@@ -28,8 +33,10 @@ public interface TunnelView {
      */
     Peer.State state();
 
-    /** The peer's current address, or null while unknown. */
-    InetSocketAddress endpoint();
+    /** The peer's current address, or null while unknown (as for a tunnel that is not running). */
+    default InetSocketAddress endpoint() {
+        return null;
+    }
 
     /** The state as {@code culvert show} prints it: {@link #state()} in lower case, or {@code failed}. */
     default String stateName() {

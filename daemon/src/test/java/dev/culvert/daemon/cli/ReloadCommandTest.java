@@ -22,26 +22,32 @@ class ReloadCommandTest {
     private static final long NOW = 1_700_000_000_000L;
 
     @Test
-    void appliedPrintsEachTunnelAndExitsZero() {
+    void appliedPrintsEachTunnelWithWhatChangedAndExitsZero() {
         Printed p = print(ReloadOutcome.applied(List.of(TunnelChange.of("t1", Change.UNCHANGED),
-                TunnelChange.of("t2", Change.RESTARTED), TunnelChange.of("t3", Change.ADDED),
-                TunnelChange.of("t0", Change.REMOVED))));
+                TunnelChange.of("t2", Change.RESTARTED, List.of("device.mtu 1420 -> 1500")),
+                TunnelChange.of("t3", Change.ADDED),
+                TunnelChange.of("t5", Change.UPDATED, List.of("keepalive 25s -> 10s", "persist true -> false")),
+                TunnelChange.of("t0", Change.REMOVED))).withSettings(List.of("culvert.log-level info -> debug")));
         assertThat(p.status).isZero();
-        assertThat(p.out).isEqualTo("culvert reload: applied\n  t1: unchanged\n  t2: restarted\n  t3: added\n"
-                + "  t0: removed\n");
+        assertThat(p.out).isEqualTo("culvert reload: applied\n  culvert.log-level info -> debug\n  t1: unchanged\n"
+                + "  t2: restarted: device.mtu 1420 -> 1500\n  t3: added\n"
+                + "  t5: updated in place: keepalive 25s -> 10s, persist true -> false\n  t0: removed\n");
         assertThat(p.err).isEmpty();
     }
 
     @Test
     void partlyAppliedSaysWhatRunsAndWhatIsRetriedAndExitsFour() {
         Printed p = print(ReloadOutcome.applied(List.of(
-                new TunnelChange("t2", Change.KEPT_OLD, "tunnel t2: up hook 'false' failed: exit status 1", 0),
-                new TunnelChange("t3", Change.FAILED, "tunnel t3: up hook failed", NOW + 7_200),
-                new TunnelChange("t4", Change.FAILED, "tunnel t4: up hook failed", 0))));
+                TunnelChange.keptOld("t2", List.of("device.mtu 1420 -> 1400"),
+                        "tunnel t2: up hook 'false' failed: exit status 1"),
+                TunnelChange.failed("t3", "tunnel t3: up hook failed", NOW + 7_200, 6),
+                TunnelChange.failed("t4", "tunnel t4: up hook failed", 0, 0))));
         assertThat(p.status).isEqualTo(ReloadCommand.PARTLY_APPLIED).isEqualTo(4);
         assertThat(p.out).isEqualTo("culvert reload: partly applied\n"
-                + "  t2: not restarted: tunnel t2: up hook 'false' failed: exit status 1; it runs on its previous settings\n"
-                + "  t3: failed: tunnel t3: up hook failed; next retry in 8 seconds\n"
+                + "  t2: new settings failed (device.mtu 1420 -> 1400): tunnel t2: up hook 'false' failed: exit status 1; "
+                + "previous settings restored (device re-created)\n"
+                // the daemon's own count (its log said "trying again in 6 s"), not this clock's
+                + "  t3: failed: tunnel t3: up hook failed; next retry in 6 s\n"
                 + "  t4: failed: tunnel t4: up hook failed; not retried (persist is off)\n");
     }
 
@@ -82,7 +88,7 @@ class ReloadCommandTest {
     private static Printed print(ReloadOutcome outcome) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = ReloadCommand.print(outcome, NOW, new PrintStream(out, true, StandardCharsets.UTF_8),
+        int status = ReloadCommand.print(outcome, new PrintStream(out, true, StandardCharsets.UTF_8),
                 new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Printed(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }

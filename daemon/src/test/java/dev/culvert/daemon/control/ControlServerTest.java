@@ -115,10 +115,14 @@ class ControlServerTest {
     void reloadOutcomesRoundTrip() {
         ReloadOutcome applied = ReloadOutcome.applied(List.of(
                 ReloadOutcome.TunnelChange.of("t1", ReloadOutcome.Change.UNCHANGED),
-                new ReloadOutcome.TunnelChange("t2", ReloadOutcome.Change.KEPT_OLD, "up hook failed: exit 1", 0),
-                new ReloadOutcome.TunnelChange("t3", ReloadOutcome.Change.FAILED, "up hook failed: exit 1",
-                        1_700_000_004_000L)));
+                ReloadOutcome.TunnelChange.keptOld("t2", List.of("device.mtu 1420 -> 1400"), "up hook failed: exit 1"),
+                ReloadOutcome.TunnelChange.failed("t3", "up hook failed: exit 1", 1_700_000_004_000L, 6),
+                ReloadOutcome.TunnelChange.of("t4", ReloadOutcome.Change.UPDATED, List.of("keepalive 25s -> 10s",
+                        "persist true -> false")))).withSettings(List.of("culvert.log-level info -> debug"));
         assertThat(applied.result()).isEqualTo(ReloadOutcome.Result.PARTLY_APPLIED);
+        assertThat(applied.toJson()).contains("\"settings\":[\"culvert.log-level info -> debug\"]")
+                .contains("\"changes\":[\"keepalive 25s -> 10s\",\"persist true -> false\"]")
+                .contains("\"retry_in\":6");
         assertThat(ReloadOutcome.fromJson(applied.toJson())).isEqualTo(applied);
         ReloadOutcome refused = ReloadOutcome.refused(List.of("/etc/culvert/a.conf:3: tunnels.t1.device.mut: unknown key"));
         assertThat(refused.toJson()).startsWith("{\"version\":1,\"reload\":\"refused\",\"problems\":[\"/etc/");

@@ -52,16 +52,19 @@ class StatusRenderingTest {
     @Test
     void aTunnelThatCouldNotStartSaysWhyAndWhenItIsTriedAgain() {
         Status.TunnelStatus failed = new Status.TunnelStatus("t3", "failed", "cv3", "tun", "udp", "off", PEER_KEY, null,
-                List.of("198.18.2.2/32"), 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), "tunnel t3: up hook 'false' failed", NOW + 8);
+                List.of("198.18.2.2/32"), 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), "tunnel t3: up hook 'false' failed", NOW + 8, 8);
         Status.TunnelStatus kept = new Status.TunnelStatus("t1", "up", "cv0", "tun", "udp", "off", PEER_KEY, null,
-                List.of(), 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), "tunnel t1: up hook 'false' failed", 0);
+                List.of(), 0, 0, 0, 0, 0, 0, 0, 0, Map.of(), "tunnel t1: up hook 'false' failed", 0, 0);
         Status status = new Status(OUR_KEY, 0, List.of(kept, failed), Map.of());
         assertThat(Status.fromJson(status.toJson())).isEqualTo(status);
         assertThat(status.toJson()).contains("\"failure\":\"tunnel t3: up hook 'false' failed\",\"next_retry\":" + (NOW + 8));
         assertThat(sample().toJson()).doesNotContain("failure");
         assertThat(StatusText.render(status, NOW)).contains(
-                "tunnel: t1\n  state: up\n  reload failed (previous settings run): tunnel t1: up hook 'false' failed\n",
-                "tunnel: t3\n  state: failed\n  failed: tunnel t3: up hook 'false' failed; next retry in 8 seconds\n");
+                "tunnel: t1\n  state: up\n  reload failed (previous settings restored; device re-created): tunnel t1: "
+                        + "up hook 'false' failed\n",
+                "tunnel: t3\n  state: failed\n  failed: tunnel t3: up hook 'false' failed; next retry in 8 s\n");
+        // the daemon's count of the wait, not the client's clock: the same number as its log and STATUS= gave
+        assertThat(StatusText.render(status, NOW + 3)).contains("next retry in 8 s\n");
     }
 
     @Test
