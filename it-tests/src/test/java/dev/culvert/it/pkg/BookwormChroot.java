@@ -2,9 +2,6 @@ package dev.culvert.it.pkg;
 
 import dev.culvert.it.harness.Exec;
 import dev.culvert.it.harness.ExecResult;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,42 +25,26 @@ final class BookwormChroot implements AutoCloseable {
     /** dpkg -i / -r / -P and a JVM start inside the chroot on a loaded 2-core machine. */
     static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(120);
 
-    private final Path dir;
+    private final OverlayRoot overlay;
     private final Path root;
-    private final List<Path> mounts = new ArrayList<>();
 
-    private BookwormChroot(Path dir) {
-        this.dir = dir;
-        this.root = dir.resolve("root");
+    private BookwormChroot(OverlayRoot overlay) {
+        this.overlay = overlay;
+        this.root = overlay.root();
     }
 
     /** Builds the cache if needed, then mounts a fresh overlay over it. */
     static BookwormChroot create() {
         Path script = DebPackage.packagingDir().resolve("src/test/sh/bookworm-rootfs.sh");
         Exec.run(List.of(script.toString(), CACHE.toString()), null, Map.of(), BUILD_TIMEOUT).requireSuccess();
-        Path dir;
+        OverlayRoot overlay = OverlayRoot.over(CACHE, "culvert-chroot-");
         try {
-            dir = Files.createTempDirectory(Path.of("/var/tmp"), "culvert-chroot-");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a folder under /var/tmp", e);
-        }
-        BookwormChroot chroot = new BookwormChroot(dir);
-        try {
-            chroot.mount("-t", "tmpfs", "-o", "mode=0755", "tmpfs", dir.toString());
-            for (String sub : List.of("upper", "work", "root")) {
-                Files.createDirectory(dir.resolve(sub));
-            }
-            chroot.mount("-t", "overlay", "-o", "lowerdir=" + CACHE + ",upperdir=" + dir.resolve("upper")
-                    + ",workdir=" + dir.resolve("work"), "overlay", chroot.root.toString());
-            chroot.mount("-t", "proc", "proc", chroot.root.resolve("proc").toString());
-            return chroot;
-        } catch (IOException e) {
-            chroot.close();
-            throw new UncheckedIOException("cannot prepare the overlay in " + dir, e);
+            overlay.mount("-t", "proc", "proc", overlay.root().resolve("proc").toString());
         } catch (RuntimeException | AssertionError e) {
-            chroot.close();
+            overlay.close();
             throw e;
         }
+        return new BookwormChroot(overlay);
     }
 
     /** The chroot's root folder, seen from the host. */
@@ -88,27 +69,9 @@ final class BookwormChroot implements AutoCloseable {
         return run("/bin/sh", "-c", commandLine).requireSuccess();
     }
 
-    private void mount(String... args) {
-        List<String> command = new ArrayList<>(List.of("mount"));
-        command.addAll(List.of(args));
-        Exec.run(command, null, Map.of(), Exec.DEFAULT_TIMEOUT).requireSuccess();
-        mounts.add(Path.of(args[args.length - 1]));
-    }
-
-    /** Unmounts in reverse order (lazily if something still holds a mount), then removes the folder. */
+    /** Unmounts everything and removes the folder. */
     @Override
     public void close() {
-        for (int i = mounts.size() - 1; i >= 0; i--) {
-            String target = mounts.get(i).toString();
-            if (!Exec.run("umount", target).ok()) {
-                Exec.run("umount", "-l", target);
-            }
-        }
-        mounts.clear();
-        try {
-            Files.deleteIfExists(dir);
-        } catch (IOException e) {
-            // A lazily unmounted tmpfs may still be busy; it holds nothing of the host's.
-        }
+        overlay.close();
     }
 }

@@ -7,7 +7,6 @@ import dev.culvert.it.harness.Exec;
 import dev.culvert.it.harness.ExecResult;
 import dev.culvert.it.harness.Netns;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -38,16 +37,15 @@ final class BootedContainer implements AutoCloseable {
             "DEBIAN_FRONTEND", "noninteractive", "SYSTEMD_PAGER", "", "SYSTEMD_COLORS", "0");
 
     private final String name;
-    private final Path dir;
+    private final OverlayRoot overlay;
     private final Path root;
-    private final List<Path> mounts = new ArrayList<>();
     private BackgroundProcess nspawn;
     private long leader;
 
-    private BootedContainer(String name, Path dir) {
+    private BootedContainer(String name, OverlayRoot overlay) {
         this.name = name;
-        this.dir = dir;
-        this.root = dir.resolve("root");
+        this.overlay = overlay;
+        this.root = overlay.root();
     }
 
     /** Builds the cached tree if needed (root, debootstrap, ~2 min cold) and returns its path. */
@@ -61,20 +59,8 @@ final class BootedContainer implements AutoCloseable {
 
     /** Boots a container called {@code name} in {@code netns} and waits until systemd says it is running. */
     static BootedContainer boot(String name, Path cache, Netns netns) {
-        Path dir;
+        BootedContainer container = new BootedContainer(name, OverlayRoot.over(cache, "culvert-nspawn-" + name + "-"));
         try {
-            dir = Files.createTempDirectory(Path.of("/var/tmp"), "culvert-nspawn-" + name + "-");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a folder under /var/tmp", e);
-        }
-        BootedContainer container = new BootedContainer(name, dir);
-        try {
-            container.mount("-t", "tmpfs", "-o", "mode=0755", "tmpfs", dir.toString());
-            for (String sub : List.of("upper", "work", "root", "log")) {
-                Files.createDirectory(dir.resolve(sub));
-            }
-            container.mount("-t", "overlay", "-o", "lowerdir=" + cache + ",upperdir=" + dir.resolve("upper")
-                    + ",workdir=" + dir.resolve("work"), "overlay", container.root.toString());
             container.nspawn = BackgroundProcess.start("nspawn-" + name, List.of("systemd-nspawn", "-q", "-D",
                     container.root.toString(), "-M", name, "-b", "--register=no", "--keep-unit", "--console=passive",
                     "--network-namespace-path=/run/netns/" + netns.name(),
@@ -105,9 +91,6 @@ final class BootedContainer implements AutoCloseable {
                         + container.run(COMMAND_TIMEOUT, "systemctl", "--failed", "--no-legend").stdout());
             }
             return container;
-        } catch (IOException e) {
-            container.close();
-            throw new UncheckedIOException("cannot prepare the overlay in " + dir, e);
         } catch (RuntimeException | AssertionError e) {
             container.close();
             throw e;
@@ -166,29 +149,11 @@ final class BootedContainer implements AutoCloseable {
         return must("systemctl show -p " + property + " --value " + unit).stdout().strip();
     }
 
-    private void mount(String... args) {
-        List<String> command = new ArrayList<>(List.of("mount"));
-        command.addAll(List.of(args));
-        Exec.run(command, null, Map.of(), Exec.DEFAULT_TIMEOUT).requireSuccess();
-        mounts.add(Path.of(args[args.length - 1]));
-    }
-
     @Override
     public void close() {
         if (nspawn != null) {
             nspawn.close();
         }
-        for (int i = mounts.size() - 1; i >= 0; i--) {
-            String target = mounts.get(i).toString();
-            if (!Exec.run("umount", target).ok()) {
-                Exec.run("umount", "-l", target);
-            }
-        }
-        mounts.clear();
-        try {
-            Files.deleteIfExists(dir);
-        } catch (IOException e) {
-            // A lazily unmounted tmpfs may still be busy; it holds nothing of the host's.
-        }
+        overlay.close();
     }
 }
