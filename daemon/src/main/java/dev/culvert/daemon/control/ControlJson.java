@@ -42,6 +42,19 @@ final class ControlJson {
         }
     }
 
+    /**
+     * Parses a daemon's answer: one JSON object, where {@code {"error": "..."}} is the daemon's refusal.
+     *
+     * @throws IllegalArgumentException with the daemon's message for an error answer, or "bad JSON: ..."
+     */
+    static Map<String, Object> readAnswer(String text) {
+        Map<String, Object> map = read(text);
+        if (map.containsKey("error")) {
+            throw new IllegalArgumentException(String.valueOf(map.get("error")));
+        }
+        return map;
+    }
+
     private static String firstLine(String message) {
         if (message == null) {
             return "unreadable";

@@ -139,10 +139,7 @@ public record ReloadOutcome(Result result, List<String> problems, List<String> s
      */
     @SuppressWarnings("unchecked")
     public static ReloadOutcome fromJson(String json) {
-        Map<String, Object> m = ControlJson.read(json);
-        if (m.containsKey("error")) {
-            throw new IllegalArgumentException(String.valueOf(m.get("error")));
-        }
+        Map<String, Object> m = ControlJson.readAnswer(json);
         Result result;
         try {
             result = Result.valueOf(String.valueOf(m.get("reload")).toUpperCase(Locale.ROOT));

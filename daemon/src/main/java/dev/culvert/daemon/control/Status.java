@@ -129,10 +129,7 @@ public record Status(String instance, String configFile, String publicKey, int l
      */
     @SuppressWarnings("unchecked")
     public static Status fromJson(String json) {
-        Map<String, Object> m = ControlJson.read(json);
-        if (m.containsKey("error")) {
-            throw new IllegalArgumentException(String.valueOf(m.get("error")));
-        }
+        Map<String, Object> m = ControlJson.readAnswer(json);
         List<TunnelStatus> tunnels = new ArrayList<>();
         if (!(m.get("tunnels") instanceof List)) {
             throw new IllegalArgumentException("the daemon's answer has no tunnels: " + json);
