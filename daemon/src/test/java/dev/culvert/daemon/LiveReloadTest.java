@@ -1,16 +1,15 @@
 package dev.culvert.daemon;
 
+import static dev.culvert.daemon.TwinPackets.ipv4;
+import static dev.culvert.daemon.TwinPackets.take;
+
 import dev.culvert.config.ConfigLoader;
 import dev.culvert.config.CulvertConfig;
-import dev.culvert.crypto.Keys;
-import dev.culvert.crypto.X25519;
 import dev.culvert.daemon.tun.MemoryTunChannel;
 import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.DropReason;
 import dev.culvert.protocol.Peer;
 import dev.culvert.protocol.testing.MemoryNetwork;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandler;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -20,8 +19,6 @@ import org.junit.jupiter.api.io.TempDir;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -71,8 +68,8 @@ class LiveReloadTest {
 
     @BeforeEach
     void keys() throws Exception {
-        keyA = writeKey("a.key");
-        keyB = writeKey("b.key");
+        keyA = TwinHosts.writeKey(dir.resolve("a.key"));
+        keyB = TwinHosts.writeKey(dir.resolve("b.key"));
         culvertLog.addHandler(capture);
     }
 
@@ -82,13 +79,6 @@ class LiveReloadTest {
         culvertLog.removeHandler(capture);
     }
 
-    private String writeKey(String name) throws Exception {
-        byte[] key = X25519.generatePrivateKey(new SecureRandom());
-        Path file = dir.resolve(name);
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(file, Keys.encode(key) + "\n");
-        return Keys.encode(X25519.publicKey(key));
-    }
 
     /** Site a, the server, listening at {@code listen}; {@code extra} goes into its tunnel t1. */
     private String siteA(String listen, String extra) {
@@ -145,30 +135,7 @@ class LiveReloadTest {
         return daemon.tunnels().stream().filter(t -> t.name().equals("t1")).findFirst().orElseThrow();
     }
 
-    private static byte[] ipv4(int src, int dst, int length, int seed) {
-        byte[] p = new byte[length];
-        p[0] = 0x45;
-        p[2] = (byte) (length >> 8);
-        p[3] = (byte) length;
-        p[8] = 64;
-        p[9] = 17;
-        System.arraycopy(new byte[] {(byte) 198, 18, 0, (byte) src}, 0, p, 12, 4);
-        System.arraycopy(new byte[] {(byte) 198, 18, (byte) (dst >> 8), (byte) dst}, 0, p, 16, 4);
-        for (int i = 20; i < length; i++) {
-            p[i] = (byte) (seed + i);
-        }
-        return p;
-    }
 
-    private static byte[] take(MemoryTunChannel device) throws InterruptedException {
-        ByteBuf got = device.written().poll(10, TimeUnit.SECONDS);
-        assertThat(got).as("a packet written to %s", device.name()).isNotNull();
-        try {
-            return ByteBufUtil.getBytes(got);
-        } finally {
-            got.release();
-        }
-    }
 
     /** Both up, with a packet each way; returns site a. */
     private Daemon[] upWithTraffic(String extraA, String extraB) throws Exception {

@@ -1,17 +1,16 @@
 package dev.culvert.daemon;
 
+import static dev.culvert.daemon.TwinPackets.take;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.culvert.config.ConfigLoader;
 import dev.culvert.config.CulvertConfig;
-import dev.culvert.daemon.tun.MemoryTunChannel;
 import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.DropReason;
 import dev.culvert.protocol.Peer;
 import dev.culvert.protocol.testing.MemoryNetwork;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -167,15 +166,6 @@ class MtuTwinSitesTest {
         return tunnel(daemon).state() == Peer.State.UP;
     }
 
-    private static byte[] take(MemoryTunChannel device) throws InterruptedException {
-        ByteBuf got = device.written().poll(10, TimeUnit.SECONDS);
-        assertThat(got).as("a packet written to %s", device.name()).isNotNull();
-        try {
-            return ByteBufUtil.getBytes(got);
-        } finally {
-            got.release();
-        }
-    }
 
     /** An IPv4/UDP packet of {@code length} bytes from 198.18.0.src to 198.18.0.dst with a pattern payload. */
     private static byte[] ipv4(int src, int dst, int length, int seed) {

@@ -5,8 +5,6 @@ import static org.awaitility.Awaitility.await;
 
 import dev.culvert.config.ConfigLoader;
 import dev.culvert.config.CulvertConfig;
-import dev.culvert.crypto.Keys;
-import dev.culvert.crypto.X25519;
 import dev.culvert.daemon.control.ControlClient;
 import dev.culvert.daemon.control.ControlRequest;
 import dev.culvert.daemon.control.ReloadOutcome;
@@ -17,8 +15,6 @@ import dev.culvert.protocol.testing.MemoryNetwork;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
@@ -44,9 +40,9 @@ class ReloadFailureTest {
 
     @BeforeEach
     void keys() throws Exception {
-        writeKey("a.key");
-        keyB = writeKey("b.key");
-        keyC = writeKey("c.key");
+        TwinHosts.writeKey(dir.resolve("a.key"));
+        keyB = TwinHosts.writeKey(dir.resolve("b.key"));
+        keyC = TwinHosts.writeKey(dir.resolve("c.key"));
     }
 
     @AfterEach
@@ -56,13 +52,6 @@ class ReloadFailureTest {
         }
     }
 
-    private String writeKey(String name) throws Exception {
-        byte[] key = X25519.generatePrivateKey(new SecureRandom());
-        Path file = dir.resolve(name);
-        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(file, Keys.encode(key) + "\n");
-        return Keys.encode(X25519.publicKey(key));
-    }
 
     /** t1 with {@code t1Extra} in its block; t2 (peer c) only if {@code t2Extra} is not null. */
     private CulvertConfig config(String t1Extra, String t2Extra) throws Exception {

@@ -1,5 +1,8 @@
 package dev.culvert.daemon;
 
+import static dev.culvert.daemon.TwinPackets.ipv4;
+import static dev.culvert.daemon.TwinPackets.take;
+
 import dev.culvert.config.ConfigLoader;
 import dev.culvert.config.CulvertConfig;
 import dev.culvert.crypto.Keys;
@@ -8,8 +11,6 @@ import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.Peer;
 import dev.culvert.daemon.tun.MemoryTunChannel;
 import dev.culvert.protocol.testing.MemoryNetwork;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -115,33 +116,6 @@ class TwinSitesTest {
         return daemon.tunnels().stream().filter(t -> t.name().equals(tunnel)).findFirst().orElseThrow().state();
     }
 
-    /** An IPv4/UDP packet of {@code length} bytes from {@code src} to {@code dst} with a pattern payload. */
-    private static byte[] ipv4(int src, int dst, int length, int seed) {
-        byte[] p = new byte[length];
-        p[0] = 0x45;
-        p[2] = (byte) (length >> 8);
-        p[3] = (byte) length;
-        p[8] = 64;
-        p[9] = 17;
-        byte[] s = {(byte) 198, 18, 0, (byte) src};
-        byte[] d = {(byte) 198, 18, 0, (byte) dst};
-        System.arraycopy(s, 0, p, 12, 4);
-        System.arraycopy(d, 0, p, 16, 4);
-        for (int i = 20; i < length; i++) {
-            p[i] = (byte) (seed + i);
-        }
-        return p;
-    }
-
-    private static byte[] take(MemoryTunChannel device) throws InterruptedException {
-        ByteBuf got = device.written().poll(10, TimeUnit.SECONDS);
-        assertThat(got).as("a packet written to %s", device.name()).isNotNull();
-        try {
-            return ByteBufUtil.getBytes(got);
-        } finally {
-            got.release();
-        }
-    }
 
     @Test
     void connectingBeforeThePeerExistsThenUpAndTrafficBothWays() throws Exception {
