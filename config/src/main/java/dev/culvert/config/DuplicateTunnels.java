@@ -16,7 +16,10 @@ import java.util.Set;
  * Finds a tunnel written twice in one file: HOCON merges two {@code site-b { ... }} fields under {@code tunnels}
  * into one object without a word, so two tunnels meant to be different became one (issue 11 item 7).
  *
- * <p>The rule, per setting: within one file, each setting of a tunnel ({@code device.address},
+ * <p>The rule: within one file, a tunnel's block ({@code t1 { ... }}, also as {@code tunnels.t1 { ... }}) is opened
+ * once — a second block of the same name is an error naming both places, whatever keys each sets, since two blocks
+ * of one name are two tunnels meant to be different or one written twice. And per setting: within one file, each
+ * setting of a tunnel ({@code device.address},
  * {@code keepalive.persistent}, ...) may be given once, whether written in a block ({@code t1 { keepalive { ... } }})
  * or as a path ({@code t1.keepalive.persistent = 25s}); a second one is an error naming both places, since one of
  * the two lines is dead text. Two complete definitions of a tunnel always collide this way (each sets the required
@@ -58,6 +61,8 @@ final class DuplicateTunnels {
     private static final int TUNNEL_DEPTH = Schema.TUNNELS_PATH.size() + 1;
 
     private final List<Setting> settings = new ArrayList<>();
+    /** Where a block {@code NAME { ... }} of a tunnel opens (setting empty, entry = line = the name's line). */
+    private final List<Setting> blocks = new ArrayList<>();
 
     private DuplicateTunnels() {
     }
@@ -70,9 +75,22 @@ final class DuplicateTunnels {
      * @param file   its path, the base of relative includes
      */
     static void check(String text, String origin, Path file, Problems problems) {
-        Map<List<String>, Setting> seen = new HashMap<>();
+        DuplicateTunnels found = scanAll(text, origin, file);
         Set<List<String>> reported = new HashSet<>();
-        for (Setting second : find(text, origin, file)) {
+        Map<List<String>, Setting> opened = new HashMap<>();
+        for (Setting second : found.blocks) {
+            Setting first = opened.putIfAbsent(List.of(second.tunnel(), second.file()), second);
+            if (first == null || !reported.add(List.of(second.tunnel(), second.file()))) {
+                continue;
+            }
+            problems.add(new ConfigProblem(first.file(), first.line(),
+                    Locator.render(List.of(Schema.ROOT_KEY, "tunnels", first.tunnel())),
+                    "tunnel '" + first.tunnel() + "' is written twice in one file (two blocks, at " + first.place()
+                            + " and " + second.place() + "); HOCON would merge them into one tunnel: rename one, or "
+                            + "put its settings in one block (an override belongs in another file, e.g. an include)"));
+        }
+        Map<List<String>, Setting> seen = new HashMap<>();
+        for (Setting second : found.settings) {
             Setting first = second.replaces()
                     ? seen.putIfAbsent(List.of(second.tunnel(), second.setting(), second.file()), second) : null;
             if (first == null || !reported.add(List.of(second.tunnel(), second.file()))) {
@@ -126,9 +144,13 @@ final class DuplicateTunnels {
 
     /** Every value set under {@code culvert.tunnels.NAME}, in the order HOCON reads them (includes in place). */
     static List<Setting> find(String text, String origin, Path file) {
+        return scanAll(text, origin, file).settings;
+    }
+
+    private static DuplicateTunnels scanAll(String text, String origin, Path file) {
         DuplicateTunnels found = new DuplicateTunnels();
         found.scan(text, origin, file, List.of(), 0);
-        return found.settings;
+        return found;
     }
 
     private void scan(String text, String origin, Path file, List<String> prefix, int depth) {
@@ -223,6 +245,9 @@ final class DuplicateTunnels {
             }
             skipSpace();
             if (at('{') && interesting(full)) {
+                if (full.size() == TUNNEL_DEPTH && full.subList(0, TUNNEL_DEPTH - 1).equals(Schema.TUNNELS_PATH)) {
+                    blocks.add(new Setting(full.get(TUNNEL_DEPTH - 1), "", origin, keyLine, keyLine, true));
+                }
                 pos++;
                 fields(true, full, here);
                 skipValue(); // what may follow the object: "{ ... } ${x}"

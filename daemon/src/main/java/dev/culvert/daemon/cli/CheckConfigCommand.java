@@ -16,8 +16,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "check-config", description = "Validate a config file (schema, addresses, key files, keys) "
         + "without starting anything, exactly as run does before it touches the network. Exit 0 if valid; "
-        + "otherwise print every problem as file:line: key: message and exit 78 (EX_CONFIG). A tunnel setting given "
-        + "twice in one file is a problem; a later (included) file may extend or override a tunnel, and a note "
+        + "otherwise print every problem as file:line: key: message and exit 78 (EX_CONFIG). A second block of "
+        + "one tunnel, or a tunnel setting given twice, in one file is a problem; a later (included) file may extend or override a tunnel, and a note "
         + "says so.")
 final class CheckConfigCommand implements Callable<Integer> {
     @Parameters(paramLabel = "FILE", description = "the HOCON config file")
