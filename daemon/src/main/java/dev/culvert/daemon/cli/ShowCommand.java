@@ -103,21 +103,84 @@ final class ShowCommand implements Callable<Integer> {
             return target.socket;
         }
         if (target != null && target.config != null) {
-            // Leniently: reload of an invalid file must still reach the daemon, which refuses with the problems.
-            return ConfigLoader.controlSocketOf(target.config);
+            return socketRunning(target.config, CulvertConfig.CONTROL_SOCKET_DIR, notes);
         }
         return onlySocketIn(CulvertConfig.CONTROL_SOCKET_DIR, notes);
     }
 
     /**
-     * The only live control socket in {@code dir}: a {@code *.sock} in one of its sub-directories (one per
-     * instance, {@code /run/culvert/NAME/control.sock}) or, as daemons before issue 11 made them, in {@code dir}
-     * itself. A socket file nobody listens on (connect refused: left by a daemon that was killed) is skipped and
-     * told to {@code notes}; one this user may not connect to counts as live (only its daemon can say more).
+     * The control socket of the daemon that runs {@code file}. First the socket the file names, read leniently (a
+     * reload of an invalid file must still reach the daemon, which refuses with the problems; a file HOCON cannot
+     * parse at all names the default, {@link CulvertConfig#defaultControlSocket}); when nothing answers there (the
+     * file's {@code control.socket} changed since the daemon started), the default and every live socket under
+     * {@code dir}. Each daemon is asked which file it runs ({@link Status#configFile}); only the one running
+     * {@code file} is chosen, so a reload never reaches another daemon that happens to answer on that path.
      *
-     * @throws NotChosen naming every live socket found when there is none or more than one
+     * @throws NotChosen the file does not exist ({@link ExitStatus#USAGE}); the daemon on the named socket runs
+     *                   another file ({@link ExitStatus#USAGE}); no daemon runs it ({@link ExitStatus#FAILURE})
      */
-    static Path onlySocketIn(Path dir, Consumer<String> notes) throws NotChosen {
+    static Path socketRunning(Path file, Path dir, Consumer<String> notes) throws NotChosen {
+        if (!Files.isRegularFile(file)) {
+            throw new NotChosen("cannot read " + file + ": no such file", ExitStatus.USAGE);
+        }
+        Path named = ConfigLoader.controlSocketOf(file);
+        java.util.LinkedHashSet<Path> candidates = new java.util.LinkedHashSet<>();
+        candidates.add(named);
+        candidates.add(CulvertConfig.defaultControlSocket(file));
+        candidates.addAll(socketsIn(dir));
+        String namedRuns = null;
+        for (Path candidate : candidates) {
+            String runs;
+            try {
+                if (!Files.exists(candidate)) {
+                    continue;
+                }
+                runs = configRunOn(candidate);
+            } catch (java.net.ConnectException e) {
+                continue; // nothing listens there
+            } catch (IOException | IllegalArgumentException e) {
+                if (candidate.equals(named)) {
+                    return named; // e.g. permission denied: asking it gives the user the daemon's own answer
+                }
+                continue;
+            }
+            if (runs == null || sameFile(runs, file)) {
+                if (!candidate.equals(named)) {
+                    notes.accept(file + " names the control socket " + named + ", where nothing answers; the daemon "
+                            + "running " + file + " answers on " + candidate);
+                }
+                return candidate;
+            }
+            if (candidate.equals(named)) {
+                namedRuns = runs;
+            }
+        }
+        if (namedRuns != null) {
+            throw new NotChosen("the daemon on " + named + " runs " + namedRuns + ", not " + file + "; name the daemon "
+                    + "with --socket PATH", ExitStatus.USAGE);
+        }
+        throw new NotChosen("no running culvert runs " + file + " (nothing answers on " + named + ", and no live "
+                + "control socket in " + dir + " belongs to it); is it running?", ExitStatus.FAILURE);
+    }
+
+    /** The config file the daemon on {@code socket} says it runs; null if it does not say (an older daemon). */
+    private static String configRunOn(Path socket) throws IOException {
+        return Status.fromJson(ControlClient.request(socket, ControlRequest.show(null))).configFile();
+    }
+
+    private static boolean sameFile(String runs, Path file) {
+        try {
+            return Files.isSameFile(Path.of(runs), file);
+        } catch (IOException | RuntimeException e) {
+            return Path.of(runs).normalize().equals(file.toAbsolutePath().normalize());
+        }
+    }
+
+    /**
+     * Every {@code *.sock} in {@code dir}'s sub-directories (one per instance, {@code /run/culvert/NAME/control.sock})
+     * or, as daemons before issue 11 made them, in {@code dir} itself; sorted. Empty if {@code dir} does not exist.
+     */
+    private static List<Path> socketsIn(Path dir) throws NotChosen {
         List<Path> sockets = new ArrayList<>();
         try {
             if (Files.isDirectory(dir)) {
@@ -138,6 +201,19 @@ final class ShowCommand implements Callable<Integer> {
                     + "or --socket PATH", ExitStatus.FAILURE);
         }
         sockets.sort(null);
+        return sockets;
+    }
+
+    /**
+     * The only live control socket in {@code dir}: a {@code *.sock} in one of its sub-directories (one per
+     * instance, {@code /run/culvert/NAME/control.sock}) or, as daemons before issue 11 made them, in {@code dir}
+     * itself. A socket file nobody listens on (connect refused: left by a daemon that was killed) is skipped and
+     * told to {@code notes}; one this user may not connect to counts as live (only its daemon can say more).
+     *
+     * @throws NotChosen naming every live socket found when there is none or more than one
+     */
+    static Path onlySocketIn(Path dir, Consumer<String> notes) throws NotChosen {
+        List<Path> sockets = socketsIn(dir);
         List<Path> live = new ArrayList<>();
         List<String> stale = new ArrayList<>();
         for (Path socket : sockets) {

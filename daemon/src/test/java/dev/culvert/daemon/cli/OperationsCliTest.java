@@ -3,7 +3,10 @@ package dev.culvert.daemon.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.culvert.config.ConfigLoader;
 import dev.culvert.daemon.Daemon;
+import dev.culvert.daemon.control.ControlServer;
+import dev.culvert.daemon.control.Status;
 import dev.culvert.daemon.metrics.DaemonMetrics;
 import dev.culvert.daemon.metrics.MetricsServer;
 import java.io.ByteArrayInputStream;
@@ -20,6 +23,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,13 +83,62 @@ class OperationsCliTest {
     void theSocketOfAnInvalidFileIsFoundLeniently(@TempDir Path dir) throws IOException {
         Path invalid = dir.resolve("site-a.conf");
         Files.writeString(invalid, "culvert { control.socket = \"sock/a.sock\", no-such-key = 1, tunnels { } }\n");
-        ShowCommand.Target target = new ShowCommand.Target();
-        target.config = invalid;
-        assertThat(ShowCommand.findSocket(target, n -> { })).isEqualTo(dir.toAbsolutePath().resolve("sock/a.sock"));
+        assertThat(ConfigLoader.controlSocketOf(invalid)).isEqualTo(dir.toAbsolutePath().resolve("sock/a.sock"));
         Files.writeString(invalid, "culvert { control.socket = \"/x/y.sock\", listen.udp = ${NO_SUCH_VARIABLE_FB} }\n");
-        assertThat(ShowCommand.findSocket(target, n -> { })).isEqualTo(Path.of("/x/y.sock"));
+        assertThat(ConfigLoader.controlSocketOf(invalid)).isEqualTo(Path.of("/x/y.sock"));
         Files.writeString(invalid, "culvert { control.socket = \n");
-        assertThat(ShowCommand.findSocket(target, n -> { })).isEqualTo(Path.of("/run/culvert/site-a/control.sock"));
+        assertThat(ConfigLoader.controlSocketOf(invalid)).isEqualTo(Path.of("/run/culvert/site-a/control.sock"));
+    }
+
+    /** A daemon stand-in on {@code socket} whose show answer says it runs {@code config}. */
+    private static ControlServer daemonRunning(Path socket, Path config) throws IOException {
+        String answer = new Status("x", config.toAbsolutePath().toString(), "AAAA", 51820, List.of(), Map.of()).toJson();
+        return ControlServer.start(socket, request -> answer);
+    }
+
+    /**
+     * A new-user test: {@code reload --config} of a file HOCON cannot parse fell back to the default socket, where
+     * another daemon (same file name, other folder) answered — and was reloaded, exit 0. The client now asks each
+     * daemon which file it runs.
+     */
+    @Test
+    void aDaemonRunningAnotherFileIsNeverChosenForConfig(@TempDir Path dir) throws IOException {
+        Path mine = Files.createDirectories(dir.resolve("one")).resolve("ops-cli-test-a.conf");
+        Path theirs = Files.createDirectories(dir.resolve("two")).resolve("ops-cli-test-a.conf");
+        Files.writeString(theirs, "culvert {}\n");
+        Path socket = dir.resolve("run/shared.sock");
+        Files.writeString(mine, "culvert { control.socket = \"" + socket + "\" }\n");
+        try (ControlServer other = daemonRunning(socket, theirs)) {
+            assertThatThrownBy(() -> ShowCommand.socketRunning(mine, dir.resolve("run"), n -> { }))
+                    .hasMessageContaining("runs " + theirs.toAbsolutePath()).hasMessageContaining("not " + mine)
+                    .satisfies(e -> assertThat(((ShowCommand.NotChosen) e).exitStatus).isEqualTo(ExitStatus.USAGE));
+        }
+        try (ControlServer own = daemonRunning(socket, mine)) {
+            assertThat(ShowCommand.socketRunning(mine, dir.resolve("run"), n -> { })).isEqualTo(socket);
+        }
+        assertThatThrownBy(() -> ShowCommand.socketRunning(mine, dir.resolve("run"), n -> { }))
+                .hasMessageContaining("no running culvert runs " + mine)
+                .satisfies(e -> assertThat(((ShowCommand.NotChosen) e).exitStatus).isEqualTo(ExitStatus.FAILURE));
+        assertThatThrownBy(() -> ShowCommand.socketRunning(dir.resolve("missing.conf"), dir.resolve("run"), n -> { }))
+                .hasMessageContaining("no such file")
+                .satisfies(e -> assertThat(((ShowCommand.NotChosen) e).exitStatus).isEqualTo(ExitStatus.USAGE));
+    }
+
+    /**
+     * A new-user test: after {@code control.socket} was changed in the file, {@code reload --config} went to the new
+     * path, where nothing listens ("cannot reach", exit 1), instead of reaching the daemon, which refuses the change.
+     */
+    @Test
+    void theDaemonRunningTheFileIsFoundWhenItsSocketSettingChanged(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("ops-cli-test-b.conf");
+        Files.writeString(file, "culvert { control.socket = \"" + dir.resolve("new.sock") + "\" }\n");
+        Path live = dir.resolve("run/ops-cli-test-b/control.sock");
+        List<String> notes = new ArrayList<>();
+        try (ControlServer daemon = daemonRunning(live, file)) {
+            assertThat(ShowCommand.socketRunning(file, dir.resolve("run"), notes::add)).isEqualTo(live);
+        }
+        assertThat(notes).singleElement().asString().contains("names the control socket " + dir.resolve("new.sock"))
+                .contains("answers on " + live);
     }
 
     @Test
