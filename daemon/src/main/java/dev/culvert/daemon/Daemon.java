@@ -140,7 +140,7 @@ public final class Daemon implements AutoCloseable {
         claimControlSocket(config);
         metricsServer = startMetricsServer(config, metrics);
         ensureTransports(config);
-        warnAboutCompression(config);
+        warnAboutCompression(null, config);
         for (TunnelConfig tunnelConfig : config.tunnels().values()) {
             tunnels.open(tunnelConfig, this::openTunnel);
         }
@@ -208,8 +208,15 @@ public final class Daemon implements AutoCloseable {
         return Tunnel.open(tunnelConfig, device, platform.links(), transport, local, resolver, platform::resolve);
     }
 
-    private static void warnAboutCompression(CulvertConfig cfg) {
-        if (cfg.tunnels().values().stream().anyMatch(t -> t.compression().isOn())) {
+    /**
+     * The VORACLE warning, at start when a tunnel compresses and on a reload only when a tunnel's compression is
+     * newly on (not again at every reload of an unchanged file).
+     *
+     * @param before the running configuration; null at start
+     */
+    private static void warnAboutCompression(CulvertConfig before, CulvertConfig cfg) {
+        if (cfg.tunnels().values().stream().anyMatch(t -> t.compression().isOn() && (before == null
+                || before.tunnels().get(t.name()) == null || !before.tunnels().get(t.name()).compression().isOn()))) {
             LOG.log(System.Logger.Level.WARNING, "compression is on: packet sizes after compression reveal how "
                     + "compressible the traffic is (the VORACLE attack); keep it off for traffic that mixes "
                     + "secrets with data others can choose");
@@ -292,7 +299,7 @@ public final class Daemon implements AutoCloseable {
                     } catch (IOException e) {
                         LOG.log(System.Logger.Level.ERROR, "reload: {0}", e.getMessage());
                     }
-                    warnAboutCompression(next);
+                    warnAboutCompression(config, next);
                 }).withSettings(settings);
                 config = next;
                 List<String> notStarted = outcome.tunnels().stream()

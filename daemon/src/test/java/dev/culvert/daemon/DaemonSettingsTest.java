@@ -10,6 +10,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -44,11 +45,15 @@ class DaemonSettingsTest {
     private final TwinPlatform host = new TwinPlatform(new MemoryNetwork(), A);
     private Daemon daemon;
     private Level rootLevel;
+    private final Map<String, Level> ownLevels = new java.util.HashMap<>();
     private String peerKey;
 
     @BeforeEach
     void keys() throws Exception {
         rootLevel = Logger.getLogger("").getLevel();
+        for (String name : List.of("culvert", "dev.culvert", "io.netty")) {
+            ownLevels.put(name, Logger.getLogger(name).getLevel());
+        }
         TwinHosts.writeKey(dir.resolve("a.key"));
         peerKey = TwinHosts.writeKey(dir.resolve("other.key"));
         Files.copy(dir.resolve("a.key"), dir.resolve("same.key"), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
@@ -57,6 +62,7 @@ class DaemonSettingsTest {
     @AfterEach
     void stop() {
         Logger.getLogger("").setLevel(rootLevel);
+        ownLevels.forEach((name, level) -> Logger.getLogger(name).setLevel(level));
         if (daemon != null) {
             daemon.close();
         }
@@ -108,6 +114,25 @@ class DaemonSettingsTest {
             }
         }
         assertThat(daemon.tunnelNames()).containsExactly("t1");
+    }
+
+    /** A new-user test: the VORACLE warning came again at every reload, compression unchanged. */
+    @Test
+    void theCompressionWarningComesAtStartAndWhenCompressionIsNewlyOnOnly() throws Exception {
+        String lz4 = "tunnels.t1.compression = lz4";
+        try (LogLines log = LogLines.of("culvert")) {
+            daemon = Daemon.start(config(""), host);
+            daemon.reload(config(lz4));
+            daemon.reload(config(lz4 + "\n tunnels.t1.keepalive.persistent = 10s"));
+            daemon.reload(config(lz4));
+            assertThat(log.lines()).filteredOn(l -> l.contains("VORACLE")).hasSize(1);
+        }
+        daemon.close();
+        try (LogLines log = LogLines.of("culvert")) {
+            daemon = Daemon.start(config(lz4), host);
+            daemon.reload(config(lz4));
+            assertThat(log.lines()).filteredOn(l -> l.contains("VORACLE")).hasSize(1);
+        }
     }
 
     @Test
