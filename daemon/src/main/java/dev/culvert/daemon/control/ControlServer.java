@@ -53,6 +53,8 @@ public final class ControlServer implements AutoCloseable {
     }
 
     private final Path path;
+    /** The socket's directory if this server created it (removed again on close when empty); else null. */
+    private Path createdDir;
     private final ServerSocketChannel server;
     private final Selector selector;
     private final Function<String, String> handler;
@@ -106,8 +108,10 @@ public final class ControlServer implements AutoCloseable {
      */
     public static ControlServer start(Path path, Function<String, String> handler, Limits limits) throws IOException {
         Path dir = path.toAbsolutePath().getParent();
+        boolean created = false;
         if (dir != null && !Files.isDirectory(dir)) {
             Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x")));
+            created = true;
         }
         checkFree(path);
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
@@ -123,6 +127,7 @@ public final class ControlServer implements AutoCloseable {
             throw new IOException("cannot create control socket " + path + ": " + e.getMessage(), e);
         }
         ControlServer control = new ControlServer(path, server, selector, handler, limits);
+        control.createdDir = created ? dir : null;
         control.reader.start();
         return control;
     }
@@ -366,7 +371,11 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    /** Stops serving and removes the socket file; answers under way finish. */
+    /**
+     * Stops serving and removes the socket file, and its directory if this server created it and it is now empty
+     * (outside systemd nothing else would: under the packaged unit systemd removes {@code RuntimeDirectory=});
+     * answers under way finish.
+     */
     @Override
     public void close() {
         try {
@@ -380,6 +389,13 @@ public final class ControlServer implements AutoCloseable {
             Files.deleteIfExists(path);
         } catch (IOException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot remove control socket {0}: {1}", path, e.getMessage());
+        }
+        if (createdDir != null) {
+            try {
+                Files.deleteIfExists(createdDir);
+            } catch (IOException e) {
+                // not empty (something else was put there), or already gone: left as it is
+            }
         }
     }
 }

@@ -98,6 +98,20 @@ class ControlServerTest {
         }
     }
 
+    /** A new-user test: a clean stop outside systemd left the empty instance directory /run/culvert/NAME/. */
+    @Test
+    void closingRemovesTheDirectoryItCreatedButNotOneThatExisted(@TempDir Path dir) throws Exception {
+        Path made = dir.resolve("run/site-a/control.sock");
+        ControlServer.start(made, request -> "{}").close();
+        assertThat(made.getParent()).doesNotExist();
+        assertThat(dir.resolve("run")).isDirectory();
+
+        Path existing = dir.resolve("kept.sock");
+        ControlServer.start(existing, request -> "{}").close();
+        assertThat(existing).doesNotExist();
+        assertThat(dir).isDirectory();
+    }
+
     @Test
     void requestsAreJsonAndTheOldWordsStillWork() {
         assertThat(ControlRequest.show(null).toJson()).isEqualTo("{\"request\":\"show\"}");
