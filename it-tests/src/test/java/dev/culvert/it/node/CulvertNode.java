@@ -107,11 +107,18 @@ public final class CulvertNode implements TunnelNode {
         return writeConfig(CulvertConfig.render(privateKeyFile, listenUdp, link, peer));
     }
 
-    /** Writes {@code culvert.conf} with the given text and returns its path. */
+    /**
+     * Writes {@code culvert.conf} with the given text and returns its path. A text that sets no
+     * {@code control.socket} gets one in the node's folder: every node's file is called culvert.conf, and daemons
+     * in different namespaces share one file system, so the default {@code /run/culvert/culvert/control.sock} would
+     * make the second daemon refuse to start (exit 78), as it must on a real host.
+     */
     public Path writeConfig(String text) {
         Path config = dir.resolve("culvert.conf");
+        String full = text.contains("control.socket") ? text
+                : text + "culvert.control.socket = \"" + dir.resolve(DaemonConfig.CONTROL_SOCKET) + "\"\n";
         try {
-            Files.writeString(config, text);
+            Files.writeString(config, full);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + config, e);
         }
