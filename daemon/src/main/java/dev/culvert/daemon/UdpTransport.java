@@ -1,6 +1,7 @@
 package dev.culvert.daemon;
 
 import dev.culvert.protocol.Engine;
+import dev.culvert.protocol.Limits;
 import dev.culvert.protocol.TimeSource;
 import dev.culvert.protocol.netty.ChannelOutbound;
 import dev.culvert.protocol.netty.DatagramEngineHandler;
@@ -103,7 +104,8 @@ final class UdpTransport implements Transport {
                              ByteBufAllocator alloc, boolean offload, Object pausedBy) throws IOException {
         InetSocketAddress local = Addresses.bindable(requested);
         ChannelOutbound outbound = new ChannelOutbound();
-        Engine engine = new Engine(identity, TimeSource.of(loop.ticker()), new SecureRandom(), alloc, outbound);
+        Engine engine = new Engine(identity, TimeSource.of(loop.ticker()), new SecureRandom(), alloc, outbound,
+                Limits.UNDER_LOAD_HANDSHAKES_PER_SECOND, HandshakeThread.executor(), loop);
         Channel[] socket = new Channel[1];
         FlowControl flow = new FlowControl(on -> socket[0].config().setAutoRead(on));
         DatagramEngineHandler handler = new DatagramEngineHandler(engine, outbound, flow::writabilityChanged);
