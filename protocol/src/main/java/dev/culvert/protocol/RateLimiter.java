@@ -62,6 +62,17 @@ final class RateLimiter {
         return false;
     }
 
+    /**
+     * True if {@code source} has a bucket and it holds less than one token now: its next message would be refused.
+     * Takes nothing (the engine asks this before it spends a BLAKE2s on mac1, so that a source already over its
+     * rate costs a look-up, not a MAC; a message without our mac1 must not use up anyone's tokens).
+     */
+    boolean exhausted(InetAddress source, long nowNanos) {
+        byte[] a = source.getAddress();
+        Bucket bucket = source instanceof Inet4Address ? v4.get(prefix32(a)) : v6.get(prefix64(a));
+        return bucket != null && Math.min(MAX_TOKENS, bucket.tokens + (nowNanos - bucket.lastNanos)) < PACKET_COST;
+    }
+
     private static int prefix32(byte[] a) {
         return (a[0] & 0xFF) << 24 | (a[1] & 0xFF) << 16 | (a[2] & 0xFF) << 8 | (a[3] & 0xFF);
     }
