@@ -5,10 +5,13 @@
 #   PREFIX-a (initiator, pings)  192.0.2.1 ── 192.0.2.2  PREFIX-b (responder, listens on *:51820)
 #   PREFIX-c (flooder)      198.51.100.2 ── 198.51.100.1 PREFIX-b      overlay 198.18.0.1 → 198.18.0.2
 #
-# The flooder (bench/flood/Flood.java, run from source on Culvert's jars) sends RATE initiations per second
+# The flooder (it-tests' traffic/InitiationFlood.java, compiled against Culvert's jars) sends RATE initiations per second
 # for SECONDS, random inside but with a valid mac1 for B's public key. Meanwhile A pings B through the
-# tunnel every 10 ms. Reported per system and run: pings sent, loss, average and max RTT, and (Culvert) the
-# responder's interface drops by reason from its metrics endpoint.
+# tunnel every 10 ms. Two floods per daemon, 3 s apart: "cold" (the first the daemon ever sees: its JIT has
+# not compiled the flood's path) and "warm". Reported per system, run and phase: flood datagrams sent, pings,
+# loss, average and max RTT, the baseline RTT without flood, the responder's CPU ticks (1/100 s) over the phase,
+# whether the tunnel answered after it, the datagrams B's UDP sockets took in and dropped for a full receive
+# buffer (/proc/net/snmp of B: the daemon did not read fast enough), and (Culvert) B's drops by reason (metrics).
 #
 # Usage: sudo bench/flood.sh [--runs N] [--rate R] [--seconds S] [--sources N] [--only a,b] [--prefix P]
 #                            [--culvert BIN] [--out DIR]
@@ -47,11 +50,14 @@ PIDS=()
 
 log() { printf '%s %s\n' "$(date +%T)" "$*" >&2; }
 
+NS_CREATED=0
 ns_down() {
     local ns p
     for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
     PIDS=()
+    (( NS_CREATED )) || return 0
+    NS_CREATED=0
     for ns in "$NS_A" "$NS_B" "$NS_C"; do
         ip netns list | awk '{print $1}' | grep -qx "$ns" || continue
         for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
@@ -67,6 +73,7 @@ ns_up() {
     for ns in "$NS_A" "$NS_B" "$NS_C"; do
         ip netns list | awk '{print $1}' | grep -qx "$ns" && { log "namespace $ns exists: not touching it"; exit 1; }
     done
+    NS_CREATED=1
     for ns in "$NS_A" "$NS_B" "$NS_C"; do
         ip netns add "$ns" && ip -n "$ns" link set lo up
         ip netns exec "$ns" sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
@@ -113,6 +120,7 @@ culvert_up() {   # culvert_up JAVA_HOME DIR
 culvert {
   private-key-file = "$dir/$side.key"
   listen { udp = "$listen" }
+  udp-offload = ${CULVERT_UDP_OFFLOAD:-auto}
   control { socket = "$dir/$side.sock" }
   tunnels {
     flood {
@@ -159,6 +167,46 @@ tree_ticks() {   # CPU ticks of a process and its descendants
     echo "$t"
 }
 
+udp_counters() {   # udp_counters NS: "InDatagrams RcvbufErrors" of the namespace's UDP (/proc/net/snmp)
+    ip netns exec "$1" awk '/^Udp:/ { if (!h) { for (i = 2; i <= NF; i++) k[$i] = i; h = 1 } else print $k["InDatagrams"], $k["RcvbufErrors"] }' /proc/net/snmp
+}
+
+flood_phase() {   # flood_phase SYSTEM RUN DIR PHASE: one flood, pings through the tunnel meanwhile, one result row
+    local sys=$1 run=$2 dir=$3 phase=$4 p=$3/$4
+    local count=$(( SECONDS_ * 100 )) t0 t1 flood ping
+    t0=$(tree_ticks "$PID_B")
+    local u0 u1
+    u0=$(udp_counters "$NS_B")
+    ip netns exec "$NS_C" nice -n -10 java -cp "$OUT/classes:$LIB/*" dev.culvert.it.traffic.InitiationFlood \
+        198.51.100.1:51820 "$TARGET_KEY" "$RATE" "$SECONDS_" "${FLOOD_SOURCES[@]}" >"$p-flood.txt" 2>&1 &
+    flood=$!
+    wait_for 20 grep -q flooding "$p-flood.txt"
+    ip netns exec "$NS_A" ping -n -D -c "$count" -i 0.01 -W 1 198.18.0.2 >"$p-ping.txt" 2>&1 &
+    ping=$!
+    # where the responder's CPU goes mid-flood, per thread (the second frame: one second's worth)
+    ( sleep 1.5; top -H -b -n 2 -d 1 -p "$PID_B" 2>/dev/null | awk '/^top -/ {f++} f == 2' | head -20 >"$p-threads.txt" ) &
+    wait "$flood"
+    wait "$ping"
+    t1=$(tree_ticks "$PID_B")
+    u1=$(udp_counters "$NS_B")
+    local after=down
+    ip netns exec "$NS_A" ping -n -q -c 3 -i 0.2 -W 1 198.18.0.2 >/dev/null 2>&1 && after=up
+    if [[ $sys == culvert-* ]]; then
+        ip netns exec "$NS_B" curl -s 127.0.0.1:9586/metrics | grep '^culvert_interface_drops' | grep -v ' 0.0$' \
+            >"$p-drops.txt"
+    fi
+    local loss avg max base sent
+    loss=$(grep -o '[0-9.]*% packet loss' "$p-ping.txt" | cut -d% -f1)
+    avg=$(awk -F/ '/^rtt/ {print $5}' "$p-ping.txt")
+    max=$(awk -F/ '/^rtt/ {print $7}' "$p-ping.txt" | cut -d' ' -f1)
+    base=$(awk -F/ '/^rtt/ {print $5}' "$dir/baseline.txt")
+    sent=$(grep -o 'sent [0-9]*' "$p-flood.txt" | cut -d' ' -f2)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sys" "$run" "$phase" "${sent:-?}" "$count" "${loss:-?}" \
+        "${avg:-?}" "${max:-?}" "${base:-?}" "$(( t1 - t0 ))" "$after" \
+        "$(( ${u1% *} - ${u0% *} ))" "$(( ${u1#* } - ${u0#* } ))" | tee -a "$OUT/results.tsv"
+    [[ -s $p-drops.txt ]] && sed 's/^/    /' "$p-drops.txt" >&2
+}
+
 measure() {   # measure SYSTEM RUN
     local sys=$1 run=$2 dir="$OUT/$1-run$2"
     mkdir -p "$dir"
@@ -174,32 +222,9 @@ measure() {   # measure SYSTEM RUN
     # warm-up (the JIT compiles the data path under traffic), then a baseline
     ip netns exec "$NS_A" ping -n -q -c 500 -i 0.005 -W 1 198.18.0.2 >"$dir/warmup.txt" 2>&1
     ip netns exec "$NS_A" ping -n -q -c 200 -i 0.01 -W 1 198.18.0.2 >"$dir/baseline.txt" 2>&1
-    local count=$(( SECONDS_ * 100 )) t0 t1 flood
-    t0=$(tree_ticks "$PID_B")
-    ip netns exec "$NS_C" java -cp "$OUT/classes:$LIB/*" Flood 198.51.100.1:51820 "$TARGET_KEY" \
-        "$RATE" "$SECONDS_" "${FLOOD_SOURCES[@]}" >"$dir/flood.txt" 2>&1 &
-    flood=$!
-    wait_for 20 grep -q flooding "$dir/flood.txt"
-    ip netns exec "$NS_A" ping -n -D -c "$count" -i 0.01 -W 1 198.18.0.2 >"$dir/ping.txt" 2>&1 &
-    local ping=$!
-    wait "$flood"
-    wait "$ping"
-    t1=$(tree_ticks "$PID_B")
-    local after=down
-    ip netns exec "$NS_A" ping -n -q -c 3 -i 0.2 -W 1 198.18.0.2 >/dev/null 2>&1 && after=up
-    if [[ $sys == culvert-* ]]; then
-        ip netns exec "$NS_B" curl -s 127.0.0.1:9586/metrics | grep -E 'interface_drops.*[1-9][0-9]*(\.0)?$' \
-            | grep -v ' 0.0$' >"$dir/drops.txt"
-    fi
-    local loss avg max base sent
-    loss=$(grep -o '[0-9.]*% packet loss' "$dir/ping.txt" | cut -d% -f1)
-    avg=$(awk -F/ '/^rtt/ {print $5}' "$dir/ping.txt")
-    max=$(awk -F/ '/^rtt/ {print $7}' "$dir/ping.txt" | cut -d' ' -f1)
-    base=$(awk -F/ '/^rtt/ {print $5}' "$dir/baseline.txt")
-    sent=$(grep -o 'sent [0-9]*' "$dir/flood.txt" | cut -d' ' -f2)
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sys" "$run" "${sent:-?}" "$count" "${loss:-?}" "${avg:-?}" \
-        "${max:-?}" "${base:-?}" "$(( (t1 - t0) ))" "$after" | tee -a "$OUT/results.tsv"
-    [[ -s $dir/drops.txt ]] && sed 's/^/    /' "$dir/drops.txt" >&2
+    flood_phase "$sys" "$run" "$dir" cold
+    sleep 3   # the responder leaves "under load" after a second without flood
+    flood_phase "$sys" "$run" "$dir" warm
     ns_down
 }
 
@@ -207,10 +232,10 @@ measure() {   # measure SYSTEM RUN
     echo "# flood.sh $(date -u +%FT%TZ) kernel $(uname -r), $(nproc) CPUs; rate $RATE/s for $SECONDS_ s from $SOURCES source(s)"
     echo "# culvert-j17: $("$J17/bin/java" -version 2>&1 | head -1); culvert-j25: $("$J25/bin/java" -version 2>&1 | head -1)"
     echo "# wg-go: $(wireguard-go --version 2>&1 | head -1)"
-    printf 'system\trun\tflood_sent\tpings\tloss_pct\tavg_ms\tmax_ms\tbaseline_avg_ms\tresponder_cpu_ticks\tafter\n'
+    printf 'system\trun\tphase\tflood_sent\tpings\tloss_pct\tavg_ms\tmax_ms\tbaseline_avg_ms\tresponder_cpu_ticks\tafter\tudp_in\tudp_rcvbuf_errors\n'
 } | tee -a "$OUT/results.tsv"
 mkdir -p "$OUT/classes"
-javac -d "$OUT/classes" -cp "$LIB/*" "$HERE/flood/Flood.java" || exit 1
+javac -d "$OUT/classes" -cp "$LIB/*" "$HERE/../it-tests/src/test/java/dev/culvert/it/traffic/InitiationFlood.java" || exit 1
 IFS=, read -r -a systems <<<"$ONLY"
 for (( r = 1; r <= RUNS; r++ )); do
     for s in "${systems[@]}"; do measure "$s" "$r"; done

@@ -1,14 +1,13 @@
+package dev.culvert.it.traffic;
+
+import dev.culvert.crypto.Blake2s;
 import dev.culvert.crypto.Keys;
-import dev.culvert.crypto.X25519;
-import dev.culvert.protocol.noise.LocalStatic;
-import dev.culvert.protocol.noise.MacGenerator;
-import dev.culvert.protocol.noise.RemoteStatic;
-import dev.culvert.protocol.wire.InitiationMessage;
-import dev.culvert.protocol.wire.MessageType;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.nio.channels.DatagramChannel;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -16,19 +15,26 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A handshake-initiation flood for bench/flood.sh (issue 10): WireGuard initiations whose every field is random
- * except the type word and a valid mac1 for the target's public key (so they pass the cheap check and reach the
- * expensive one), mac2 all zeros, sent at a steady rate from one or more local addresses.
+ * A handshake-initiation flood (issue 10) for {@code FloodIT} and {@code bench/flood.sh}: WireGuard initiations
+ * (whitepaper §5.4.2, 148 bytes) whose every field is random except the type word and a valid mac1 for the target's
+ * public key (§5.4.4: so they pass the cheap check and would reach the expensive one), mac2 all zeros, sent at a
+ * steady rate from one or more local addresses. Needs only culvert-crypto and Bouncy Castle on the class path, so
+ * the bench compiles this file against a distribution's jars.
  *
- * <p>Run from source with Culvert's jars on the class path:
- * {@code java -cp 'culvert/lib/*' Flood.java TARGET_IP:PORT PUBLIC_KEY RATE SECONDS [SOURCE_IP ...]}.
+ * <p>{@code java -cp CP dev.culvert.it.traffic.InitiationFlood TARGET_IP:PORT PUBLIC_KEY RATE SECONDS [SOURCE_IP ...]}:
  * RATE is initiations per second in total; each SOURCE_IP gets a socket (default: one, any address). Prints
- * what it sent. Only for the bench's own namespaces.
+ * "flooding ..." when it starts and what it sent when done. Only ever run inside a test's own namespaces.
  */
-public final class Flood {
+public final class InitiationFlood {
+    private static final int LENGTH = 148;
+    private static final int MAC1 = 116;
+
+    private InitiationFlood() {
+    }
+
     public static void main(String[] args) throws Exception {
         if (args.length < 4) {
-            System.err.println("usage: Flood TARGET_IP:PORT PUBLIC_KEY RATE SECONDS [SOURCE_IP ...]");
+            System.err.println("usage: InitiationFlood TARGET_IP:PORT PUBLIC_KEY RATE SECONDS [SOURCE_IP ...]");
             System.exit(64);
         }
         int colon = args[0].lastIndexOf(':');
@@ -39,15 +45,15 @@ public final class Flood {
         double seconds = Double.parseDouble(args[3]);
 
         SecureRandom random = new SecureRandom();
-        MacGenerator macs = new MacGenerator(new RemoteStatic(new LocalStatic(X25519.generatePrivateKey(random)),
-                targetKey, null));
+        byte[] mac1Key = Blake2s.hash("mac1----".getBytes(StandardCharsets.US_ASCII), targetKey);
         List<ByteBuffer> messages = new ArrayList<>();
         for (int i = 0; i < 4096; i++) {
-            byte[] msg = new byte[InitiationMessage.LENGTH];
+            byte[] msg = new byte[LENGTH];
             random.nextBytes(msg);
-            msg[0] = MessageType.INITIATION;
+            msg[0] = 1; // handshake initiation, three reserved zero bytes
             msg[1] = msg[2] = msg[3] = 0;
-            macs.addMacs(msg, InitiationMessage.MAC1, 0);
+            System.arraycopy(Blake2s.mac(mac1Key, Arrays.copyOf(msg, MAC1)), 0, msg, MAC1, 16);
+            Arrays.fill(msg, MAC1 + 16, LENGTH, (byte) 0);
             messages.add(ByteBuffer.wrap(msg));
         }
         List<DatagramChannel> sockets = new ArrayList<>();
