@@ -43,9 +43,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *
  * <p>Handshake floods (issue 10): steps 1 to 3 are cheap (a length, a BLAKE2s, a hash-map look-up) and
  * run on the event loop, which also moves the data. What costs — the X25519 that decrypts an
- * initiation's static key, and the XChaCha20-Poly1305 of a cookie reply — runs on the handshake
+ * initiation's static key, the two of a response (on a copy of the pending handshake's state), and the
+ * XChaCha20-Poly1305 of a cookie reply — runs on the handshake
  * executor, fed through a bounded queue of two lanes ({@link Limits#HANDSHAKE_QUEUE_LENGTH} each):
- * messages to decrypt, and messages to answer with a cookie; the first is served first, so a peer
+ * messages to decrypt (initiations and responses), and messages to answer with a cookie; the first is served first, so a peer
  * that proves its address with mac2 passes a flood of cookie requests. A message that finds its lane
  * full is dropped as {@code queue_full}. The engine is under load while a lane holds
  * {@link Limits#UNDER_LOAD_QUEUE_DEPTH} or more (wireguard-go's rule), or more than the threshold of
@@ -197,8 +198,19 @@ public final class Engine {
         }
     }
 
-    /** A handshake message on its way to the handshake executor: a copy, and when and where it came from. */
-    private record Job(byte[] msg, int mac1Offset, InetSocketAddress from, long nanos) {}
+    /**
+     * A handshake message on its way to the handshake executor: a copy, and when and where it came from; for a
+     * response, the initiator and a copy of its pending handshake's state.
+     */
+    private record Job(byte[] msg, int mac1Offset, InetSocketAddress from, long nanos, Peer initiator,
+                       Handshake.ResponseState state) {
+        Job(byte[] msg, int mac1Offset, InetSocketAddress from, long nanos) {
+            this(msg, mac1Offset, from, nanos, null, null);
+        }
+    }
+
+    /** What the handshake executor made of a response: the result, or null if it did not authenticate. */
+    private record ResponseChecked(Job job, Handshake.ConsumedResponse consumed) {}
 
     /** What the handshake executor made of an initiation: its candidate, or null if it did not decrypt. */
     private record Decrypted(Job job, Handshake.Candidate candidate) {}
@@ -250,11 +262,23 @@ public final class Engine {
                 return;
             }
         }
+        Job job;
         if (responder != null) {
-            responder.consumeResponse(msg, from);
-        } else if (decryptLane.offer(new Job(msg, mac1Offset, from, now))) {
+            Handshake.ResponseState state = responder.responseState();
+            if (state == null) {
+                counters.drop(DropReason.UNKNOWN_INDEX);
+                return;
+            }
+            job = new Job(msg, mac1Offset, from, now, responder, state);
+        } else {
+            job = new Job(msg, mac1Offset, from, now);
+        }
+        if (decryptLane.offer(job)) {
             scheduleJobs();
         } else {
+            if (job.state() != null) {
+                job.state().wipe();
+            }
             counters.drop(DropReason.QUEUE_FULL);
         }
     }
@@ -285,7 +309,10 @@ public final class Engine {
             }
             Object result;
             try {
-                if (decrypt) {
+                if (decrypt && job.initiator() != null) {
+                    result = new ResponseChecked(job, Handshake.consumeResponse(local, job.initiator().remote(),
+                            job.state(), job.msg()));
+                } else if (decrypt) {
                     result = new Decrypted(job, Handshake.decryptInitiation(local, job.msg()));
                 } else {
                     int sender = intLE(job.msg(), InitiationMessage.SENDER);
@@ -293,6 +320,9 @@ public final class Engine {
                             CookieChecker.sourceBytes(job.from()), job.nanos()), job.from());
                 }
             } catch (RuntimeException e) {
+                if (job.state() != null) {
+                    job.state().wipe();
+                }
                 result = new Failed();
             }
             results.add(result);
@@ -312,6 +342,15 @@ public final class Engine {
                     outbound.send(Unpooled.wrappedBuffer(reply.reply()), reply.to());
                 } else if (result instanceof Decrypted decrypted) {
                     consumeInitiation(decrypted.job(), decrypted.candidate());
+                } else if (result instanceof ResponseChecked checked) {
+                    Job job = checked.job();
+                    try {
+                        if (peersByKey.get(ByteBuffer.wrap(job.initiator().remote().publicKey())) == job.initiator()) {
+                            job.initiator().consumeResponse(job.state(), checked.consumed(), job.from());
+                        }
+                    } finally {
+                        job.state().wipe();
+                    }
                 } else {
                     counters.drop(DropReason.MALFORMED);
                 }

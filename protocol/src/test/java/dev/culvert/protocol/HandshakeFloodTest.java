@@ -269,6 +269,49 @@ class HandshakeFloodTest {
         assertThat(drops(DropReason.UNKNOWN_PEER)).isEqualTo(1);
     }
 
+    @Test
+    void theInitiatorChecksAResponseOffTheLoopAndOneForASupersededInitiationIsStale() throws Exception {
+        List<Sent> fromInitiator = new ArrayList<>();
+        List<Sent> fromResponder = new ArrayList<>();
+        Engine initiator = new Engine(localA, time, random, UnpooledByteBufAllocator.DEFAULT,
+                (d, to) -> fromInitiator.add(new Sent(d, to)), Integer.MAX_VALUE, handshakes, loop);
+        Engine responder = new Engine(localB, time, random, UnpooledByteBufAllocator.DEFAULT,
+                (d, to) -> fromResponder.add(new Sent(d, to)), Integer.MAX_VALUE);
+        try {
+            Peer toB = initiator.addPeer(new RemoteStatic(localA, localB.publicKey(), null),
+                    new PeerOptions(B_ADDR, 0, 1420, InboundSink.of(ByteBuf::release)));
+            responder.addPeer(new RemoteStatic(localB, localA.publicKey(), null),
+                    new PeerOptions(null, 0, 1420, InboundSink.of(ByteBuf::release)));
+            toB.start();
+            responder.receive(fromInitiator.remove(0).data(), A_ADDR);
+            initiator.receive(fromResponder.remove(0).data(), B_ADDR);
+            assertThat(initiator.handshakeBacklog()).isEqualTo(1);
+            handshakes.runAll();
+            assertThat(toB.hasSession()).as("checked, not yet applied on the loop").isFalse();
+            loop.runAll();
+            assertThat(toB.hasSession()).isTrue();
+
+            // a response whose initiation a newer one replaced while it waited for the handshake thread
+            fromInitiator.forEach(s -> s.data().release());
+            fromInitiator.clear();
+            time.advance(Duration.ofMillis(100)); // past the responder's 20 ms between initiations
+            toB.transportReady(); // a new initiation at once
+            responder.receive(fromInitiator.remove(fromInitiator.size() - 1).data(), A_ADDR);
+            initiator.receive(fromResponder.remove(fromResponder.size() - 1).data(), B_ADDR);
+            time.advance(Duration.ofMillis(5_400));
+            toB.tick(); // the retry: a newer initiation, a new index
+            handshakes.runAll();
+            loop.runAll();
+            assertThat(toB.counters().drops(DropReason.UNKNOWN_INDEX)).isEqualTo(1);
+            assertThat(toB.counters().get(Counters.Kind.HANDSHAKES_COMPLETED)).isEqualTo(1);
+        } finally {
+            fromInitiator.forEach(s -> s.data().release());
+            fromResponder.forEach(s -> s.data().release());
+            initiator.close();
+            responder.close();
+        }
+    }
+
     private static InetAddress ip(String text) {
         try {
             return InetAddress.getByName(text);
