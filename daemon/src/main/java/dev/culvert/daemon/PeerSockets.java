@@ -38,6 +38,11 @@ import java.util.Set;
 final class PeerSockets {
     private static final System.Logger LOG = System.getLogger("culvert.udp");
     static final int MAX_SOCKETS = 1024;
+    /**
+     * An escape hatch, not a setting: {@code -Dculvert.peer-sockets=false} (e.g. in {@code CULVERT_JAVA_OPTS}) keeps
+     * every peer on the listening socket, as before issue 10.
+     */
+    static final boolean ENABLED = !"false".equals(System.getProperty("culvert.peer-sockets"));
 
     private final EventLoop loop;
     private final Engine engine;

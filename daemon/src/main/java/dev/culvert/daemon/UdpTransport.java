@@ -169,8 +169,8 @@ final class UdpTransport implements Transport {
                 if (flow.paused()) {
                     peers.setAutoRead(false);
                 }
-                return loop.scheduleAtFixedRate(peers::reconcile, Limits.TICK_NANOS, Limits.TICK_NANOS,
-                        TimeUnit.NANOSECONDS);
+                Runnable reconcile = PeerSockets.ENABLED ? peers::reconcile : () -> { };
+                return loop.scheduleAtFixedRate(reconcile, Limits.TICK_NANOS, Limits.TICK_NANOS, TimeUnit.NANOSECONDS);
             }).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
