@@ -237,11 +237,11 @@ public final class Engine {
             counters.drop(DropReason.BAD_MAC);
             return;
         }
-        Peer responder = null;
+        Peer initiator = null; // for a response: our peer that sent the initiation it answers
         if (msg[0] == MessageType.RESPONSE) {
             int receiver = datagram.getIntLE(datagram.readerIndex() + ResponseMessage.RECEIVER);
             if (indices.get(receiver) instanceof Peer peer && peer.awaitsResponseOn(receiver)) {
-                responder = peer;
+                initiator = peer;
             } else {
                 counters.drop(DropReason.UNKNOWN_INDEX);
                 return;
@@ -263,13 +263,13 @@ public final class Engine {
             }
         }
         Job job;
-        if (responder != null) {
-            Handshake.ResponseState state = responder.responseState();
+        if (initiator != null) {
+            Handshake.ResponseState state = initiator.responseState();
             if (state == null) {
                 counters.drop(DropReason.UNKNOWN_INDEX);
                 return;
             }
-            job = new Job(msg, mac1Offset, from, now, responder, state);
+            job = new Job(msg, mac1Offset, from, now, initiator, state);
         } else {
             job = new Job(msg, mac1Offset, from, now);
         }
