@@ -81,7 +81,8 @@ final class TcpTransport implements Transport {
      */
     TcpTransport(IoEventLoop loop, LocalStatic identity, ByteBufAllocator alloc, Executor resolver) {
         this.loop = loop;
-        this.engine = new Engine(identity, TimeSource.of(loop.ticker()), new SecureRandom(), alloc, outbound);
+        this.engine = new Engine(identity, TimeSource.of(loop.ticker()), new SecureRandom(), alloc, outbound,
+                Limits.UNDER_LOAD_HANDSHAKES_PER_SECOND, HandshakeThread.executor(), loop);
         this.resolver = resolver;
         this.ticker = loop.scheduleAtFixedRate(() -> {
             engine.tick();

@@ -1,6 +1,7 @@
 package dev.culvert.daemon;
 
 import dev.culvert.protocol.Engine;
+import dev.culvert.protocol.Limits;
 import dev.culvert.protocol.TimeSource;
 import dev.culvert.protocol.netty.ChannelOutbound;
 import dev.culvert.protocol.netty.DatagramEngineHandler;
@@ -20,11 +21,13 @@ import io.netty.channel.IoEventLoop;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.util.concurrent.ScheduledFuture;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -72,14 +75,18 @@ final class UdpTransport implements Transport {
     private final DatagramEngineHandler handler;
     private final FlowControl flow;
     private final UdpGsoHandler gso;
+    private final PeerSockets peerSockets;
+    private final ScheduledFuture<?> reconciler;
 
     private UdpTransport(Channel channel, Engine engine, DatagramEngineHandler handler, FlowControl flow,
-                         UdpGsoHandler gso) {
+                         UdpGsoHandler gso, PeerSockets peerSockets, ScheduledFuture<?> reconciler) {
         this.channel = channel;
         this.engine = engine;
         this.handler = handler;
         this.flow = flow;
         this.gso = gso;
+        this.peerSockets = peerSockets;
+        this.reconciler = reconciler;
     }
 
     /**
@@ -103,9 +110,17 @@ final class UdpTransport implements Transport {
                              ByteBufAllocator alloc, boolean offload, Object pausedBy) throws IOException {
         InetSocketAddress local = Addresses.bindable(requested);
         ChannelOutbound outbound = new ChannelOutbound();
-        Engine engine = new Engine(identity, TimeSource.of(loop.ticker()), new SecureRandom(), alloc, outbound);
+        Engine engine = new Engine(identity, TimeSource.of(loop.ticker()), new SecureRandom(), alloc, outbound,
+                Limits.UNDER_LOAD_HANDSHAKES_PER_SECOND, HandshakeThread.executor(), loop);
         Channel[] socket = new Channel[1];
-        FlowControl flow = new FlowControl(on -> socket[0].config().setAutoRead(on));
+        PeerSockets[] peerSockets = new PeerSockets[1];
+        FlowControl flow = new FlowControl(on -> {
+            socket[0].config().setAutoRead(on);
+            if (peerSockets[0] != null) {
+                peerSockets[0].setAutoRead(on);
+            }
+        });
+        requireFree(local);
         DatagramEngineHandler handler = new DatagramEngineHandler(engine, outbound, flow::writabilityChanged);
         Bootstrap bootstrap = new Bootstrap()
                 .group(loop)
@@ -114,6 +129,7 @@ final class UdpTransport implements Transport {
                 .option(ChannelOption.ALLOCATOR, alloc)
                 .option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_BYTES)
                 .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER_BYTES)
+                .option(EpollChannelOption.SO_REUSEPORT, true) // for the peer sockets (PeerSockets); see requireFree
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .option(ChannelOption.AUTO_READ, pausedBy == null)
                 .handler(handler);
@@ -129,7 +145,7 @@ final class UdpTransport implements Transport {
                 if (pausedBy != null) {
                     flow.pause(pausedBy);
                 }
-                return configureOffloads(channel, offload);
+                return configureOffloads(channel, offload, true);
             }).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -144,7 +160,46 @@ final class UdpTransport implements Transport {
             channel.close();
             throw cannotListen(local, bound.cause());
         }
-        return new UdpTransport(channel, engine, handler, flow, gso);
+        PeerSockets peers = new PeerSockets(loop, engine, outbound, alloc, (InetSocketAddress) channel.localAddress(),
+                offload, SOCKET_BUFFER_BYTES);
+        ScheduledFuture<?> reconciler;
+        try {
+            reconciler = loop.submit(() -> {
+                peerSockets[0] = peers;
+                if (flow.paused()) {
+                    peers.setAutoRead(false);
+                }
+                Runnable reconcile = PeerSockets.ENABLED ? peers::reconcile : () -> { };
+                return loop.scheduleAtFixedRate(reconcile, Limits.TICK_NANOS, Limits.TICK_NANOS, TimeUnit.NANOSECONDS);
+            }).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            channel.close();
+            throw new IOException("interrupted while binding udp " + Addresses.format(local), e);
+        } catch (ExecutionException e) {
+            channel.close();
+            throw cannotListen(local, e.getCause());
+        }
+        return new UdpTransport(channel, engine, handler, flow, gso, peers, reconciler);
+    }
+
+    /**
+     * The listening socket takes {@code SO_REUSEPORT}, so that the {@link PeerSockets} can bind its port; with it, a
+     * second socket of the same user on the same port would bind too and silently take part of the traffic. So a
+     * plain socket (without the option) binds the address first and lets go: if anyone holds the port, that fails
+     * as binding always did. A port of 0 (any free one) needs no check.
+     */
+    private static void requireFree(InetSocketAddress local) throws IOException {
+        if (local.getPort() == 0) {
+            return;
+        }
+        java.net.ProtocolFamily family = local.getAddress() instanceof java.net.Inet4Address
+                ? java.net.StandardProtocolFamily.INET : java.net.StandardProtocolFamily.INET6;
+        try (java.nio.channels.DatagramChannel probe = java.nio.channels.DatagramChannel.open(family)) {
+            probe.bind(local);
+        } catch (IOException e) {
+            throw cannotListen(local, e);
+        }
     }
 
     private static IOException cannotListen(InetSocketAddress local, Throwable cause) {
@@ -158,7 +213,7 @@ final class UdpTransport implements Transport {
      *
      * @return the GSO handler, or null if GSO is off
      */
-    private static UdpGsoHandler configureOffloads(Channel channel, boolean offload) {
+    static UdpGsoHandler configureOffloads(Channel channel, boolean offload, boolean announce) {
         boolean gro = false;
         if (offload) {
             try {
@@ -182,7 +237,9 @@ final class UdpTransport implements Transport {
             channel.pipeline().addFirst("gso", gso);
         }
         String on = (gso != null ? "gso " : "") + (gro ? "gro" : "");
-        LOG.log(System.Logger.Level.INFO, "udp offloads: {0}", on.isBlank() ? "off" : on.strip());
+        if (announce) {
+            LOG.log(System.Logger.Level.INFO, "udp offloads: {0}", on.isBlank() ? "off" : on.strip());
+        }
         return gso;
     }
 
@@ -268,8 +325,19 @@ final class UdpTransport implements Transport {
         return channel.config().getOption(EpollChannelOption.UDP_GRO);
     }
 
+    /** Peer sockets open now (see {@link PeerSockets}). Loop only. */
+    int peerSockets() {
+        return peerSockets.size();
+    }
+
     @Override
     public void close() {
+        reconciler.cancel(false);
+        if (channel.eventLoop().inEventLoop()) {
+            peerSockets.close();
+        } else if (!channel.eventLoop().isShuttingDown()) {
+            channel.eventLoop().submit(peerSockets::close).awaitUninterruptibly();
+        }
         channel.close().awaitUninterruptibly();
         if (channel.eventLoop().inEventLoop()) {
             engine.close();

@@ -14,8 +14,15 @@ public enum DropReason {
     TOO_BIG("too_big"),
     /** Wrong length, unknown type, not an IP packet. */
     MALFORMED("malformed"),
-    /** A handshake refused by the under-load limits (cookie demanded, per-source rate, initiation flood). */
+    /**
+     * A handshake refused by a rate: under load, its source (an IPv4 address or an IPv6 /64) is over 20 per
+     * second (bursts of 5); or a peer's initiations come closer than 20 ms apart (whitepaper §5.1).
+     */
     RATE_LIMITED("rate_limited"),
+    /** A handshake without a valid mac2 while under load: answered with a cookie reply instead (whitepaper §5.4.7). */
+    UNDER_LOAD("under_load"),
+    /** A handshake that found the bounded handshake queue full: the handshake thread is behind (a flood). */
+    QUEUE_FULL("queue_full"),
     /** A handshake from a public key that is not one of our peers. */
     UNKNOWN_PEER("unknown_peer"),
     /** A message naming a receiver index we do not have (stale or forged). */

@@ -23,6 +23,10 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The sans-IO WireGuard engine of one interface (one static key, one socket, any number of peers).
@@ -31,12 +35,26 @@ import java.util.Map;
  * through the injected {@link TimeSource} and {@link #tick()}, so tests drive it with a frozen clock.
  *
  * <p>Receive flow: 1. classify by the type word, dropping anything malformed; 2. handshake messages
- * must carry our mac1 (else silently dropped: the port does not answer scanners); 3. under load, mac2
- * must prove the source address (else a cookie reply) and a per-source rate applies; 4. initiations
- * are decrypted to find the peer by its static key, responses and cookie replies by receiver index;
- * 5. transport messages go to the keypair their receiver index names.
+ * must carry our mac1 (else silently dropped: the port does not answer scanners); 3. under load, a
+ * per-source token bucket applies ({@code rate_limited}) and mac2 must prove the source address (else a
+ * cookie reply, {@code under_load}); 4. initiations are decrypted to find the peer by its static key,
+ * responses and cookie replies by receiver index; 5. transport messages go to the keypair their
+ * receiver index names.
  *
- * <p>Single-threaded: every method must be called on the one thread (event loop) that owns it.
+ * <p>Handshake floods (issue 10): steps 1 to 3 are cheap (a length, a BLAKE2s, a hash-map look-up) and
+ * run on the event loop, which also moves the data. What costs — the X25519 that decrypts an
+ * initiation's static key, the two of a response (on a copy of the pending handshake's state), and the
+ * XChaCha20-Poly1305 of a cookie reply — runs on the handshake
+ * executor, fed through a bounded queue of two lanes ({@link Limits#HANDSHAKE_QUEUE_LENGTH} each):
+ * messages to decrypt (initiations and responses), and messages to answer with a cookie; the first is served first, so a peer
+ * that proves its address with mac2 passes a flood of cookie requests. A message that finds its lane
+ * full is dropped as {@code queue_full}. The engine is under load while a lane holds
+ * {@link Limits#UNDER_LOAD_QUEUE_DEPTH} or more (wireguard-go's rule), or more than the threshold of
+ * handshake messages arrived in the last second, and for {@link Limits#UNDER_LOAD_HOLD_NANOS} after.
+ * Results come back to the event loop (its executor) in batches, where they touch the peers.
+ *
+ * <p>Single-threaded: every method must be called on the one thread (event loop) that owns it; the
+ * handshake executor only ever sees copies of messages and the immutable local key.
  */
 public final class Engine {
     private final LocalStatic local;
@@ -53,6 +71,16 @@ public final class Engine {
     private final Counters counters = new Counters();
     private final List<Peer> delivered = new ArrayList<>();
     private final int underLoadThreshold;
+    private final Executor handshakes;
+    private final Executor loop;
+    /** Lane 1: initiations to decrypt (X25519); lane 2: messages to answer with a cookie reply. */
+    private final ArrayBlockingQueue<Job> decryptLane = new ArrayBlockingQueue<>(Limits.HANDSHAKE_QUEUE_LENGTH);
+    private final ArrayBlockingQueue<Job> cookieLane = new ArrayBlockingQueue<>(Limits.HANDSHAKE_QUEUE_LENGTH);
+    private final AtomicBoolean workerScheduled = new AtomicBoolean();
+    private final ConcurrentLinkedQueue<Object> results = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean resultsScheduled = new AtomicBoolean();
+    private final Runnable drainJobs = this::drainJobs;
+    private final Runnable drainResults = this::drainResults;
 
     private long loadWindowStart;
     private int loadWindowCount;
@@ -64,9 +92,27 @@ public final class Engine {
         this(local, time, random, alloc, outbound, Limits.UNDER_LOAD_HANDSHAKES_PER_SECOND);
     }
 
-    /** @param underLoadThreshold handshake messages per second above which cookies are demanded */
+    /**
+     * With the handshake work done at once on the calling thread (as before issue 10): for tests and tools.
+     *
+     * @param underLoadThreshold handshake messages per second above which cookies are demanded
+     */
     public Engine(LocalStatic local, TimeSource time, SecureRandom random, ByteBufAllocator alloc, Outbound outbound,
                   int underLoadThreshold) {
+        this(local, time, random, alloc, outbound, underLoadThreshold, Runnable::run, Runnable::run);
+    }
+
+    /**
+     * @param underLoadThreshold handshake messages per second above which cookies are demanded
+     * @param handshakes         where the expensive handshake work runs (a thread that does not move packets);
+     *                           it gets one task at a time per engine, which drains the queue
+     * @param loop               the executor of the thread that owns this engine (its event loop), to which
+     *                           results come back
+     */
+    public Engine(LocalStatic local, TimeSource time, SecureRandom random, ByteBufAllocator alloc, Outbound outbound,
+                  int underLoadThreshold, Executor handshakes, Executor loop) {
+        this.handshakes = handshakes;
+        this.loop = loop;
         this.local = local;
         this.time = time;
         this.random = random;
@@ -152,9 +198,38 @@ public final class Engine {
         }
     }
 
+    /**
+     * A handshake message on its way to the handshake executor: a copy, and when and where it came from; for a
+     * response, the initiator and a copy of its pending handshake's state.
+     */
+    private record Job(byte[] msg, int mac1Offset, InetSocketAddress from, long nanos, Peer initiator,
+                       Handshake.ResponseState state) {
+        Job(byte[] msg, int mac1Offset, InetSocketAddress from, long nanos) {
+            this(msg, mac1Offset, from, nanos, null, null);
+        }
+    }
+
+    /** What the handshake executor made of a response: the result, or null if it did not authenticate. */
+    private record ResponseChecked(Job job, Handshake.ConsumedResponse consumed) {}
+
+    /** What the handshake executor made of an initiation: its candidate, or null if it did not decrypt. */
+    private record Decrypted(Job job, Handshake.Candidate candidate) {}
+
+    /** A cookie reply the handshake executor built, to be sent from the loop. */
+    private record CookieReply(byte[] reply, InetSocketAddress to) {}
+
+    /** A job the handshake executor could not do (a bug: it costs the message, never the thread). */
+    private record Failed() {}
+
     private void receiveHandshake(ByteBuf datagram, InetSocketAddress from, int expectedLength, int mac1Offset) {
         if (datagram.readableBytes() != expectedLength) {
             counters.drop(DropReason.MALFORMED);
+            return;
+        }
+        long now = time.nanoTime();
+        if (everUnderLoad && now - underLoadUntil < 0 && rateLimiter.exhausted(from.getAddress(), now)) {
+            // Under load and this source is over its rate: refuse before any copy or MAC (a flood's common case).
+            counters.drop(DropReason.RATE_LIMITED);
             return;
         }
         byte[] msg = ByteBufUtil.getBytes(datagram);
@@ -162,40 +237,150 @@ public final class Engine {
             counters.drop(DropReason.BAD_MAC);
             return;
         }
-        long now = time.nanoTime();
-        if (underLoad(now)) {
-            byte[] source = CookieChecker.sourceBytes(from);
-            if (!cookies.checkMac2(msg, mac1Offset, source, now)) {
-                int sender = datagram.getIntLE(datagram.readerIndex() + InitiationMessage.SENDER);
-                outbound.send(Unpooled.wrappedBuffer(cookies.createReply(msg, mac1Offset, sender, source, now)), from);
-                counters.drop(DropReason.RATE_LIMITED);
+        Peer initiator = null; // for a response: our peer that sent the initiation it answers
+        if (msg[0] == MessageType.RESPONSE) {
+            int receiver = datagram.getIntLE(datagram.readerIndex() + ResponseMessage.RECEIVER);
+            if (indices.get(receiver) instanceof Peer peer && peer.awaitsResponseOn(receiver)) {
+                initiator = peer;
+            } else {
+                counters.drop(DropReason.UNKNOWN_INDEX);
                 return;
             }
+        }
+        if (underLoad(now)) {
             if (!rateLimiter.allow(from.getAddress(), now)) {
                 counters.drop(DropReason.RATE_LIMITED);
                 return;
             }
+            if (!cookies.checkMac2(msg, mac1Offset, CookieChecker.sourceBytes(from), now)) {
+                if (cookieLane.offer(new Job(msg, mac1Offset, from, now))) {
+                    counters.drop(DropReason.UNDER_LOAD);
+                    scheduleJobs();
+                } else {
+                    counters.drop(DropReason.QUEUE_FULL);
+                }
+                return;
+            }
         }
-        if (msg[0] == MessageType.INITIATION) {
-            Handshake.Candidate candidate = Handshake.decryptInitiation(local, msg);
-            if (candidate == null) {
-                counters.drop(DropReason.DECRYPT_FAILED);
-                return;
-            }
-            Peer peer = peersByKey.get(ByteBuffer.wrap(candidate.remoteStatic()));
-            if (peer == null) {
-                counters.drop(DropReason.UNKNOWN_PEER);
-                return;
-            }
-            peer.consumeInitiation(candidate, msg, from);
-        } else {
-            int receiver = datagram.getIntLE(datagram.readerIndex() + ResponseMessage.RECEIVER);
-            if (indices.get(receiver) instanceof Peer peer && peer.awaitsResponseOn(receiver)) {
-                peer.consumeResponse(msg, from);
-            } else {
+        Job job;
+        if (initiator != null) {
+            Handshake.ResponseState state = initiator.responseState();
+            if (state == null) {
                 counters.drop(DropReason.UNKNOWN_INDEX);
+                return;
+            }
+            job = new Job(msg, mac1Offset, from, now, initiator, state);
+        } else {
+            job = new Job(msg, mac1Offset, from, now);
+        }
+        if (decryptLane.offer(job)) {
+            scheduleJobs();
+        } else {
+            if (job.state() != null) {
+                job.state().wipe();
+            }
+            counters.drop(DropReason.QUEUE_FULL);
+        }
+    }
+
+    private void scheduleJobs() {
+        if (workerScheduled.compareAndSet(false, true)) {
+            handshakes.execute(drainJobs);
+        }
+    }
+
+    /**
+     * On the handshake executor: works through both lanes, the decrypt lane first, then hands the results to the
+     * loop. Touches nothing of the loop's but the queues, the immutable local key and the thread-safe cookies.
+     */
+    private void drainJobs() {
+        for (;;) {
+            Job job = decryptLane.poll();
+            boolean decrypt = job != null;
+            if (!decrypt) {
+                job = cookieLane.poll();
+            }
+            if (job == null) {
+                workerScheduled.set(false);
+                if ((decryptLane.isEmpty() && cookieLane.isEmpty()) || !workerScheduled.compareAndSet(false, true)) {
+                    return;
+                }
+                continue;
+            }
+            Object result;
+            try {
+                if (decrypt && job.initiator() != null) {
+                    result = new ResponseChecked(job, Handshake.consumeResponse(local, job.initiator().remote(),
+                            job.state(), job.msg()));
+                } else if (decrypt) {
+                    result = new Decrypted(job, Handshake.decryptInitiation(local, job.msg()));
+                } else {
+                    int sender = intLE(job.msg(), InitiationMessage.SENDER);
+                    result = new CookieReply(cookies.createReply(job.msg(), job.mac1Offset(), sender,
+                            CookieChecker.sourceBytes(job.from()), job.nanos()), job.from());
+                }
+            } catch (RuntimeException e) {
+                if (job.state() != null) {
+                    job.state().wipe();
+                }
+                result = new Failed();
+            }
+            results.add(result);
+            if (resultsScheduled.compareAndSet(false, true)) {
+                loop.execute(drainResults);
             }
         }
+    }
+
+    /** On the loop: applies what the handshake executor finished, then flushes what that sent. */
+    private void drainResults() {
+        resultsScheduled.set(false);
+        Object result;
+        while ((result = results.poll()) != null) {
+            try {
+                if (result instanceof CookieReply reply) {
+                    outbound.send(Unpooled.wrappedBuffer(reply.reply()), reply.to());
+                } else if (result instanceof Decrypted decrypted) {
+                    consumeInitiation(decrypted.job(), decrypted.candidate());
+                } else if (result instanceof ResponseChecked checked) {
+                    Job job = checked.job();
+                    try {
+                        if (peersByKey.get(ByteBuffer.wrap(job.initiator().remote().publicKey())) == job.initiator()) {
+                            job.initiator().consumeResponse(job.state(), checked.consumed(), job.from());
+                        }
+                    } finally {
+                        job.state().wipe();
+                    }
+                } else {
+                    counters.drop(DropReason.MALFORMED);
+                }
+            } catch (RuntimeException e) {
+                counters.drop(DropReason.MALFORMED);
+            }
+        }
+        outbound.flush();
+    }
+
+    private void consumeInitiation(Job job, Handshake.Candidate candidate) {
+        if (candidate == null) {
+            counters.drop(DropReason.DECRYPT_FAILED);
+            return;
+        }
+        Peer peer = peersByKey.get(ByteBuffer.wrap(candidate.remoteStatic()));
+        if (peer == null) {
+            counters.drop(DropReason.UNKNOWN_PEER);
+            return;
+        }
+        peer.consumeInitiation(candidate, job.msg(), job.from());
+    }
+
+    private static int intLE(byte[] b, int off) {
+        return (b[off] & 0xFF) | (b[off + 1] & 0xFF) << 8 | (b[off + 2] & 0xFF) << 16 | (b[off + 3] & 0xFF) << 24;
+    }
+
+    /** Handshake messages waiting for the handshake executor, both lanes (a gauge; any thread). */
+    public int handshakeBacklog() {
+        return decryptLane.size() + cookieLane.size();
     }
 
     private void receiveCookieReply(ByteBuf datagram) {
@@ -213,13 +398,17 @@ public final class Engine {
         peer.consumeCookieReply(ByteBufUtil.getBytes(datagram));
     }
 
-    /** Counts a handshake message and says whether we are under load (and should demand cookies). */
+    /**
+     * Counts a handshake message and says whether we are under load (and should demand cookies): a lane of the
+     * handshake queue is an eighth full, or the messages of the last second are over the threshold; held a second.
+     */
     private boolean underLoad(long now) {
         if (now - loadWindowStart >= 1_000_000_000L) {
             loadWindowStart = now;
             loadWindowCount = 0;
         }
-        if (++loadWindowCount > underLoadThreshold) {
+        if (++loadWindowCount > underLoadThreshold || decryptLane.size() >= Limits.UNDER_LOAD_QUEUE_DEPTH
+                || cookieLane.size() >= Limits.UNDER_LOAD_QUEUE_DEPTH) {
             underLoadUntil = now + Limits.UNDER_LOAD_HOLD_NANOS;
             everUnderLoad = true;
         }

@@ -20,4 +20,11 @@ public interface Outbound {
      */
     default void peerMoved(InetSocketAddress from, InetSocketAddress to) {
     }
+
+    /**
+     * Hands the kernel what {@link #send} queued. The adapters flush at the end of their own batches; the engine
+     * calls this after a batch of the handshake thread's results (cookie replies, responses), which arrive outside them.
+     */
+    default void flush() {
+    }
 }

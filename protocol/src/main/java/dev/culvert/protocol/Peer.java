@@ -419,12 +419,39 @@ public final class Peer {
 
     /** Initiator: a response to our pending initiation, mac-checked by the engine. */
     void consumeResponse(byte[] msg, InetSocketAddress from) {
-        long now = engine.now();
         if (!handshake.consumeResponse(msg)) {
             counters.drop(DropReason.DECRYPT_FAILED);
             counters.add(Kind.HANDSHAKES_FAILED, 1);
             return;
         }
+        responseConsumed(from);
+    }
+
+    /** The pending initiation's state, copied for the handshake executor; null if none is pending. */
+    Handshake.ResponseState responseState() {
+        return handshake.pendingResponseState();
+    }
+
+    /**
+     * Initiator: the handshake executor checked a response ({@code consumed}, null if it did not authenticate) to
+     * the initiation {@code state} was copied from. If a newer initiation replaced that one meanwhile, the response
+     * is stale: dropped as {@code unknown_index}, as it would have been had it arrived a moment later.
+     */
+    void consumeResponse(Handshake.ResponseState state, Handshake.ConsumedResponse consumed, InetSocketAddress from) {
+        if (consumed == null) {
+            counters.drop(DropReason.DECRYPT_FAILED);
+            counters.add(Kind.HANDSHAKES_FAILED, 1);
+            return;
+        }
+        if (!handshake.applyResponse(state, consumed)) {
+            counters.drop(DropReason.UNKNOWN_INDEX);
+            return;
+        }
+        responseConsumed(from);
+    }
+
+    private void responseConsumed(InetSocketAddress from) {
+        long now = engine.now();
         SessionKeys keys = handshake.deriveSession();
         handshakeIndexHeld = false;
         Keypair keypair = new Keypair(this, keys, now);

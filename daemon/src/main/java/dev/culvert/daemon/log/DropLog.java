@@ -21,8 +21,9 @@ import java.util.function.Consumer;
  * <p>Levels (issue 11: normal events are not warnings): a drop that ordinary operation produces is logged at INFO
  * ({@link #ROUTINE}: a handshake from a peer whose tunnel is not up yet while both sides start, a data packet for a
  * session the peer forgot by rebooting, the under-load limits at a start race, packets before an endpoint or a
- * connection exists, a replayed or reordered datagram); one that points at a misconfiguration or an attack (a wrong
- * key, allowed IPs or MTU, garbage, a device error) at WARNING. A summary takes the highest level of its reasons.
+ * connection exists, a replayed or reordered datagram, a cookie demanded under load); one that points at a
+ * misconfiguration or an attack (a wrong key, allowed IPs or MTU, garbage, a device error, a handshake queue
+ * overrun by a flood: {@code queue_full}) at WARNING. A summary takes the highest level of its reasons.
  * One routine reason turns into a warning when it lasts: {@code unknown_peer} in two summaries in a row (over a
  * minute of handshakes from a key we do not have) is a peer configured with our key while we lack or mistyped its
  * own, not a start race; the line then says what to check.
@@ -33,7 +34,7 @@ public final class DropLog {
 
     /** Reasons that ordinary operation produces, logged at INFO; all others at WARNING. */
     static final EnumSet<DropReason> ROUTINE = EnumSet.of(DropReason.UNKNOWN_PEER, DropReason.UNKNOWN_INDEX,
-            DropReason.RATE_LIMITED, DropReason.NO_ENDPOINT, DropReason.NO_CONNECTION, DropReason.STAGED_OVERFLOW,
+            DropReason.RATE_LIMITED, DropReason.UNDER_LOAD, DropReason.NO_ENDPOINT, DropReason.NO_CONNECTION, DropReason.STAGED_OVERFLOW,
             DropReason.EXPIRED_KEY, DropReason.REPLAY, DropReason.NO_ROUTE);
 
     /** Routine reasons that are a warning when they appear in two summaries in a row. */

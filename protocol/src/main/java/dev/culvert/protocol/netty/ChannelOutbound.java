@@ -34,6 +34,7 @@ public final class ChannelOutbound implements Outbound {
     }
 
     /** Flushes what {@link #send} queued. */
+    @Override
     public void flush() {
         Channel ch = channel;
         if (ch != null) {

@@ -73,6 +73,7 @@ public final class StreamOutbound implements Outbound {
     }
 
     /** Flushes every connection written since the last flush. */
+    @Override
     public void flush() {
         for (Channel ch : dirty) {
             ch.flush();

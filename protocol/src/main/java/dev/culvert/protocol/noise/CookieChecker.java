@@ -15,14 +15,17 @@ import java.util.Arrays;
  * Receiver side of whitepaper §5.4.4 and §5.4.7: verifies mac1 on every handshake message addressed
  * to us, and — under load — mac2, which proves the sender can receive at its source address. Builds
  * the cookie replies that hand out those cookies. The cookie secret rotates every two minutes.
- * One per interface; not thread-safe.
+ * One per interface. Thread-safe: the event loop checks macs while the handshake thread builds cookie
+ * replies (the secret is an immutable snapshot behind a volatile reference, replaced under a lock).
  */
 public final class CookieChecker {
     private final LocalStatic local;
     private final SecureRandom random;
-    private final byte[] secret = new byte[Spec.KEY_LENGTH];
-    private long secretSetNanos;
-    private boolean secretSet;
+    private final Object rotation = new Object();
+    private volatile Secret secret;
+
+    /** One cookie secret and when it was made (monotonic nanoseconds). */
+    private record Secret(byte[] key, long setNanos) {}
 
     public CookieChecker(LocalStatic local, SecureRandom random) {
         this.local = local;
@@ -43,6 +46,9 @@ public final class CookieChecker {
      */
     public boolean checkMac2(byte[] msg, int mac1Offset, byte[] source, long nowNanos) {
         int mac2Offset = mac1Offset + Spec.MAC_LENGTH;
+        if (allZero(msg, mac2Offset, Spec.MAC_LENGTH)) {
+            return false; // no cookie sent (a real mac2 is all zeros with probability 2^-128)
+        }
         byte[] cookie = cookieFor(source, nowNanos);
         byte[] expected = Blake2s.mac(cookie, Arrays.copyOf(msg, mac2Offset));
         return Secrets.constantTimeEquals(expected,
@@ -73,11 +79,26 @@ public final class CookieChecker {
     }
 
     private byte[] cookieFor(byte[] source, long nowNanos) {
-        if (!secretSet || nowNanos - secretSetNanos >= Limits.COOKIE_SECRET_LIFETIME_NANOS) {
-            random.nextBytes(secret);
-            secretSetNanos = nowNanos;
-            secretSet = true;
+        Secret s = secret;
+        if (s == null || nowNanos - s.setNanos() >= Limits.COOKIE_SECRET_LIFETIME_NANOS) {
+            synchronized (rotation) {
+                s = secret;
+                if (s == null || nowNanos - s.setNanos() >= Limits.COOKIE_SECRET_LIFETIME_NANOS) {
+                    byte[] key = new byte[Spec.KEY_LENGTH];
+                    random.nextBytes(key);
+                    s = new Secret(key, nowNanos);
+                    secret = s;
+                }
+            }
         }
-        return Blake2s.mac(secret, source);
+        return Blake2s.mac(s.key(), source);
+    }
+
+    private static boolean allZero(byte[] b, int offset, int length) {
+        int or = 0;
+        for (int i = offset; i < offset + length; i++) {
+            or |= b[i];
+        }
+        return or == 0;
     }
 }

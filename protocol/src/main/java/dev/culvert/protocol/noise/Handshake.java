@@ -207,35 +207,90 @@ public final class Handshake {
     }
 
     /**
-     * Initiator: consumes a response addressed to {@link #localIndex()}.
-     *
-     * @return true if it authenticated; false leaves the pending handshake untouched
+     * What consuming a response needs of the initiator's pending handshake: copies, so that the X25519 work can run
+     * on another thread ({@link #consumeResponse(LocalStatic, RemoteStatic, ResponseState, byte[])}) while this
+     * handshake stays on its own. The caller wipes it ({@link ResponseState#wipe()}) when done.
      */
-    public boolean consumeResponse(byte[] msg) {
-        if (stage != Stage.INITIATION_CREATED || msg.length != ResponseMessage.LENGTH
-                || MessageType.of(msg) != MessageType.RESPONSE
-                || getIntLE(msg, ResponseMessage.RECEIVER) != localIndex) {
-            return false;
+    public record ResponseState(byte[] localEphemeral, byte[] chainKey, byte[] hash, int localIndex) {
+        /** Zeroes the copied secrets. */
+        public void wipe() {
+            Secrets.wipe(localEphemeral, chainKey, hash);
+        }
+    }
+
+    /** What an authenticated response yields: the chaining key and hash after it, and the responder's index. */
+    public record ConsumedResponse(byte[] chainKey, byte[] hash, int remoteIndex) {}
+
+    /** The pending initiation's state for {@link #consumeResponse(LocalStatic, RemoteStatic, ResponseState, byte[])}; null if none is pending. */
+    public ResponseState pendingResponseState() {
+        if (stage != Stage.INITIATION_CREATED) {
+            return null;
+        }
+        return new ResponseState(localEphemeral.clone(), chainKey.clone(), hash.clone(), localIndex);
+    }
+
+    /**
+     * Initiator, the expensive half (two X25519, whitepaper §5.4.3): authenticates a response to the initiation
+     * {@code state} was taken from. Pure: touches no handshake, so any thread may run it.
+     *
+     * @return the result, or null if the response is not for that initiation or does not authenticate
+     */
+    public static ConsumedResponse consumeResponse(LocalStatic local, RemoteStatic remote, ResponseState state,
+                                                   byte[] msg) {
+        if (state == null || msg.length != ResponseMessage.LENGTH || MessageType.of(msg) != MessageType.RESPONSE
+                || getIntLE(msg, ResponseMessage.RECEIVER) != state.localIndex()) {
+            return null;
         }
         byte[] ephemeral = Arrays.copyOfRange(msg, ResponseMessage.EPHEMERAL, ResponseMessage.EPHEMERAL + 32);
-        byte[] h = Blake2s.hash(hash, ephemeral);
-        byte[] ck = Kdf.kdf(chainKey, ephemeral, 1)[0];
+        byte[] h = Blake2s.hash(state.hash(), ephemeral);
+        byte[] ck = Kdf.kdf(state.chainKey(), ephemeral, 1)[0];
         try {
-            ck = Kdf.kdf(ck, X25519.sharedSecret(localEphemeral, ephemeral), 1)[0];
+            ck = Kdf.kdf(ck, X25519.sharedSecret(state.localEphemeral(), ephemeral), 1)[0];
             ck = Kdf.kdf(ck, X25519.sharedSecret(local.privateKey(), ephemeral), 1)[0];
             byte[][] ckTK = Kdf.kdf(ck, remote.presharedKey(), 3);
             h = Blake2s.hash(h, ckTK[1]);
             byte[] encryptedNothing = Arrays.copyOfRange(msg, ResponseMessage.EMPTY,
                     ResponseMessage.EMPTY + ResponseMessage.EMPTY_LENGTH);
             Aead.open(ckTK[2], 0, encryptedNothing, h);
-            this.hash = Blake2s.hash(h, encryptedNothing);
-            this.chainKey = ckTK[0];
+            return new ConsumedResponse(ckTK[0], Blake2s.hash(h, encryptedNothing), getIntLE(msg, ResponseMessage.SENDER));
         } catch (InvalidKeyException | AEADBadTagException e) {
+            return null;
+        }
+    }
+
+    /**
+     * Initiator, the cheap half: takes a consumed response if the initiation it answers is still the pending one
+     * (a newer initiation may have replaced it while the response was being checked).
+     *
+     * @return false, changing nothing, if it is not
+     */
+    public boolean applyResponse(ResponseState state, ConsumedResponse consumed) {
+        if (consumed == null || stage != Stage.INITIATION_CREATED || localIndex != state.localIndex()
+                || !Secrets.constantTimeEquals(localEphemeral, state.localEphemeral())) {
             return false;
         }
-        this.remoteIndex = getIntLE(msg, ResponseMessage.SENDER);
+        this.chainKey = consumed.chainKey();
+        this.hash = consumed.hash();
+        this.remoteIndex = consumed.remoteIndex();
         this.stage = Stage.RESPONSE_CONSUMED;
         return true;
+    }
+
+    /**
+     * Initiator: consumes a response addressed to {@link #localIndex()}, both halves at once.
+     *
+     * @return true if it authenticated; false leaves the pending handshake untouched
+     */
+    public boolean consumeResponse(byte[] msg) {
+        ResponseState state = pendingResponseState();
+        if (state == null) {
+            return false;
+        }
+        try {
+            return applyResponse(state, consumeResponse(local, remote, state, msg));
+        } finally {
+            state.wipe();
+        }
     }
 
     /** Derives the transport keys from a completed handshake and forgets the handshake's secrets. */
