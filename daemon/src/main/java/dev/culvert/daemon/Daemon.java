@@ -135,6 +135,16 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
+    /** True if {@code next}'s private key file holds the running key; the probe's copy of the key is wiped. */
+    private boolean sameKey(CulvertConfig next) throws IOException {
+        LocalStatic probe = readLocal(next);
+        try {
+            return java.util.Arrays.equals(probe.publicKey(), local.publicKey());
+        } finally {
+            probe.destroy();
+        }
+    }
+
     private void bringUp() throws IOException {
         // First, before any device exists: a port or control socket another daemon holds is a start error (issue 11).
         claimControlSocket(config);
@@ -278,8 +288,7 @@ public final class Daemon implements AutoCloseable {
                 }
                 List<DaemonSettings.Change> global;
                 try {
-                    global = DaemonSettings.diff(config, next,
-                            java.util.Arrays.equals(readLocal(next).publicKey(), local.publicKey()));
+                    global = DaemonSettings.diff(config, next, sameKey(next));
                 } catch (IOException e) {
                     LOG.log(System.Logger.Level.ERROR, "reload refused: culvert.private-key-file: {0} (the running "
                             + "configuration stays)", e.getMessage());
@@ -585,6 +594,7 @@ public final class Daemon implements AutoCloseable {
         resolver.shutdownNow();
         group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
         metrics.close();
+        local.destroy(); // the transports are closed: nothing handshakes with the private key any more
         LOG.log(System.Logger.Level.INFO, "stopped");
         stopped.countDown();
     }

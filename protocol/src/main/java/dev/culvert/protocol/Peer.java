@@ -571,9 +571,10 @@ public final class Peer {
         handshake.clear();
     }
 
-    /** Releases everything: keypairs, held packets. The peer is unusable afterwards. */
+    /** Releases everything: keypairs, held packets, the secrets of its {@link RemoteStatic}. The peer is unusable afterwards. */
     void close() {
         zeroKeys();
+        remote.destroy();
         ByteBuf packet;
         while ((packet = staged.poll()) != null) {
             packet.release();

@@ -98,6 +98,26 @@ class ControlServerTest {
         }
     }
 
+    /** SECURITY.md, "The control socket": only the owner may connect; the directory it creates is not writable by others. */
+    @Test
+    void theSocketIsOwnerOnlyAndTheDirectoryItCreatesIsNotWritableByOthers(@TempDir Path dir) throws Exception {
+        Path socket = dir.resolve("run/site-a/control.sock");
+        try (ControlServer server = ControlServer.start(socket, request -> "{}")) {
+            assertThat(java.nio.file.Files.getPosixFilePermissions(socket))
+                    .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            assertThat(java.nio.file.Files.getPosixFilePermissions(socket.getParent()))
+                    .contains(java.nio.file.attribute.PosixFilePermission.OWNER_WRITE)
+                    .doesNotContain(java.nio.file.attribute.PosixFilePermission.GROUP_WRITE,
+                            java.nio.file.attribute.PosixFilePermission.OTHERS_WRITE);
+        }
+    }
+
+    @Test
+    void theDefaultLimitsAreTheDocumentedOnes() {
+        assertThat(ControlServer.Limits.DEFAULT)
+                .isEqualTo(new ControlServer.Limits(Duration.ofSeconds(2), 32, 1024, 4, 16)); // SECURITY.md's numbers
+    }
+
     /** A new-user test: a clean stop outside systemd left the empty instance directory /run/culvert/NAME/. */
     @Test
     void closingRemovesTheDirectoryItCreatedButNotOneThatExisted(@TempDir Path dir) throws Exception {

@@ -40,8 +40,17 @@ public final class Handshake {
     /** Outcome of {@link #consumeInitiation}. */
     public enum Verdict { ACCEPTED, DECRYPT_FAILED, REPLAYED_TIMESTAMP, TOO_SOON }
 
-    /** An initiation whose static key decrypted: enough to find the peer it claims to be. */
-    public record Candidate(byte[] chainKey, byte[] hash, byte[] remoteEphemeral, byte[] remoteStatic, int senderIndex) {}
+    /**
+     * An initiation whose static key decrypted: enough to find the peer it claims to be. Its chain key is
+     * secret: {@link #consumeInitiation} wipes it (and the hash) whatever its verdict; whoever drops a
+     * candidate without consuming it calls {@link #wipe()}.
+     */
+    public record Candidate(byte[] chainKey, byte[] hash, byte[] remoteEphemeral, byte[] remoteStatic, int senderIndex) {
+        /** Overwrites the chain key and hash with zeros (the public keys stay). */
+        public void wipe() {
+            Secrets.wipe(chainKey, hash);
+        }
+    }
 
     private final LocalStatic local;
     private final RemoteStatic remote;
@@ -94,18 +103,23 @@ public final class Handshake {
         ck = Kdf.kdf(ck, ephemeralPublic, 1)[0];
         h = Blake2s.hash(h, ephemeralPublic);
 
-        byte[][] ckK = Kdf.kdf(ck, dh(ephemeral, remote.publicKeyRef()), 2);
+        byte[] es = dh(ephemeral, remote.publicKeyRef());
+        byte[][] ckK = Kdf.kdf(ck, es, 2);
+        Secrets.wipe(ck, es);
         byte[] encryptedStatic = Aead.seal(ckK[1], 0, local.publicKeyRef(), h);
         System.arraycopy(encryptedStatic, 0, msg, InitiationMessage.STATIC, InitiationMessage.STATIC_LENGTH);
         h = Blake2s.hash(h, encryptedStatic);
 
-        ckK = Kdf.kdf(ckK[0], remote.staticStatic(), 2);
-        byte[] encryptedTimestamp = Aead.seal(ckK[1], 0, timestamp, h);
+        byte[][] ckK2 = Kdf.kdf(ckK[0], remote.staticStatic(), 2);
+        Secrets.wipe(ckK);
+        byte[] encryptedTimestamp = Aead.seal(ckK2[1], 0, timestamp, h);
+        Secrets.wipe(ckK2[1]);
         System.arraycopy(encryptedTimestamp, 0, msg, InitiationMessage.TIMESTAMP, InitiationMessage.TIMESTAMP_LENGTH);
         h = Blake2s.hash(h, encryptedTimestamp);
 
         wipeEphemeral();
-        this.chainKey = ckK[0];
+        wipeState();
+        this.chainKey = ckK2[0];
         this.hash = h;
         this.localEphemeral = ephemeral;
         this.localIndex = senderIndex;
@@ -126,15 +140,25 @@ public final class Handshake {
         byte[] ephemeral = Arrays.copyOfRange(msg, InitiationMessage.EPHEMERAL, InitiationMessage.EPHEMERAL + 32);
         h = Blake2s.hash(h, ephemeral);
         byte[] ck = Kdf.kdf(INITIAL_CHAIN_KEY, ephemeral, 1)[0];
+        byte[] es = null;
+        byte[][] ckK = null;
         try {
-            byte[][] ckK = Kdf.kdf(ck, X25519.sharedSecret(local.privateKey(), ephemeral), 2);
+            es = X25519.sharedSecret(local.privateKey(), ephemeral);
+            ckK = Kdf.kdf(ck, es, 2);
             byte[] encryptedStatic = Arrays.copyOfRange(msg, InitiationMessage.STATIC,
                     InitiationMessage.STATIC + InitiationMessage.STATIC_LENGTH);
             byte[] remoteStatic = Aead.open(ckK[1], 0, encryptedStatic, h);
             h = Blake2s.hash(h, encryptedStatic);
-            return new Candidate(ckK[0], h, ephemeral, remoteStatic, getIntLE(msg, InitiationMessage.SENDER));
+            Candidate candidate = new Candidate(ckK[0], h, ephemeral, remoteStatic, getIntLE(msg, InitiationMessage.SENDER));
+            ckK[0] = null; // the candidate's now
+            return candidate;
         } catch (InvalidKeyException | AEADBadTagException e) {
             return null;
+        } finally {
+            Secrets.wipe(ck, es);
+            if (ckK != null) {
+                Secrets.wipe(ckK);
+            }
         }
     }
 
@@ -144,31 +168,38 @@ public final class Handshake {
      */
     public Verdict consumeInitiation(Candidate candidate, byte[] msg, long nowNanos) {
         byte[][] ckK = Kdf.kdf(candidate.chainKey(), remote.staticStatic(), 2);
-        byte[] encryptedTimestamp = Arrays.copyOfRange(msg, InitiationMessage.TIMESTAMP,
-                InitiationMessage.TIMESTAMP + InitiationMessage.TIMESTAMP_LENGTH);
-        byte[] timestamp;
         try {
-            timestamp = Aead.open(ckK[1], 0, encryptedTimestamp, candidate.hash());
-        } catch (AEADBadTagException e) {
-            return Verdict.DECRYPT_FAILED;
-        }
-        if (Tai64n.compare(timestamp, latestTimestamp) <= 0) {
-            return Verdict.REPLAYED_TIMESTAMP;
-        }
-        if (initiationConsumedBefore && nowNanos - lastInitiationConsumedNanos < Spec.HANDSHAKE_INITIATION_RATE_NANOS) {
-            return Verdict.TOO_SOON;
-        }
-        System.arraycopy(timestamp, 0, latestTimestamp, 0, Spec.TIMESTAMP_LENGTH);
-        lastInitiationConsumedNanos = nowNanos;
-        initiationConsumedBefore = true;
+            byte[] encryptedTimestamp = Arrays.copyOfRange(msg, InitiationMessage.TIMESTAMP,
+                    InitiationMessage.TIMESTAMP + InitiationMessage.TIMESTAMP_LENGTH);
+            byte[] timestamp;
+            try {
+                timestamp = Aead.open(ckK[1], 0, encryptedTimestamp, candidate.hash());
+            } catch (AEADBadTagException e) {
+                return Verdict.DECRYPT_FAILED;
+            }
+            if (Tai64n.compare(timestamp, latestTimestamp) <= 0) {
+                return Verdict.REPLAYED_TIMESTAMP;
+            }
+            if (initiationConsumedBefore && nowNanos - lastInitiationConsumedNanos < Spec.HANDSHAKE_INITIATION_RATE_NANOS) {
+                return Verdict.TOO_SOON;
+            }
+            System.arraycopy(timestamp, 0, latestTimestamp, 0, Spec.TIMESTAMP_LENGTH);
+            lastInitiationConsumedNanos = nowNanos;
+            initiationConsumedBefore = true;
 
-        wipeEphemeral();
-        this.hash = Blake2s.hash(candidate.hash(), encryptedTimestamp);
-        this.chainKey = ckK[0];
-        this.remoteEphemeral = candidate.remoteEphemeral();
-        this.remoteIndex = candidate.senderIndex();
-        this.stage = Stage.INITIATION_CONSUMED;
-        return Verdict.ACCEPTED;
+            wipeEphemeral();
+            wipeState();
+            this.hash = Blake2s.hash(candidate.hash(), encryptedTimestamp);
+            this.chainKey = ckK[0];
+            ckK[0] = null; // the state's now
+            this.remoteEphemeral = candidate.remoteEphemeral();
+            this.remoteIndex = candidate.senderIndex();
+            this.stage = Stage.INITIATION_CONSUMED;
+            return Verdict.ACCEPTED;
+        } finally {
+            Secrets.wipe(ckK);
+            candidate.wipe();
+        }
     }
 
     /** Responder: builds the 92-byte response to the consumed initiation, mac fields left zero. */
@@ -186,19 +217,29 @@ public final class Handshake {
         System.arraycopy(ephemeralPublic, 0, msg, ResponseMessage.EPHEMERAL, 32);
         byte[] h = Blake2s.hash(hash, ephemeralPublic);
         byte[] ck = Kdf.kdf(chainKey, ephemeralPublic, 1)[0];
+        byte[] ee = null;
+        byte[] se = null;
         try {
-            ck = Kdf.kdf(ck, X25519.sharedSecret(ephemeral, remoteEphemeral), 1)[0];
-            ck = Kdf.kdf(ck, X25519.sharedSecret(ephemeral, remote.publicKeyRef()), 1)[0];
+            ee = X25519.sharedSecret(ephemeral, remoteEphemeral);
+            ck = ratchet(ck, ee);
+            se = X25519.sharedSecret(ephemeral, remote.publicKeyRef());
+            ck = ratchet(ck, se);
         } catch (InvalidKeyException e) {
+            Secrets.wipe(ck, ephemeral);
             throw new IllegalStateException("low-order key in a consumed initiation", e);
+        } finally {
+            Secrets.wipe(ee, se);
         }
         byte[][] ckTK = Kdf.kdf(ck, remote.presharedKey(), 3);
+        Secrets.wipe(ck);
         h = Blake2s.hash(h, ckTK[1]);
         byte[] encryptedNothing = Aead.seal(ckTK[2], 0, EMPTY, h);
+        Secrets.wipe(ckTK[1], ckTK[2]);
         System.arraycopy(encryptedNothing, 0, msg, ResponseMessage.EMPTY, ResponseMessage.EMPTY_LENGTH);
         h = Blake2s.hash(h, encryptedNothing);
 
         Secrets.wipe(ephemeral);
+        wipeState();
         this.hash = h;
         this.chainKey = ckTK[0];
         this.localIndex = senderIndex;
@@ -244,17 +285,30 @@ public final class Handshake {
         byte[] ephemeral = Arrays.copyOfRange(msg, ResponseMessage.EPHEMERAL, ResponseMessage.EPHEMERAL + 32);
         byte[] h = Blake2s.hash(state.hash(), ephemeral);
         byte[] ck = Kdf.kdf(state.chainKey(), ephemeral, 1)[0];
+        byte[] ee = null;
+        byte[] se = null;
+        byte[][] ckTK = null;
         try {
-            ck = Kdf.kdf(ck, X25519.sharedSecret(state.localEphemeral(), ephemeral), 1)[0];
-            ck = Kdf.kdf(ck, X25519.sharedSecret(local.privateKey(), ephemeral), 1)[0];
-            byte[][] ckTK = Kdf.kdf(ck, remote.presharedKey(), 3);
+            ee = X25519.sharedSecret(state.localEphemeral(), ephemeral);
+            ck = ratchet(ck, ee);
+            se = X25519.sharedSecret(local.privateKey(), ephemeral);
+            ck = ratchet(ck, se);
+            ckTK = Kdf.kdf(ck, remote.presharedKey(), 3);
             h = Blake2s.hash(h, ckTK[1]);
             byte[] encryptedNothing = Arrays.copyOfRange(msg, ResponseMessage.EMPTY,
                     ResponseMessage.EMPTY + ResponseMessage.EMPTY_LENGTH);
             Aead.open(ckTK[2], 0, encryptedNothing, h);
-            return new ConsumedResponse(ckTK[0], Blake2s.hash(h, encryptedNothing), getIntLE(msg, ResponseMessage.SENDER));
+            ConsumedResponse consumed = new ConsumedResponse(ckTK[0], Blake2s.hash(h, encryptedNothing),
+                    getIntLE(msg, ResponseMessage.SENDER));
+            ckTK[0] = null; // the result's now
+            return consumed;
         } catch (InvalidKeyException | AEADBadTagException e) {
             return null;
+        } finally {
+            Secrets.wipe(ck, ee, se);
+            if (ckTK != null) {
+                Secrets.wipe(ckTK);
+            }
         }
     }
 
@@ -269,6 +323,7 @@ public final class Handshake {
                 || !Secrets.constantTimeEquals(localEphemeral, state.localEphemeral())) {
             return false;
         }
+        wipeState();
         this.chainKey = consumed.chainKey();
         this.hash = consumed.hash();
         this.remoteIndex = consumed.remoteIndex();
@@ -314,13 +369,28 @@ public final class Handshake {
     /** Abandons any handshake in progress (keeps the replay-protection timestamp). */
     public void clear() {
         wipeEphemeral();
-        if (chainKey != null) {
-            Secrets.wipe(chainKey, hash);
-        }
-        chainKey = null;
-        hash = null;
+        wipeState();
         remoteEphemeral = null;
         stage = Stage.NONE;
+    }
+
+    /** The chain key the state holds (not a copy), or null; for tests of the wiping. */
+    byte[] chainKeyRef() {
+        return chainKey;
+    }
+
+    /** Wipes the chain key and hash a step is about to replace (or {@link #clear()} drops). */
+    private void wipeState() {
+        Secrets.wipe(chainKey, hash);
+        chainKey = null;
+        hash = null;
+    }
+
+    /** KDF1 of the chain key with {@code input}; the old chain key is wiped. */
+    private static byte[] ratchet(byte[] chainKey, byte[] input) {
+        byte[] next = Kdf.kdf(chainKey, input, 1)[0];
+        Secrets.wipe(chainKey);
+        return next;
     }
 
     private void wipeEphemeral() {

@@ -1,6 +1,7 @@
 package dev.culvert.protocol.noise;
 
 import dev.culvert.crypto.Blake2s;
+import dev.culvert.crypto.Secrets;
 import dev.culvert.crypto.X25519;
 
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,7 @@ public final class LocalStatic {
     private final byte[] publicKey;
     private final byte[] mac1Key;
     private final byte[] cookieKey;
+    private volatile boolean destroyed;
 
     public LocalStatic(byte[] privateKey) {
         this.privateKey = privateKey.clone();
@@ -45,6 +47,21 @@ public final class LocalStatic {
     /** Key for encrypting the cookie in our cookie replies. */
     byte[] cookieKey() {
         return cookieKey;
+    }
+
+    /**
+     * Wipes the private key; the public key and its derived mac1/cookie keys stay (for {@code show}). Only once
+     * nothing handshakes with it any more (the daemon's transports are closed, or it was a throw-away probe);
+     * idempotent.
+     */
+    public void destroy() {
+        Secrets.wipe(privateKey);
+        destroyed = true;
+    }
+
+    /** True once {@link #destroy()} ran. */
+    public boolean isDestroyed() {
+        return destroyed;
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.culvert.protocol.noise;
 
 import dev.culvert.crypto.Blake2s;
 import dev.culvert.crypto.Keys;
+import dev.culvert.crypto.Secrets;
 import dev.culvert.crypto.X25519;
 
 import java.security.InvalidKeyException;
@@ -18,6 +19,7 @@ public final class RemoteStatic {
     private final byte[] presharedKey;
     private final byte[] mac1Key;
     private final byte[] cookieKey;
+    private volatile boolean destroyed;
 
     /**
      * @throws InvalidKeyException if the public key is a low-order point (DH result all zeros)
@@ -59,6 +61,21 @@ public final class RemoteStatic {
 
     byte[] cookieKey() {
         return cookieKey;
+    }
+
+    /**
+     * Wipes the secrets this holds (the static-static DH result and the preshared key); the public key and
+     * what is derived from it stay, so {@code show} can still name the peer. A handshake with it afterwards
+     * fails. Called when its peer is removed ({@code Peer.close}); idempotent.
+     */
+    public void destroy() {
+        Secrets.wipe(staticStatic, presharedKey);
+        destroyed = true;
+    }
+
+    /** True once {@link #destroy()} ran. */
+    public boolean isDestroyed() {
+        return destroyed;
     }
 
     @Override
