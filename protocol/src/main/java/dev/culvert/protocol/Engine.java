@@ -368,6 +368,7 @@ public final class Engine {
         }
         Peer peer = peersByKey.get(ByteBuffer.wrap(candidate.remoteStatic()));
         if (peer == null) {
+            candidate.wipe(); // its chain key is secret; no peer will consume (and so wipe) it
             counters.drop(DropReason.UNKNOWN_PEER);
             return;
         }
