@@ -73,6 +73,7 @@ final class TcpTransport implements Transport {
     private final ScheduledFuture<?> ticker;
     private final FlowControl flow = new FlowControl(on -> outbound.channels().forEach(c -> c.config().setAutoRead(on)));
     private final Set<Dialler> diallers = new LinkedHashSet<>();
+    private final TcpAdmission admission;
     private Channel listener;
     private volatile boolean closed;
 
@@ -80,9 +81,15 @@ final class TcpTransport implements Transport {
      * @param resolver where endpoint look-ups (which may block on DNS) run
      */
     TcpTransport(IoEventLoop loop, LocalStatic identity, ByteBufAllocator alloc, Executor resolver) {
+        this(loop, identity, alloc, resolver, TcpAdmission.AUTH_TIMEOUT_NANOS);
+    }
+
+    /** @param authTimeoutNanos how long an accepted connection may go without authenticating ({@link TcpAdmission}) */
+    TcpTransport(IoEventLoop loop, LocalStatic identity, ByteBufAllocator alloc, Executor resolver, long authTimeoutNanos) {
         this.loop = loop;
         this.engine = new Engine(identity, TimeSource.of(loop.ticker()), new SecureRandom(), alloc, outbound,
                 Limits.UNDER_LOAD_HANDSHAKES_PER_SECOND, HandshakeThread.executor(), loop);
+        this.admission = new TcpAdmission(engine, authTimeoutNanos);
         this.resolver = resolver;
         this.ticker = loop.scheduleAtFixedRate(() -> {
             engine.tick();
@@ -90,10 +97,14 @@ final class TcpTransport implements Transport {
         }, Limits.TICK_NANOS, Limits.TICK_NANOS, TimeUnit.NANOSECONDS);
     }
 
-    private ChannelInitializer<SocketChannel> pipeline(Runnable onActive) {
+    /** @param accepted a connection the listener accepted (it must authenticate: {@link TcpAdmission}), not a dial */
+    private ChannelInitializer<SocketChannel> pipeline(Runnable onActive, boolean accepted) {
         return new ChannelInitializer<>() {
             @Override
             protected void initChannel(SocketChannel ch) {
+                if (accepted) {
+                    ch.pipeline().addLast("admission", admission.gate());
+                }
                 // Reads stay off until the connection is active: only then is it among outbound.channels(), which
                 // every pause and resume reaches. A dial registered under the start pause and connected after the
                 // resume would otherwise never read (issue 13).
@@ -124,7 +135,7 @@ final class TcpTransport implements Transport {
                 .childOption(ChannelOption.ALLOCATOR, engine.alloc())
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, READS)
-                .childHandler(pipeline(null))
+                .childHandler(pipeline(null, true))
                 .bind(local).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             Throwable cause = bound.cause();
@@ -257,7 +268,7 @@ final class TcpTransport implements Transport {
                         failures = 0;
                         LOG.log(System.Logger.Level.INFO, "tunnel {0}: connected to {1}", name, Addresses.format(to));
                         onReady.run();
-                    }))
+                    }, false))
                     .connect(to);
             Channel ch = f.channel();
             channel = ch;

@@ -41,6 +41,11 @@ public enum DropReason {
     DEVICE_ERROR("device_error"),
     /** A sealed packet the transport had no path for (a TCP connection not up, or the socket closed). */
     NO_CONNECTION("no_connection"),
+    /**
+     * A TCP connection (counted per connection, not per packet) closed unauthenticated: accepted and no message
+     * from it authenticated within 15 s, or too many accepted connections were already waiting to (SECURITY.md).
+     */
+    UNAUTHENTICATED_CONNECTION("unauthenticated_connection"),
     /** A packet from the device whose virtio-net header does not fit it (sizes, types or offsets); see
      *  {@link dev.culvert.protocol.offload.VirtioNetHdr}. */
     BAD_OFFLOAD("bad_offload");

@@ -35,7 +35,7 @@ public final class DropLog {
     /** Reasons that ordinary operation produces, logged at INFO; all others at WARNING. */
     static final EnumSet<DropReason> ROUTINE = EnumSet.of(DropReason.UNKNOWN_PEER, DropReason.UNKNOWN_INDEX,
             DropReason.RATE_LIMITED, DropReason.UNDER_LOAD, DropReason.NO_ENDPOINT, DropReason.NO_CONNECTION, DropReason.STAGED_OVERFLOW,
-            DropReason.EXPIRED_KEY, DropReason.REPLAY, DropReason.NO_ROUTE);
+            DropReason.EXPIRED_KEY, DropReason.REPLAY, DropReason.NO_ROUTE, DropReason.UNAUTHENTICATED_CONNECTION);
 
     /** Routine reasons that are a warning when they appear in two summaries in a row. */
     static final EnumSet<DropReason> WARN_WHEN_LASTING = EnumSet.of(DropReason.UNKNOWN_PEER);
