@@ -1,5 +1,6 @@
 package dev.culvert.protocol.netty;
 
+import dev.culvert.protocol.DropReason;
 import dev.culvert.protocol.Engine;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -56,13 +57,36 @@ public final class StreamEngineHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
+    /**
+     * Frames in a row that the engine could not even place (malformed, no mac1 of ours, an unknown receiver index)
+     * after which the byte stream counts as desynchronised — bytes injected or lost in it — and the connection is
+     * closed, so that the client redials at once instead of every message failing on it (SECURITY.md). An ordinary
+     * peer sends none: its messages are well formed and name its session.
+     */
+    public static final int MAX_UNPLACEABLE_IN_A_ROW = 16;
+
+    private int unplaceableInARow;
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof ByteBuf frame) {
+            long before = unplaceable();
             engine.receive(frame, remote);
+            if (unplaceable() == before) {
+                unplaceableInARow = 0;
+            } else if (++unplaceableInARow == MAX_UNPLACEABLE_IN_A_ROW) {
+                LOG.log(System.Logger.Level.INFO, "closing TCP connection {0}: {1} messages in a row could not be "
+                        + "placed (the stream is out of step); the peer redials", remoteText(), MAX_UNPLACEABLE_IN_A_ROW);
+                ctx.close();
+            }
         } else {
             ReferenceCountUtil.release(msg);
         }
+    }
+
+    private long unplaceable() {
+        dev.culvert.protocol.Counters c = engine.counters();
+        return c.drops(DropReason.MALFORMED) + c.drops(DropReason.BAD_MAC) + c.drops(DropReason.UNKNOWN_INDEX);
     }
 
     @Override

@@ -171,4 +171,32 @@ class StreamTransportTest {
         dial();
         await().atMost(5, TimeUnit.SECONDS).until(() -> onLoop(() -> serverAtClient.hasSession()));
     }
+
+    /**
+     * SECURITY.md: a stream out of step (bytes injected or lost) stayed open while every message failed on it; now
+     * {@link StreamEngineHandler#MAX_UNPLACEABLE_IN_A_ROW} unplaceable frames in a row close it, so the client
+     * redials. Fewer leave it open.
+     */
+    @Test
+    void aStreamOutOfStepIsClosedAfterSoManyUnplaceableFramesInARow() throws Exception {
+        InetSocketAddress addr = (InetSocketAddress) listener.localAddress();
+        byte[] garbage = {0, 3, 7, 7, 7}; // one frame of 3 bytes, no message type of ours
+        try (Socket s = new Socket(addr.getAddress(), addr.getPort())) {
+            OutputStream o = s.getOutputStream();
+            for (int i = 1; i < StreamEngineHandler.MAX_UNPLACEABLE_IN_A_ROW; i++) {
+                o.write(garbage);
+            }
+            o.flush();
+            await().atMost(5, TimeUnit.SECONDS).until(() -> onLoop(() -> server.counters().drops(DropReason.MALFORMED))
+                    == StreamEngineHandler.MAX_UNPLACEABLE_IN_A_ROW - 1);
+            s.setSoTimeout(300);
+            InputStream in = s.getInputStream();
+            assertThat(org.assertj.core.api.Assertions.catchThrowable(in::read)).as("still open")
+                    .isInstanceOf(java.net.SocketTimeoutException.class);
+            o.write(garbage);
+            o.flush();
+            s.setSoTimeout(5000);
+            assertThat(in.read()).as("closed by the server").isEqualTo(-1);
+        }
+    }
 }
