@@ -17,19 +17,19 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-# name  module  class  method
+# name  module  class  method  [libraries to instrument for coverage, beyond the project's own classes]
 TARGETS=(
   "initiation        protocol dev.culvert.protocol.MessageFuzzTest                initiation"
   "response          protocol dev.culvert.protocol.MessageFuzzTest                response"
   "cookie-reply      protocol dev.culvert.protocol.MessageFuzzTest                cookieReply"
   "transport         protocol dev.culvert.protocol.MessageFuzzTest                transport"
   "stream-frames     protocol dev.culvert.protocol.netty.StreamFrameDecoderFuzzTest frames"
-  "extension-header  protocol dev.culvert.protocol.ext.PayloadCodecFuzzTest      extensionHeader"
+  "extension-header  protocol dev.culvert.protocol.ext.PayloadCodecFuzzTest      extensionHeader net.jpountz.**"
   "zlib              protocol dev.culvert.protocol.ext.PayloadCodecFuzzTest      zlib"
-  "lz4               protocol dev.culvert.protocol.ext.PayloadCodecFuzzTest      lz4"
+  "lz4               protocol dev.culvert.protocol.ext.PayloadCodecFuzzTest      lz4 net.jpountz.**"
   "virtio-net-hdr    protocol dev.culvert.protocol.offload.SegmenterFuzzTest     virtioNetHdrParser"
-  "config            config   dev.culvert.config.ConfigLoaderFuzzTest            hoconText"
-  "control-request   daemon   dev.culvert.daemon.control.ControlRequestFuzzTest  requestLine"
+  "config            config   dev.culvert.config.ConfigLoaderFuzzTest            hoconText com.typesafe.config.**"
+  "control-request   daemon   dev.culvert.daemon.control.ControlRequestFuzzTest  requestLine com.fasterxml.jackson.**"
   "hooks             daemon   dev.culvert.daemon.HooksFuzzTest                   splitAndSubstitute"
 )
 
@@ -70,7 +70,7 @@ mkdir -p "$ROOT/target/fuzz"
 status=0
 summary=()
 for t in "${selected[@]}"; do
-  read -r name module class method <<< "$t"
+  read -r name module class method libraries <<< "$t"
   package_dir=$(dirname "${class//.//}")
   simple=${class##*.}
   corpus="$ROOT/$module/src/test/resources/$package_dir/${simple}Inputs/$method"
@@ -78,6 +78,10 @@ for t in "${selected[@]}"; do
   before=$(ls -1 "$corpus" | sort)
   log="$ROOT/target/fuzz/$name.log"
   args=(-Djazzer.internal.arg.0=fuzz "-Djazzer.internal.arg.1=-max_total_time=$SECONDS_EACH")
+  if [[ -n "${libraries:-}" ]]; then
+    # Coverage guidance inside the library the target mostly runs (zlib is native code in the JDK: none there).
+    args+=("-Djazzer.instrumentation_includes=dev.culvert.**:$libraries")
+  fi
   if [[ -n "${FUZZ_RUNS:-}" ]]; then
     args+=("-Djazzer.internal.arg.2=-runs=$FUZZ_RUNS")
   fi
