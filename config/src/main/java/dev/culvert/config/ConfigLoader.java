@@ -73,6 +73,14 @@ public final class ConfigLoader {
      * @throws ConfigException listing every problem found
      */
     public static CulvertConfig load(Path file) throws ConfigException {
+        try {
+            return loadFile(file);
+        } catch (StackOverflowError e) {
+            throw single(tooDeep(file.toString()));
+        }
+    }
+
+    private static CulvertConfig loadFile(Path file) throws ConfigException {
         String origin = file.toString();
         if (!Files.exists(file)) {
             throw single(new ConfigProblem(origin, -1, "", "cannot read " + file + ": no such file"));
@@ -169,6 +177,24 @@ public final class ConfigLoader {
      * @throws ConfigException listing every problem found
      */
     public static CulvertConfig parse(String text, String originName) throws ConfigException {
+        try {
+            return parseText(text, originName);
+        } catch (StackOverflowError e) {
+            throw single(tooDeep(originName));
+        }
+    }
+
+    /**
+     * Typesafe Config parses and resolves recursively: text nested a few thousand levels deep ({@code [[[[…},
+     * {@code {a{a{a…}) exhausts the thread's stack. That is a problem with the file, not a crash (found by
+     * ConfigLoaderFuzzTest; the limit depends on the stack size, about 1000 levels with the default 1 MiB).
+     */
+    private static ConfigProblem tooDeep(String origin) {
+        return new ConfigProblem(origin, -1, "", "nested too deeply to read (objects, lists or includes inside each "
+                + "other thousands of levels deep)");
+    }
+
+    private static CulvertConfig parseText(String text, String originName) throws ConfigException {
         rejectUnquotedKeys(text, originName);
         Path source;
         try {

@@ -15,11 +15,33 @@ import java.util.Objects;
  */
 public record ConfigProblem(String origin, int line, String keyPath, String message) {
 
-    /** Null-checks every component. */
+    /**
+     * Null-checks every component, and writes control characters in them (a key or value the message quotes may
+     * hold a CR or a NUL) as {@code \\uXXXX}, so that each problem prints as one line (found by ConfigLoaderFuzzTest).
+     */
     public ConfigProblem {
-        Objects.requireNonNull(origin, "origin");
-        Objects.requireNonNull(keyPath, "keyPath");
-        Objects.requireNonNull(message, "message");
+        origin = oneLine(Objects.requireNonNull(origin, "origin"));
+        keyPath = oneLine(Objects.requireNonNull(keyPath, "keyPath"));
+        message = oneLine(Objects.requireNonNull(message, "message"));
+    }
+
+    private static String oneLine(String text) {
+        StringBuilder out = null;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            boolean control = Character.isISOControl(c) || c == '\u2028' || c == '\u2029';
+            if (control && out == null) {
+                out = new StringBuilder(text.length() + 8).append(text, 0, i);
+            }
+            if (out != null) {
+                if (control) {
+                    out.append(String.format("\\u%04x", (int) c));
+                } else {
+                    out.append(c);
+                }
+            }
+        }
+        return out == null ? text : out.toString();
     }
 
     @Override

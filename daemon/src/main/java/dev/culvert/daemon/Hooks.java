@@ -31,8 +31,38 @@ final class Hooks {
             return Map.of("CULVERT_DEV", dev, "CULVERT_NAME", name, "CULVERT_PEER", peer, "CULVERT_LOCAL", local);
         }
 
+        /**
+         * The word with each placeholder in it replaced by its value, in one pass from left to right: text that came
+         * from a value is never read as a placeholder (a value "%name%" stays as it is, and a value ending in '%'
+         * cannot complete a placeholder with the word's next letters). Found by HooksFuzzTest.
+         */
         String substitute(String word) {
-            return word.replace("%dev%", dev).replace("%name%", name).replace("%peer%", peer).replace("%local%", local);
+            StringBuilder out = new StringBuilder(word.length());
+            int i = 0;
+            while (i < word.length()) {
+                String value = word.charAt(i) == '%' ? valueAt(word, i) : null;
+                if (value == null) {
+                    out.append(word.charAt(i++));
+                } else {
+                    out.append(value);
+                    i = word.indexOf('%', i + 1) + 1;
+                }
+            }
+            return out.toString();
+        }
+
+        /** The value of the placeholder that starts at {@code at} (a '%'), or null if none does. */
+        private String valueAt(String word, int at) {
+            if (word.startsWith("%dev%", at)) {
+                return dev;
+            } else if (word.startsWith("%name%", at)) {
+                return name;
+            } else if (word.startsWith("%peer%", at)) {
+                return peer;
+            } else if (word.startsWith("%local%", at)) {
+                return local;
+            }
+            return null;
         }
     }
 

@@ -4,12 +4,14 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.DropReason;
 import dev.culvert.protocol.offload.GsoPackets.Spec;
+import dev.culvert.protocol.testing.LeakWatch;
 import dev.culvert.protocol.wire.PacketRoom;
 import io.netty.buffer.AbstractByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -28,9 +30,19 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>Inputs are raw bytes (byte 0 picks raw mode) or, mostly, a real super-packet from {@link GsoPackets} with
  * byte edits aimed at the virtio-net, IP and TCP/UDP headers. Two drivers: Jazzer's {@code @FuzzTest} (under plain
  * JUnit it replays its seed corpus in {@code SegmenterFuzzTestInputs/}; {@code JAZZER_FUZZ=1} fuzzes with
- * coverage guidance for {@code maxDuration}), and a seeded random loop of 100,000 inputs that always runs.
+ * coverage guidance for {@code maxDuration}; {@code scripts/fuzz.sh}), and a seeded random loop of 100,000 inputs
+ * that always runs. Netty's leak detector is at PARANOID ({@link LeakWatch}): a reported leak fails the test.
  */
 class SegmenterFuzzTest {
+    static {
+        LeakWatch.enable();
+    }
+
+    @AfterAll
+    static void checkLeaksAfterGc() {
+        LeakWatch.checkAfterGc();
+    }
+
     private static final int MTU = 1500;
     private static final DeviceOffloads ALL = new DeviceOffloads(true, true, true, true, true, true);
     private static final Spec[] TEMPLATES = {
@@ -188,6 +200,7 @@ class SegmenterFuzzTest {
         for (ByteBuf b : alloc.allocated) {
             assertThat(b.refCnt()).as("segment buffer released").isZero();
         }
+        LeakWatch.check();
         return outcome;
     }
 

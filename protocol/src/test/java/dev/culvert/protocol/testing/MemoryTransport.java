@@ -82,6 +82,11 @@ public final class MemoryTransport implements Transport, Outbound {
         return true;
     }
 
+    /** The datagrams sent and not yet flushed (a view: a test may copy them, never release them). */
+    public List<ByteBuf> pendingDatagrams() {
+        return java.util.Collections.unmodifiableList(pending);
+    }
+
     @Override
     public void flush() {
         for (int i = 0; i < pending.size(); i++) {
