@@ -79,6 +79,18 @@ class StreamFrameDecoderTest {
         assertThat(errors).isEmpty();
     }
 
+    /**
+     * The buffer under any slices and leak-detector wrappers (Netty wraps a tracked buffer: every one at PARANOID,
+     * which the fuzz tests set for the whole JVM, and a sample at the default level).
+     */
+    private static ByteBuf base(ByteBuf buf) {
+        ByteBuf b = buf;
+        while (b.unwrap() != null) {
+            b = b.unwrap();
+        }
+        return b;
+    }
+
     @Test
     void messagesWithinOneReadAreSlicesOfItAndOneSplitAcrossReadsHasItsOwnBuffer() {
         List<byte[]> messages = messages();
@@ -90,11 +102,12 @@ class StreamFrameDecoderTest {
         ch.writeInbound(first);
         ByteBuf m1 = ch.readInbound();
         ByteBuf m2 = ch.readInbound();
-        assertThat(m1.unwrap()).isSameAs(first);
-        assertThat(m2.unwrap()).isSameAs(first);
+        assertThat(base(m1)).isSameAs(base(first));
+        assertThat(base(m2)).isSameAs(base(first));
+        ByteBuf secondBase = base(second);
         ch.writeInbound(second);
         ByteBuf m3 = ch.readInbound();
-        assertThat(m3.unwrap()).isNull();
+        assertThat(base(m3)).isNotSameAs(base(first)).isNotSameAs(secondBase);
         assertThat(m3.readerIndex()).as("the length field's room before it").isEqualTo(2);
         assertThat(ByteBufUtil.getBytes(m3)).isEqualTo(messages.get(2));
         m1.release();
