@@ -72,7 +72,8 @@ public final class RootCheck implements BeforeAllCallback {
         return Optional.empty();
     }
 
-    private static void skipOrFail(String reason) {
+    /** Fails (CI=true) or skips (elsewhere) the running test for {@code reason}, a missing prerequisite. */
+    public static void skipOrFail(String reason) {
         if (inCi()) {
             Assertions.fail("CI=true and an end-to-end prerequisite is missing: " + reason);
         }
