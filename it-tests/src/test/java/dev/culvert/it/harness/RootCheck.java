@@ -108,7 +108,7 @@ public final class RootCheck implements BeforeAllCallback {
 
     private static String debianPackage(String tool) {
         return switch (tool) {
-            case "ip", "ss" -> "iproute2";
+            case "ip", "ss", "tc" -> "iproute2";
             case "ping" -> "iputils-ping";
             case "wg" -> "wireguard-tools";
             case "setpriv", "unshare" -> "util-linux";
