@@ -38,10 +38,12 @@ public final class CulvertNode implements TunnelNode {
 
     /**
      * The JVM options every daemon a test launches gets ({@code CULVERT_JAVA_OPTS}, which the launcher appends
-     * last): Netty's leak detector at PARANOID, every buffer tracked. A leak it reports ("LEAK: ...") in a daemon's
+     * last): Netty's leak detector at PARANOID, every buffer tracked (a stack trace kept of its allocation, retains and
+     * releases, not of every access, which would cost a stack trace per read or write). A leak it reports ("LEAK: ...") in a daemon's
      * log fails the test when the node is stopped or closed ({@link #assertNoLeakReported}).
      */
-    public static final String JAVA_OPTS = "-Dio.netty.leakDetection.level=paranoid";
+    public static final String JAVA_OPTS = "-Dio.netty.leakDetection.level=paranoid"
+            + " -Dio.netty.leakDetection.acquireAndReleaseOnly=true";
 
     /** What Netty's ResourceLeakDetector starts each leak report with. */
     public static final String LEAK_REPORT = "LEAK:";
