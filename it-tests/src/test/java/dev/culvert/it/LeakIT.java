@@ -1,6 +1,7 @@
 package dev.culvert.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.culvert.it.harness.BackgroundProcess;
 import dev.culvert.it.harness.Exec;
@@ -158,7 +159,12 @@ class LeakIT {
     /** Destroys site B's TCP connection to site A (site A gets a RST) and waits for a ping through the new one. */
     private static void resetTcp(Netns nsB) {
         ExecResult killed = nsB.exec("ss", "-K", "-tn", "state", "established", "dst", TwoSites.LISTEN_A);
-        assertThat(killed.ok()).as("ss -K: %s", killed.describe()).isTrue();
+        assertThat(killed.stdout()).as("ss -K: %s", killed.describe()).contains(TwoSites.LISTEN_A);
+        // The redial comes after 0.5-0.75 s: watch for the new connection rather than ping into the gap.
+        await("a new connection to " + TwoSites.LISTEN_A).atMost(CYCLE_WITHIN).pollDelay(Duration.ofMillis(400))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> nsB.exec("ss", "-Htn", "state", "established", "dst", TwoSites.LISTEN_A).stdout()
+                        .contains(TwoSites.LISTEN_A));
         Ping.awaitReply(nsB, TwoSites.TUNNEL_IP_A, CYCLE_WITHIN);
     }
 
