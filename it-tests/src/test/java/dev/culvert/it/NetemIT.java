@@ -147,6 +147,9 @@ class NetemIT {
 
             // Site B roams: its underlay address changes while pings flow.
             flow = nsB.spawn("ping-roam", "ping", "-n", "-i", "0.2", TwoSites.TUNNEL_IP_A);
+            // The new address is a secondary one of the same subnet: promoted when the old (primary) goes, rather
+            // than deleted with it (the kernel's default in a new namespace).
+            nsB.exec("sh", "-c", "echo 1 > /proc/sys/net/ipv4/conf/" + dev + "/promote_secondaries").requireSuccess();
             nsB.ip("addr", "add", ROAMED_B + "/" + TwoSites.UNDERLAY_PREFIX, "dev", dev);
             nsB.ip("addr", "del", TwoSites.UNDERLAY_B + "/" + TwoSites.UNDERLAY_PREFIX, "dev", dev);
             Duration roamBack = back(nsB, BACK_AFTER_ROAMING, transport, mode, "client roamed to " + ROAMED_B);

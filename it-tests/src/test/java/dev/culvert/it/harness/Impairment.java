@@ -103,7 +103,11 @@ public final class Impairment {
         if (netemAvailable()) {
             return netns.exec("tc", "qdisc", "show", "dev", dev).stdout().strip();
         }
-        return netns.exec("iptables-save").stdout().strip();
+        List<String> rules = new ArrayList<>();
+        for (String table : List.of("filter", "mangle")) {
+            netns.exec("iptables", "-t", table, "-S").stdout().lines().filter(l -> l.startsWith("-A ")).forEach(rules::add);
+        }
+        return "iptables " + String.join("; ", rules);
     }
 
     private void netem(String... args) {
