@@ -24,6 +24,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.socket.SocketChannel;
@@ -58,6 +59,13 @@ final class TcpTransport implements Transport {
     private static final long REDIAL_MIN_MS = 500;
     private static final long REDIAL_MAX_MS = 5_000;
     /** Per connection: stop the tunnels' device reads above 1 MiB queued, resume below 256 KiB. */
+    /**
+     * TCP_USER_TIMEOUT (tcp(7), RFC 5482): a connection whose sent data stays unacknowledged this long is dropped
+     * by the kernel, and the dialler redials. KEEPALIVE + REKEY_TIMEOUT, the whitepaper's 15 s bound for "sent,
+     * nothing heard back" (section 6.5). Without it a connection whose path died (the client's address gone when
+     * it roamed, a link down for longer than the retransmissions' backoff) stays open for tcp_retries2's ~15 min.
+     */
+    static final int USER_TIMEOUT_MS = 15_000;
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(256 << 10, 1 << 20);
     /**
      * Reads start at 16 KiB and grow to 128 KiB while the socket fills them (Netty's adaptive sizing):
@@ -132,6 +140,7 @@ final class TcpTransport implements Transport {
                         : new EpollServerSocketChannel(Addresses.socketFamily(local)))
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(EpollChannelOption.TCP_USER_TIMEOUT, USER_TIMEOUT_MS)
                 .childOption(ChannelOption.ALLOCATOR, engine.alloc())
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, READS)
@@ -260,6 +269,7 @@ final class TcpTransport implements Transport {
             }
             ChannelFuture f = new Bootstrap().group(loop).channel(EpollSocketChannel.class)
                     .option(ChannelOption.TCP_NODELAY, true)
+                    .option(EpollChannelOption.TCP_USER_TIMEOUT, USER_TIMEOUT_MS)
                     .option(ChannelOption.ALLOCATOR, engine.alloc())
                     .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
                     .option(ChannelOption.RCVBUF_ALLOCATOR, READS)

@@ -72,7 +72,8 @@ public final class RootCheck implements BeforeAllCallback {
         return Optional.empty();
     }
 
-    private static void skipOrFail(String reason) {
+    /** Fails (CI=true) or skips (elsewhere) the running test for {@code reason}, a missing prerequisite. */
+    public static void skipOrFail(String reason) {
         if (inCi()) {
             Assertions.fail("CI=true and an end-to-end prerequisite is missing: " + reason);
         }
@@ -107,7 +108,7 @@ public final class RootCheck implements BeforeAllCallback {
 
     private static String debianPackage(String tool) {
         return switch (tool) {
-            case "ip", "ss" -> "iproute2";
+            case "ip", "ss", "tc" -> "iproute2";
             case "ping" -> "iputils-ping";
             case "wg" -> "wireguard-tools";
             case "setpriv", "unshare" -> "util-linux";

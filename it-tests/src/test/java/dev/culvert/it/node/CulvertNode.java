@@ -14,7 +14,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * One Culvert daemon in a namespace, launched from the distribution as
@@ -33,6 +36,18 @@ public final class CulvertNode implements TunnelNode {
     /** From SIGTERM to exit. */
     public static final Duration STOP_TIMEOUT = Duration.ofSeconds(15);
 
+    /**
+     * The JVM options every daemon a test launches gets ({@code CULVERT_JAVA_OPTS}, which the launcher appends
+     * last): Netty's leak detector at PARANOID, every buffer tracked (a stack trace kept of its allocation, retains and
+     * releases, not of every access, which would cost a stack trace per read or write). A leak it reports ("LEAK: ...") in a daemon's
+     * log fails the test when the node is stopped or closed ({@link #assertNoLeakReported}).
+     */
+    public static final String JAVA_OPTS = "-Dio.netty.leakDetection.level=paranoid"
+            + " -Dio.netty.leakDetection.acquireAndReleaseOnly=true";
+
+    /** What Netty's ResourceLeakDetector starts each leak report with. */
+    public static final String LEAK_REPORT = "LEAK:";
+
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final CulvertDistribution distribution;
@@ -43,6 +58,7 @@ public final class CulvertNode implements TunnelNode {
     private final String publicKey;
     private LinkSpec link;
     private BackgroundProcess process;
+    private final List<BackgroundProcess> launched = new CopyOnWriteArrayList<>();
 
     /** A node called {@code name} (used in file and log names) that will run in {@code netns}. */
     public CulvertNode(CulvertDistribution distribution, Netns netns, String name) {
@@ -158,7 +174,26 @@ public final class CulvertNode implements TunnelNode {
      * a kill needs a label of its own, or its logs would overwrite the first run's.
      */
     public BackgroundProcess launch(Path config, String label) {
-        return netns.spawn(label, distribution.command("run", "--config", config.toString()).toArray(String[]::new));
+        BackgroundProcess started = netns.spawn(label, Map.of("CULVERT_JAVA_OPTS", JAVA_OPTS),
+                distribution.command("run", "--config", config.toString()));
+        launched.add(started);
+        return started;
+    }
+
+    /**
+     * Asserts that no daemon this node launched has logged a Netty leak report ({@value #LEAK_REPORT}) so far.
+     *
+     * @throws AssertionError quoting the report
+     */
+    public void assertNoLeakReported() {
+        for (BackgroundProcess p : launched) {
+            String log = p.stderr();
+            int at = log.indexOf(LEAK_REPORT);
+            if (at >= 0) {
+                throw new AssertionError("Netty reported a leak in " + p.label() + ":\n"
+                        + log.substring(at, Math.min(log.length(), at + 4000)));
+            }
+        }
     }
 
     /** The running daemon. */
@@ -181,6 +216,7 @@ public final class CulvertNode implements TunnelNode {
         int exitCode = running.awaitExit(STOP_TIMEOUT);
         assertThat(exitCode).as("exit code of culvert %s after SIG%s; stderr:%n%s", name, signal, running.stderr())
                 .isZero();
+        assertNoLeakReported();
         assertThat(netns.hasLink(link.deviceName()))
                 .as("device %s still exists in %s after culvert %s exited", link.deviceName(), netns, name)
                 .isFalse();
@@ -191,6 +227,8 @@ public final class CulvertNode implements TunnelNode {
         if (process != null) {
             process.close();
         }
+        launched.forEach(BackgroundProcess::close);
+        assertNoLeakReported();
     }
 
     @Override
