@@ -92,11 +92,16 @@ public final class ConfigLoader {
         rejectUnquotedKeys(readQuietly(file), origin);
         Config parsed;
         try {
-            parsed = ConfigFactory.parseFile(file.toFile(), PARSE_OPTIONS.setIncluder(SiblingIncluder.forFile(file)));
+            parsed = parseFile(file);
         } catch (com.typesafe.config.ConfigException e) {
             throw single(fromTypesafe(e, origin, readQuietly(file)));
         }
         return validate(parsed, readQuietly(file), file, origin, file.toAbsolutePath().getParent());
+    }
+
+    /** The operator's file as HOCON, on its own: no classpath or system-property merge, includes next to it. */
+    private static Config parseFile(Path file) {
+        return ConfigFactory.parseFile(file.toFile(), PARSE_OPTIONS.setIncluder(SiblingIncluder.forFile(file)));
     }
 
     /**
@@ -107,8 +112,7 @@ public final class ConfigLoader {
      */
     public static Path controlSocketOf(Path file) {
         try {
-            Config parsed = ConfigFactory.parseFile(file.toFile(),
-                    PARSE_OPTIONS.setIncluder(SiblingIncluder.forFile(file)));
+            Config parsed = parseFile(file);
             Config resolved;
             try {
                 resolved = parsed.resolve();
@@ -135,7 +139,7 @@ public final class ConfigLoader {
     public static List<Path> sourceFiles(Path file) throws ConfigException {
         Config parsed;
         try {
-            parsed = ConfigFactory.parseFile(file.toFile(), PARSE_OPTIONS);
+            parsed = parseFile(file);
         } catch (com.typesafe.config.ConfigException e) {
             throw single(fromTypesafe(e, file.toString(), readQuietly(file)));
         }

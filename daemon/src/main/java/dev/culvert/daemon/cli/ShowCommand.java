@@ -108,6 +108,9 @@ final class ShowCommand implements Callable<Integer> {
         return onlySocketIn(CulvertConfig.CONTROL_SOCKET_DIR, notes);
     }
 
+    /** How long a daemon may take to say which file it runs. */
+    private static final java.time.Duration ASK_TIMEOUT = java.time.Duration.ofSeconds(5);
+
     /**
      * The control socket of the daemon that runs {@code file}. First the socket the file names, read leniently (a
      * reload of an invalid file must still reach the daemon, which refuses with the problems; a file HOCON cannot
@@ -163,9 +166,12 @@ final class ShowCommand implements Callable<Integer> {
                 + "control socket in " + dir + " belongs to it); is it running?", ExitStatus.FAILURE);
     }
 
-    /** The config file the daemon on {@code socket} says it runs; null if it does not say (an older daemon). */
+    /**
+     * The config file the daemon on {@code socket} says it runs; null if it does not say (an older daemon). Bounded
+     * by {@link #ASK_TIMEOUT}: a candidate that accepts and never answers must not hang the command.
+     */
     private static String configRunOn(Path socket) throws IOException {
-        return Status.fromJson(ControlClient.request(socket, ControlRequest.show(null))).configFile();
+        return Status.fromJson(ControlClient.request(socket, ControlRequest.show(null), ASK_TIMEOUT)).configFile();
     }
 
     private static boolean sameFile(String runs, Path file) {

@@ -151,7 +151,7 @@ public final class ControlServer implements AutoCloseable {
                     + "there; remove it, or set culvert.control.socket to another path");
         }
         try (SocketChannel probe = SocketChannel.open(UnixDomainSocketAddress.of(path))) {
-            throw new InUse("control socket " + path + " is served by another live process (" + describeHolder(probe)
+            throw new InUse("control socket " + path + " is served by another live process (" + describeHolder(path)
                     + "); give this daemon its own culvert.control.socket (two config files of the same name share "
                     + "the default /run/culvert/NAME/control.sock)");
         } catch (java.net.ConnectException e) {
@@ -174,27 +174,10 @@ public final class ControlServer implements AutoCloseable {
         }
     }
 
-    /** Who answers on {@code channel}: a culvert daemon's public key and port if it answers {@code show} within 1 s. */
-    private static String describeHolder(SocketChannel channel) {
+    /** Who answers on {@code path}: a culvert daemon's public key and port if it answers {@code show} within 1 s. */
+    private static String describeHolder(Path path) {
         try {
-            channel.write(ByteBuffer.wrap((ControlRequest.show(null).toJson() + "\n").getBytes(StandardCharsets.UTF_8)));
-            channel.configureBlocking(false);
-            java.io.ByteArrayOutputStream answer = new java.io.ByteArrayOutputStream();
-            ByteBuffer buf = ByteBuffer.allocate(8192);
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-            try (Selector wait = Selector.open()) {
-                channel.register(wait, SelectionKey.OP_READ);
-                int n = 0;
-                while (n >= 0 && System.nanoTime() < deadline) {
-                    wait.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-                    wait.selectedKeys().clear();
-                    while ((n = channel.read(buf)) > 0) {
-                        answer.write(buf.array(), 0, buf.position());
-                        buf.clear();
-                    }
-                }
-            }
-            Status status = Status.fromJson(answer.toString(StandardCharsets.UTF_8).strip());
+            Status status = Status.fromJson(ControlClient.request(path, ControlRequest.show(null), Duration.ofSeconds(1)));
             String instance = status.instance() == null ? "" : ", instance " + status.instance()
                     + (status.configFile() == null ? "" : " (" + status.configFile() + ")");
             return "a culvert daemon" + instance + ", public key " + status.publicKey() + ", listen port "

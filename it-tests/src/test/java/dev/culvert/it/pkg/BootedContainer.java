@@ -77,12 +77,14 @@ final class BootedContainer implements AutoCloseable {
                         + netns.logDir() + ")");
             }
             container.leader = leader.get();
-            // Until systemd's private socket exists, systemctl says "Failed to connect to bus" and prints nothing.
+            // Until systemd's private socket exists, systemctl says "Failed to connect to bus" and prints nothing;
+            // until systemd has made /run/systemd/system (sd_booted(3)), it prints "offline" without asking anyone.
             java.util.concurrent.atomic.AtomicReference<ExecResult> booted = new java.util.concurrent.atomic.AtomicReference<>();
             await("systemd of container " + name + " answering").atMost(BOOT_TIMEOUT).pollInterval(Duration.ofMillis(200))
                     .until(() -> {
                         booted.set(container.run(BOOT_TIMEOUT, "systemctl", "is-system-running", "--wait"));
-                        return !booted.get().stdout().isBlank();
+                        String said = booted.get().stdout().strip();
+                        return !said.isEmpty() && !said.equals("offline");
                     });
             ExecResult state = booted.get();
             if (!state.stdout().strip().equals("running")) {
