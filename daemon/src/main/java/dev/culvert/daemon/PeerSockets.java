@@ -3,18 +3,15 @@ package dev.culvert.daemon;
 import dev.culvert.protocol.Engine;
 import dev.culvert.protocol.Peer;
 import dev.culvert.protocol.netty.ChannelOutbound;
+import dev.culvert.protocol.netty.DatagramEngineHandler;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.epoll.EpollChannelOption;
 import io.netty.channel.epoll.EpollDatagramChannel;
-import io.netty.channel.socket.DatagramPacket;
-import io.netty.util.ReferenceCountUtil;
 
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
@@ -116,7 +113,7 @@ final class PeerSockets {
                     @Override
                     protected void initChannel(Channel ch) {
                         UdpTransport.configureOffloads(ch, offload, false);
-                        ch.pipeline().addLast("engine", new Reader());
+                        ch.pipeline().addLast("engine", DatagramEngineHandler.receiveOnly(engine, outbound));
                     }
                 });
         Channel channel = bootstrap.connect(endpoint, local).addListener(done -> {
@@ -144,29 +141,5 @@ final class PeerSockets {
         closed = true;
         sockets.values().forEach(Channel::close);
         sockets.clear();
-    }
-
-    /** Hands what a peer socket reads to the engine, as the listening socket's handler does. */
-    private final class Reader extends ChannelInboundHandlerAdapter {
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof DatagramPacket packet) {
-                engine.receive(packet.content(), packet.sender());
-            } else {
-                ReferenceCountUtil.release(msg);
-            }
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            engine.flushDelivered();
-            outbound.flush();
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            // A connected socket reports ICMP errors (port unreachable while the peer restarts): normal, keep going.
-            LOG.log(System.Logger.Level.DEBUG, "peer socket error: {0}", cause.toString());
-        }
     }
 }

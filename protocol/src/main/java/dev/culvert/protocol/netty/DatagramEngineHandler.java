@@ -23,18 +23,39 @@ public final class DatagramEngineHandler extends ChannelInboundHandlerAdapter {
     private final Engine engine;
     private final ChannelOutbound outbound;
     private final Runnable writabilityChanged;
+    /** The engine's own socket (ticks, sends); false for a further socket that only receives for it. */
+    private final boolean sender;
     private ScheduledFuture<?> ticker;
     private long socketErrors;
 
     /** @param writabilityChanged run on the loop when the channel's writability changes */
     public DatagramEngineHandler(Engine engine, ChannelOutbound outbound, Runnable writabilityChanged) {
+        this(engine, outbound, writabilityChanged, true);
+    }
+
+    private DatagramEngineHandler(Engine engine, ChannelOutbound outbound, Runnable writabilityChanged,
+                                  boolean sender) {
         this.engine = engine;
         this.outbound = outbound;
         this.writabilityChanged = writabilityChanged;
+        this.sender = sender;
+    }
+
+    /**
+     * A handler for a further socket that only receives for an engine whose own socket has the handler made by the
+     * constructor (a peer's connected socket, on the same event loop): what it reads goes to the same
+     * {@link Engine#receive}; it neither ticks the engine nor sends, and after a read burst flushes the delivering
+     * devices and {@code outbound} (the engine's own socket).
+     */
+    public static DatagramEngineHandler receiveOnly(Engine engine, ChannelOutbound outbound) {
+        return new DatagramEngineHandler(engine, outbound, () -> { }, false);
     }
 
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
+        if (!sender) {
+            return;
+        }
         outbound.attach(ctx.channel());
         ticker = ctx.executor().scheduleAtFixedRate(() -> {
             engine.tick();
@@ -61,7 +82,11 @@ public final class DatagramEngineHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         engine.flushDelivered();
-        ctx.flush();
+        if (sender) {
+            ctx.flush();
+        } else {
+            outbound.flush();
+        }
     }
 
     @Override
