@@ -139,22 +139,12 @@ final class UdpTransport implements Transport {
         }
         Channel channel = registered.channel();
         socket[0] = channel;
-        UdpGsoHandler gso;
-        try {
-            gso = loop.submit(() -> {
-                if (pausedBy != null) {
-                    flow.pause(pausedBy);
-                }
-                return configureOffloads(channel, offload, true);
-            }).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            channel.close();
-            throw new IOException("interrupted while binding udp " + Addresses.format(local), e);
-        } catch (ExecutionException e) {
-            channel.close();
-            throw cannotListen(local, e.getCause());
-        }
+        UdpGsoHandler gso = onLoop(channel, local, () -> {
+            if (pausedBy != null) {
+                flow.pause(pausedBy);
+            }
+            return configureOffloads(channel, offload, true);
+        });
         ChannelFuture bound = channel.bind(local).awaitUninterruptibly();
         if (!bound.isSuccess()) {
             channel.close();
@@ -162,16 +152,26 @@ final class UdpTransport implements Transport {
         }
         PeerSockets peers = new PeerSockets(loop, engine, outbound, alloc, (InetSocketAddress) channel.localAddress(),
                 offload, SOCKET_BUFFER_BYTES);
-        ScheduledFuture<?> reconciler;
+        ScheduledFuture<?> reconciler = onLoop(channel, local, () -> {
+            peerSockets[0] = peers;
+            if (flow.paused()) {
+                peers.setAutoRead(false);
+            }
+            Runnable reconcile = PeerSockets.ENABLED ? peers::reconcile : () -> { };
+            return loop.scheduleAtFixedRate(reconcile, Limits.TICK_NANOS, Limits.TICK_NANOS, TimeUnit.NANOSECONDS);
+        });
+        return new UdpTransport(channel, engine, handler, flow, gso, peers, reconciler);
+    }
+
+    /**
+     * Runs a step of the socket's set-up on its event loop and waits for it; on failure closes the socket.
+     *
+     * @throws IOException naming {@code local} when the step fails or the wait is interrupted
+     */
+    private static <T> T onLoop(Channel channel, InetSocketAddress local, java.util.concurrent.Callable<T> step)
+            throws IOException {
         try {
-            reconciler = loop.submit(() -> {
-                peerSockets[0] = peers;
-                if (flow.paused()) {
-                    peers.setAutoRead(false);
-                }
-                Runnable reconcile = PeerSockets.ENABLED ? peers::reconcile : () -> { };
-                return loop.scheduleAtFixedRate(reconcile, Limits.TICK_NANOS, Limits.TICK_NANOS, TimeUnit.NANOSECONDS);
-            }).get();
+            return channel.eventLoop().submit(step).get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             channel.close();
@@ -180,7 +180,6 @@ final class UdpTransport implements Transport {
             channel.close();
             throw cannotListen(local, e.getCause());
         }
-        return new UdpTransport(channel, engine, handler, flow, gso, peers, reconciler);
     }
 
     /**
