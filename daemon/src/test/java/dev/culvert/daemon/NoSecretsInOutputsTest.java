@@ -26,13 +26,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import java.util.logging.SimpleFormatter;
 import javax.crypto.SecretKey;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -57,44 +51,17 @@ class NoSecretsInOutputsTest {
     private final TwinPlatform hostA = new TwinPlatform(network, A);
     private final TwinPlatform hostB = new TwinPlatform(network, B);
     private final List<Daemon> running = new ArrayList<>();
-    private final List<String> logged = new CopyOnWriteArrayList<>();
-    private final Map<String, Level> levels = new LinkedHashMap<>();
-    private final Handler capture = new Handler() {
-        private final SimpleFormatter formatter = new SimpleFormatter();
-
-        @Override
-        public void publish(LogRecord record) {
-            logged.add(formatter.format(record)); // message with parameters, and any exception's stack trace
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private LogLines logs;
 
     @BeforeEach
     void logEverything() {
-        capture.setLevel(Level.ALL);
-        for (String name : LOGGERS) {
-            Logger logger = Logger.getLogger(name);
-            levels.put(name, logger.getLevel());
-            logger.setLevel(Level.ALL);
-            logger.addHandler(capture);
-        }
+        logs = LogLines.everything(LOGGERS);
     }
 
     @AfterEach
     void stop() {
         running.forEach(Daemon::close);
-        for (String name : LOGGERS) {
-            Logger logger = Logger.getLogger(name);
-            logger.removeHandler(capture);
-            logger.setLevel(levels.get(name));
-        }
+        logs.close();
     }
 
     @Test
@@ -160,6 +127,7 @@ class NoSecretsInOutputsTest {
         LocalStatic localA = local(a);
         a.close();
         b.close();
+        List<String> logged = logs.lines();
         outputs.addAll(logged);
         assertThat(logged).as("the run logged at debug and finer").hasSizeGreaterThan(10);
         assertThat(String.join("\n", outputs)).contains(publicA, publicB); // the public keys may appear
