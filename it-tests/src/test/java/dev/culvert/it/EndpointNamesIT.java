@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.culvert.it.harness.BackgroundProcess;
-import dev.culvert.it.harness.ExecResult;
 import dev.culvert.it.harness.Netns;
 import dev.culvert.it.harness.NetnsHosts;
 import dev.culvert.it.harness.RequiresNetns;
@@ -17,9 +16,6 @@ import dev.culvert.it.node.TunnelBlock;
 import dev.culvert.it.traffic.Ping;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -82,15 +78,15 @@ class EndpointNamesIT {
             BackgroundProcess run = Daemons.start(client, clientConfig, List.of("cv1", "cv2"));
 
             Ping.awaitReply(c, "198.18.0.5"); // the literal tunnel works while the name does not resolve
-            assertThat(show(culvert, client, "t1")).as("the named tunnel").contains("state: connecting");
+            assertThat(client.show("t1")).as("the named tunnel").contains("state: connecting");
             assertThat(run.stderr()).contains("tunnel t1: cannot resolve peer endpoint " + NAME + ":" + PORT + " yet");
 
             hosts.put(NAME, "192.0.2.1");
             long t0 = System.nanoTime();
             Ping.awaitReply(c, "198.18.0.1", LATE_NAME_FOUND_WITHIN);
             System.out.printf("late name (udp): tunnel up %d ms after the name appeared%n", millisSince(t0));
-            assertThat(show(culvert, client, "t1")).contains("state: up", "endpoint: 192.0.2.1:" + PORT);
-            assertThat(occurrences(run.stderr(), NAME + " resolves to 192.0.2.1:" + PORT)).isEqualTo(1);
+            assertThat(client.show("t1")).contains("state: up", "endpoint: 192.0.2.1:" + PORT);
+            assertThat(run.stderrCount(NAME + " resolves to 192.0.2.1:" + PORT)).isEqualTo(1);
             Ping.awaitReply(c, "198.18.0.5");
             Daemons.requireAlive(run);
         }
@@ -109,14 +105,14 @@ class EndpointNamesIT {
             BackgroundProcess run = Daemons.start(b, DaemonConfig.of(b)
                     .tunnel(TunnelBlock.tun("t1", DEVICE, TwoSites.TUNNEL_B, a.publicKey(), TwoSites.TUNNEL_IP_A + "/32")
                             .withTransport(TunnelBlock.TCP).withNamedEndpoint(NAME, PORT)), List.of(DEVICE));
-            assertThat(show(culvert, b, "t1")).contains("state: connecting");
+            assertThat(b.show("t1")).contains("state: connecting");
 
             hosts.put(NAME, TwoSites.UNDERLAY_A);
             long t0 = System.nanoTime();
             Ping.awaitReply(sites.b(), TwoSites.TUNNEL_IP_A, LATE_NAME_FOUND_WITHIN);
             System.out.printf("late name (tcp): tunnel up %d ms after the name appeared%n", millisSince(t0));
             assertThat(run.stderr()).contains("tunnel t1: connected to " + TwoSites.LISTEN_A);
-            assertThat(occurrences(run.stderr(), NAME + " resolves to " + TwoSites.LISTEN_A)).isEqualTo(1);
+            assertThat(run.stderrCount(NAME + " resolves to " + TwoSites.LISTEN_A)).isEqualTo(1);
         }
     }
 
@@ -176,7 +172,7 @@ class EndpointNamesIT {
                 // no traffic at all: the client's keepalives alone must find the server (a handshake shows there)
                 await("a handshake at the moved server, with no traffic").atMost(MOVED_FOUND_IDLE_WITHIN)
                         .pollInterval(Duration.ofMillis(500))
-                        .until(() -> show(culvert, a, "t1").contains("latest handshake:"));
+                        .until(() -> a.show("t1").contains("latest handshake:"));
                 System.out.printf("moved server (idle, keepalive %d s): handshake %d ms after the name changed%n",
                         IDLE_KEEPALIVE_SECONDS, millisSince(t0));
                 Ping.awaitReply(sites.b(), TwoSites.TUNNEL_IP_A, Duration.ofSeconds(5));
@@ -185,9 +181,9 @@ class EndpointNamesIT {
                 System.out.printf("moved server (%s, traffic): ping %d ms after the name changed%n", transport,
                         millisSince(t0));
             }
-            assertThat(show(culvert, b, "t1")).contains("state: up", "endpoint: " + movedListen);
+            assertThat(b.show("t1")).contains("state: up", "endpoint: " + movedListen);
             String log = client.stderr();
-            assertThat(occurrences(log, NAME + " resolves to " + movedListen)).as("the change, logged once; log:%n%s", log)
+            assertThat(client.stderrCount(NAME + " resolves to " + movedListen)).as("the change, logged once; log:%n%s", log)
                     .isEqualTo(1);
             assertThat(log).contains(NAME + " resolves to " + movedListen + " (was " + TwoSites.LISTEN_A + ")");
             if (tcp) {
@@ -199,22 +195,6 @@ class EndpointNamesIT {
 
     private static DaemonConfig listen(DaemonConfig config, boolean tcp, String hostPort) {
         return tcp ? config.listenTcp(hostPort) : config.listenUdp(hostPort);
-    }
-
-    private static String show(CulvertDistribution culvert, CulvertNode node, String tunnel) {
-        ExecResult result = node.netns().exec(culvert.command("show", tunnel, "--socket",
-                node.dir().resolve(DaemonConfig.CONTROL_SOCKET).toString()), null, Map.of(), CulvertDistribution.CLI_TIMEOUT);
-        assertThat(result.exitCode()).as("culvert show: %s", result.describe()).isZero();
-        return result.stdout();
-    }
-
-    private static int occurrences(String text, String what) {
-        Matcher m = Pattern.compile(Pattern.quote(what)).matcher(text);
-        int n = 0;
-        while (m.find()) {
-            n++;
-        }
-        return n;
     }
 
     private static long millisSince(long nanos) {

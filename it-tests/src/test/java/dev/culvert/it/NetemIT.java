@@ -16,7 +16,6 @@ import dev.culvert.it.node.TunnelBlock;
 import dev.culvert.it.traffic.Ping;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -162,8 +161,8 @@ class NetemIT {
 
             // TCP: the connection reset mid-stream (ss -K destroys the client's socket; its peer gets a RST).
             if (!udp) {
-                int connectsBefore = count(clientRun.stderr(), "connected to ");
-                int closesBefore = count(clientRun.stderr(), "connection closed; redialling");
+                int connectsBefore = clientRun.stderrCount("connected to ");
+                int closesBefore = clientRun.stderrCount("connection closed; redialling");
                 flow = nsB.spawn("ping-reset", "ping", "-n", "-i", "0.05", TwoSites.TUNNEL_IP_A);
                 Ping.awaitReply(nsB, TwoSites.TUNNEL_IP_A);
                 ExecResult killed = nsB.exec("ss", "-K", "-tn", "state", "established", "dst", TwoSites.LISTEN_A);
@@ -172,9 +171,9 @@ class NetemIT {
                         .containsPattern(Pattern.quote(TwoSites.UNDERLAY_A) + "]?:" + TwoSites.PORT);
                 back(nsB, BACK_AFTER_RESET, transport, mode, "TCP connection reset");
                 requireNoDuplicates(flow, "TCP reset");
-                assertThat(count(clientRun.stderr(), "connected to ")).as("the client's connections, in its log")
+                assertThat(clientRun.stderrCount("connected to ")).as("the client's connections, in its log")
                         .isGreaterThan(connectsBefore);
-                assertThat(count(clientRun.stderr(), "connection closed; redialling"))
+                assertThat(clientRun.stderrCount("connection closed; redialling"))
                         .as("the client's lost connections, in its log").isGreaterThan(closesBefore);
             }
             log(transport, mode, "recovery: link " + linkBack.toMillis() + " ms, restart " + restartBack.toMillis()
@@ -261,20 +260,12 @@ class NetemIT {
         assertThat(train.duplicates()).as("duplicates during %s", during).isZero();
     }
 
-    private static String show(CulvertDistribution culvert, CulvertNode node) {
-        ExecResult result = node.netns().exec(culvert.command("show", TUNNEL, "--json", "--socket",
-                node.dir().resolve(DaemonConfig.CONTROL_SOCKET).toString()), null, Map.of(),
-                CulvertDistribution.CLI_TIMEOUT);
-        assertThat(result.exitCode()).as("culvert show: %s", result.describe()).isZero();
-        return result.stdout();
-    }
-
     private static long handshakes(CulvertDistribution culvert, CulvertNode node) {
-        return Long.parseLong(find(HANDSHAKES, show(culvert, node)));
+        return Long.parseLong(find(HANDSHAKES, node.show(TUNNEL, "--json")));
     }
 
     private static String endpoint(CulvertDistribution culvert, CulvertNode node) {
-        return find(ENDPOINT, show(culvert, node));
+        return find(ENDPOINT, node.show(TUNNEL, "--json"));
     }
 
     private static long drops(CulvertDistribution culvert, CulvertNode node, String reason) {
@@ -283,7 +274,7 @@ class NetemIT {
     }
 
     private static String dropsJson(CulvertDistribution culvert, CulvertNode node) {
-        String json = show(culvert, node);
+        String json = node.show(TUNNEL, "--json");
         Matcher m = Pattern.compile("\"drops\":(\\{[^}]*})").matcher(json);
         return m.find() ? m.group(1) : "{}";
     }
@@ -292,14 +283,6 @@ class NetemIT {
         Matcher m = pattern.matcher(json);
         assertThat(m.find()).as("%s in %s", pattern, json).isTrue();
         return m.group(1);
-    }
-
-    private static int count(String text, String what) {
-        int n = 0;
-        for (int at = text.indexOf(what); at >= 0; at = text.indexOf(what, at + 1)) {
-            n++;
-        }
-        return n;
     }
 
     private static void log(String transport, String mode, String line) {

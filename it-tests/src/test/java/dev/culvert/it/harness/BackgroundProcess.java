@@ -115,6 +115,16 @@ public final class BackgroundProcess implements AutoCloseable {
         return read(stderr);
     }
 
+    /** How many times {@code what} occurs in what the process wrote to standard error so far. */
+    public int stderrCount(String what) {
+        String text = stderr();
+        int n = 0;
+        for (int at = text.indexOf(what); at >= 0; at = text.indexOf(what, at + 1)) {
+            n++;
+        }
+        return n;
+    }
+
     /** The file standard error goes to. */
     public Path stderrFile() {
         return stderr;

@@ -196,6 +196,22 @@ public final class CulvertNode implements TunnelNode {
         }
     }
 
+    /**
+     * What {@code culvert show ARGS} prints for this node's daemon (its control socket {@code DIR/control.sock}, as
+     * {@link DaemonConfig} and {@link #writeConfig(String)} set it), run in the node's namespace.
+     *
+     * @throws AssertionError if the command does not exit 0
+     */
+    public String show(String... args) {
+        List<String> command = new java.util.ArrayList<>(List.of("show"));
+        command.addAll(List.of(args));
+        command.addAll(List.of("--socket", dir.resolve(DaemonConfig.CONTROL_SOCKET).toString()));
+        var result = netns.exec(distribution.command(command.toArray(String[]::new)), null, Map.of(),
+                CulvertDistribution.CLI_TIMEOUT);
+        assertThat(result.exitCode()).as("culvert show: %s", result.describe()).isZero();
+        return result.stdout();
+    }
+
     /** The running daemon. */
     public BackgroundProcess process() {
         if (process == null) {
