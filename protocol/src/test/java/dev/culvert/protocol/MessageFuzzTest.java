@@ -23,6 +23,9 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.security.InvalidKeyException;
 import java.security.SecureRandom;
 import java.util.Arrays;
@@ -49,6 +52,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code JAZZER_FUZZ=1} fuzzes it (see {@code scripts/fuzz.sh}).
  */
 class MessageFuzzTest {
+    /** A little-endian int in a byte array, as the wire has them (whitepaper §5.4). */
+    private static final VarHandle LE_INT = MethodHandles.byteArrayViewVarHandle(int[].class,
+            ByteOrder.LITTLE_ENDIAN);
+
     static {
         LeakWatch.enable();
     }
@@ -161,7 +168,7 @@ class MessageFuzzTest {
         } else {
             msg = message(data, realTransport, -1, MessageType.TRANSPORT);
             if ((mode & FIX_RECEIVER) != 0 && msg.length >= TransportMessage.RECEIVER + 4) {
-                putIntLE(msg, TransportMessage.RECEIVER, transportReceiver);
+                LE_INT.set(msg, TransportMessage.RECEIVER, transportReceiver);
             }
             datagram = Unpooled.directBuffer(msg.length).writeBytes(msg);
             link.b.transport.engine().receive(datagram, MemoryLink.A_ADDR);
@@ -293,7 +300,7 @@ class MessageFuzzTest {
             // One real transport message from a to b, captured on its way (b's engine sees it first, then it is copied).
             ByteBuf packet = Packets.ipv4("198.18.0.1", "198.18.0.2", 100);
             realTransport = sealOnce(pipes, packet);
-            transportReceiver = getIntLE(realTransport, TransportMessage.RECEIVER);
+            transportReceiver = (int) LE_INT.get(realTransport, TransportMessage.RECEIVER);
         }
         return pipes;
     }
@@ -400,19 +407,8 @@ class MessageFuzzTest {
             }
         }
         if ((mode & FIX_TYPE) != 0 && msg.length >= 4) {
-            putIntLE(msg, 0, type);
+            LE_INT.set(msg, 0, type);
         }
         return msg;
-    }
-
-    static void putIntLE(byte[] b, int off, int v) {
-        b[off] = (byte) v;
-        b[off + 1] = (byte) (v >>> 8);
-        b[off + 2] = (byte) (v >>> 16);
-        b[off + 3] = (byte) (v >>> 24);
-    }
-
-    static int getIntLE(byte[] b, int off) {
-        return (b[off] & 0xFF) | (b[off + 1] & 0xFF) << 8 | (b[off + 2] & 0xFF) << 16 | (b[off + 3] & 0xFF) << 24;
     }
 }
