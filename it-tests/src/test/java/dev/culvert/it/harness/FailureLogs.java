@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,20 +17,25 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * Prints the logs of the processes a test started (daemons, wireguard-go, tcpdump) when,
  * and only when, that test fails.
  *
- * <p>Processes register their log files with {@link #register}; the registry is cleared
- * before each test. The end-to-end tests run one at a time (one fork, no parallel
- * execution), so one process-wide registry is enough.
+ * <p>Processes register their log files with {@link #register}; each test gets a fresh registry
+ * before it runs. A test's registry belongs to the thread that runs it and the threads that thread
+ * starts (awaitility's), so tests that run side by side (NetemIT's methods) keep their own.
  */
 public final class FailureLogs implements BeforeEachCallback, AfterTestExecutionCallback {
 
     /** Only the end of a long log is printed. */
     static final int MAX_LINES = 200;
 
-    private static final Map<String, Path> LOGS = new LinkedHashMap<>();
+    private static final InheritableThreadLocal<Map<String, Path>> LOGS = new InheritableThreadLocal<>() {
+        @Override
+        protected Map<String, Path> initialValue() {
+            return Collections.synchronizedMap(new LinkedHashMap<>());
+        }
+    };
 
     /** Remembers a log to print if the current test fails. */
-    public static synchronized void register(String label, Path file) {
-        LOGS.put(label, file);
+    public static void register(String label, Path file) {
+        LOGS.get().put(label, file);
     }
 
     @Override
@@ -45,13 +51,17 @@ public final class FailureLogs implements BeforeEachCallback, AfterTestExecution
         clear();
     }
 
-    private static synchronized void clear() {
-        LOGS.clear();
+    private static void clear() {
+        LOGS.set(Collections.synchronizedMap(new LinkedHashMap<>()));
     }
 
-    private static synchronized String render(String testName) {
+    private static String render(String testName) {
         StringBuilder out = new StringBuilder("\n===== logs of the processes of failed test " + testName + " =====\n");
-        for (Map.Entry<String, Path> log : LOGS.entrySet()) {
+        Map<String, Path> logs;
+        synchronized (LOGS.get()) {
+            logs = new LinkedHashMap<>(LOGS.get());
+        }
+        for (Map.Entry<String, Path> log : logs.entrySet()) {
             out.append("----- ").append(log.getKey()).append(" (").append(log.getValue()).append(") -----\n");
             for (String line : tail(log.getValue())) {
                 out.append(line).append('\n');
