@@ -87,7 +87,8 @@ for t in "${selected[@]}"; do
   fi
   echo "== $name ($class#$method, ${SECONDS_EACH}s) → $log"
   JAZZER_FUZZ=1 nice -n "$NICE" mvn -B "${MVN_EXTRA[@]}" -pl "$module" -am test \
-      "-Dtest=$class#$method" -Dsurefire.failIfNoSpecifiedTests=false "${args[@]}" > "$log" 2>&1
+      "-Dtest=$class#$method" -Dsurefire.failIfNoSpecifiedTests=false -Dculvert.fuzz-only=true "${args[@]}" \
+      > "$log" 2>&1
   rc=$?
 
   # A finding Jazzer left in the module directory (no corpus directory at the time) joins the corpus.
