@@ -46,7 +46,8 @@ import java.util.function.Supplier;
  * The TCP {@link Transport}: WireGuard messages on TCP streams, each framed by a 2-byte length
  * ({@link StreamFrameDecoder} in, {@link StreamFrameEncoder} out, written into the message's headroom). A
  * listener for peers that call in, and a dialler per client tunnel that redials forever with jittered
- * exponential backoff (0.5 s to 5 s), looking the endpoint up afresh on every try — on the resolver
+ * exponential backoff (0.5 s to 5 s; it starts over after a connection on which the server answered, so a server
+ * that closes every connection unanswered is asked ever less often), looking the endpoint up afresh on every try — on the resolver
  * executor, never on the loop. Its own {@link Engine}; TCP_NODELAY; one writev per flush (Netty's epoll
  * stream channel gathers every flushed message into one iovec array); reads of up to 128 KiB.
  *
@@ -275,7 +276,6 @@ final class TcpTransport implements Transport {
                     .option(ChannelOption.RCVBUF_ALLOCATOR, READS)
                     .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
                     .handler(pipeline(() -> {
-                        failures = 0;
                         LOG.log(System.Logger.Level.INFO, "tunnel {0}: connected to {1}", name, Addresses.format(to));
                         onReady.run();
                     }, false))
@@ -294,6 +294,9 @@ final class TcpTransport implements Transport {
                 }
                 done.channel().closeFuture().addListener(c -> {
                     if (channel == ch) {
+                        if (Boolean.TRUE.equals(ch.attr(StreamEngineHandler.PLACED_A_MESSAGE).get())) {
+                            failures = 0; // the server answered on it: a lost connection, not a refusing server
+                        }
                         retryLater("connection closed");
                     }
                 });

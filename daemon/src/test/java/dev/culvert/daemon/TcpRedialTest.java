@@ -82,6 +82,31 @@ class TcpRedialTest {
         }
     }
 
+    /**
+     * A server that takes every connection and closes it unanswered (a full admission queue, a key it does not know)
+     * is redialled ever later: 0.5-0.75 s, then 1-1.5 s, then 2-3 s. Before, every connect started the backoff over
+     * and such a server was dialled twice a second for ever (found by the new-user test).
+     */
+    @Test
+    void aServerThatClosesUnansweredIsDialledEverLater() throws IOException {
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        try (ServerSocket refusing = new ServerSocket(0, 8, loopback)) {
+            refusing.setSoTimeout(10_000);
+            tcp = new TcpTransport((IoEventLoop) group.next(), new LocalStatic(X25519.generatePrivateKey(new SecureRandom())),
+                    UnpooledByteBufAllocator.DEFAULT, resolver);
+            tcp.connect("t1", () -> new InetSocketAddress(loopback, refusing.getLocalPort()), () -> { });
+            long[] accepted = new long[4];
+            for (int i = 0; i < accepted.length; i++) {
+                refusing.accept().close();
+                accepted[i] = System.nanoTime();
+            }
+            long thirdGapMillis = (accepted[3] - accepted[2]) / 1_000_000;
+            long firstGapMillis = (accepted[1] - accepted[0]) / 1_000_000;
+            assertThat(firstGapMillis).as("the first redial's wait").isGreaterThanOrEqualTo(450);
+            assertThat(thirdGapMillis).as("the third redial's wait (the backoff grew twice)").isGreaterThanOrEqualTo(1_900);
+        }
+    }
+
     private static boolean acceptsWithin(ServerSocket listener) throws IOException {
         try (Socket extra = listener.accept()) {
             return extra != null;

@@ -6,6 +6,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 
 import java.net.InetSocketAddress;
@@ -25,6 +26,7 @@ public final class StreamEngineHandler extends ChannelInboundHandlerAdapter {
     private final Runnable onActive;
     private final Runnable writabilityChanged;
     private InetSocketAddress remote;
+    private boolean placedAny;
 
     /**
      * @param onActive run when the connection is up and registered (a client starts its handshake there)
@@ -67,12 +69,23 @@ public final class StreamEngineHandler extends ChannelInboundHandlerAdapter {
 
     private int unplaceableInARow;
 
+    /**
+     * Set on a connection (a channel attribute, so it outlives the pipeline) once the engine has placed a message
+     * it read from it: well formed, a valid mac1 of ours or a receiver index of ours. A client tells by it whether
+     * the server answered before the connection went (its redial backoff starts over only then).
+     */
+    public static final AttributeKey<Boolean> PLACED_A_MESSAGE = AttributeKey.valueOf("culvert.stream.placed");
+
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (msg instanceof ByteBuf frame) {
             long before = unplaceable();
             engine.receive(frame, remote);
             if (unplaceable() == before) {
+                if (unplaceableInARow == 0 && !placedAny) {
+                    placedAny = true;
+                    ctx.channel().attr(PLACED_A_MESSAGE).set(Boolean.TRUE);
+                }
                 unplaceableInARow = 0;
             } else if (++unplaceableInARow == MAX_UNPLACEABLE_IN_A_ROW) {
                 LOG.log(System.Logger.Level.INFO, "closing TCP connection {0}: {1} messages in a row could not be "
