@@ -11,16 +11,21 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Admission of accepted TCP connections (SECURITY.md, "TCP listener"): anyone who can reach {@code listen.tcp} can
  * open connections, so one must carry an authenticated message — some peer's endpoint becomes its remote address —
  * within {@link #AUTH_TIMEOUT_NANOS} of being accepted, or it is closed; and at most {@link #MAX_PENDING} accepted
- * connections wait for that at once, {@link #MAX_PENDING_PER_SOURCE} from one source address (a further one is
- * closed at once). Each connection closed so is counted as {@link DropReason#UNAUTHENTICATED_CONNECTION}. A peer's
- * own client redials with its backoff. Confined to the transport's event loop.
+ * connections wait for that at once, {@link #MAX_PENDING_PER_SOURCE} from one source address (a further one from
+ * that address is closed at once). When {@link #MAX_PENDING} wait, a new connection takes the place of the one that
+ * has waited longest, which is closed: connections held open from many addresses cannot keep a peer out unless they
+ * are opened faster than the peer completes a handshake. Each connection closed so is counted as
+ * {@link DropReason#UNAUTHENTICATED_CONNECTION}. A peer's own client redials with its backoff. Confined to the
+ * transport's event loop.
  */
 final class TcpAdmission {
     private static final System.Logger LOG = System.getLogger("culvert.tcp");
@@ -36,6 +41,8 @@ final class TcpAdmission {
     private final Engine engine;
     private final long timeoutNanos;
     private final Map<InetAddress, Integer> pendingBySource = new HashMap<>();
+    /** The connections waiting to authenticate, the longest-waiting first. */
+    private final Set<Gate> waiting = new LinkedHashSet<>();
     private int pending;
 
     /** @param timeoutNanos how long an accepted connection may go without authenticating ({@link #AUTH_TIMEOUT_NANOS}) */
@@ -63,8 +70,30 @@ final class TcpAdmission {
         return false;
     }
 
+    /**
+     * Frees a place among the waiting connections: the longest-waiting one is closed, or, where it has authenticated
+     * since the last check, just stops waiting.
+     */
+    private void makeRoom() {
+        while (pending >= MAX_PENDING && !waiting.isEmpty()) {
+            Gate oldest = waiting.iterator().next();
+            boolean through = authenticated(oldest.remote);
+            ChannelHandlerContext ctx = oldest.ctx;
+            InetSocketAddress remote = oldest.remote;
+            oldest.release();
+            if (!through) {
+                engine.counters().drop(DropReason.UNAUTHENTICATED_CONNECTION);
+                LOG.log(System.Logger.Level.DEBUG, "tcp: closed the connection from {0}: it waited longest of {1} "
+                        + "waiting to authenticate, and another came", Addresses.format(remote), MAX_PENDING);
+                ctx.close();
+            }
+        }
+    }
+
     private final class Gate extends ChannelInboundHandlerAdapter {
         private InetAddress source; // set while this connection counts as pending
+        private InetSocketAddress remote;
+        private ChannelHandlerContext ctx;
         private boolean refused;
         private ScheduledFuture<?> check;
 
@@ -72,18 +101,23 @@ final class TcpAdmission {
         public void channelActive(ChannelHandlerContext ctx) {
             InetSocketAddress remote = (InetSocketAddress) ctx.channel().remoteAddress();
             InetAddress from = remote.getAddress();
-            if (pending >= MAX_PENDING || pendingBySource.getOrDefault(from, 0) >= MAX_PENDING_PER_SOURCE) {
+            if (pendingBySource.getOrDefault(from, 0) >= MAX_PENDING_PER_SOURCE) {
                 refused = true;
                 engine.counters().drop(DropReason.UNAUTHENTICATED_CONNECTION);
-                LOG.log(System.Logger.Level.DEBUG, "tcp: refused a connection from {0}: {1} waiting to "
-                        + "authenticate ({2} from that address)", Addresses.format(remote), pending,
-                        pendingBySource.getOrDefault(from, 0));
+                LOG.log(System.Logger.Level.DEBUG, "tcp: refused a connection from {0}: {1} from that address "
+                        + "wait to authenticate already", Addresses.format(remote), MAX_PENDING_PER_SOURCE);
                 ctx.close();
                 return; // the rest of the pipeline never sees it
             }
+            if (pending >= MAX_PENDING) {
+                makeRoom();
+            }
             source = from;
+            this.remote = remote;
+            this.ctx = ctx;
             pending++;
             pendingBySource.merge(from, 1, Integer::sum);
+            waiting.add(this);
             long deadline = System.nanoTime() + timeoutNanos;
             long every = Math.min(CHECK_NANOS, timeoutNanos);
             check = ctx.executor().scheduleAtFixedRate(() -> {
@@ -123,6 +157,7 @@ final class TcpAdmission {
                 check = null;
             }
             if (source != null) {
+                waiting.remove(this);
                 pending--;
                 pendingBySource.computeIfPresent(source, (k, n) -> n == 1 ? null : n - 1);
                 source = null;

@@ -200,6 +200,11 @@ final class TcpTransport implements Transport {
         flow.resume(holder);
     }
 
+    /** Accepted connections waiting to authenticate (for tests), read on the loop. */
+    int pendingAdmissions() throws InterruptedException, java.util.concurrent.ExecutionException {
+        return loop.submit(admission::pending).get();
+    }
+
     /** Bytes written to the connections and not yet taken by the kernel. Loop only. */
     long pendingWriteBytes() {
         long sum = 0;

@@ -116,4 +116,35 @@ class TcpAdmissionTest {
             return !closedByServer(again, Duration.ofMillis(300));
         });
     }
+
+    /**
+     * When {@link TcpAdmission#MAX_PENDING} wait, a new connection takes the longest-waiting one's place: connections
+     * held open from many addresses no longer keep a peer out (found by the new-user test: 8 idle connections from
+     * each of 32 addresses, reopened as they were closed, refused a restarted peer for as long as they lasted).
+     */
+    @Test
+    void aNewConnectionTakesTheLongestWaitingOnesPlaceWhenAllPlacesAreTaken() throws Exception {
+        InetSocketAddress at = listen(Duration.ofMinutes(5));
+        List<Socket> holders = new ArrayList<>();
+        int sources = TcpAdmission.MAX_PENDING / TcpAdmission.MAX_PENDING_PER_SOURCE;
+        for (int source = 0; source < sources; source++) {
+            InetAddress from = InetAddress.getByName("127.0.1." + (source + 1)); // all of 127/8 is loopback
+            for (int i = 0; i < TcpAdmission.MAX_PENDING_PER_SOURCE; i++) {
+                Socket s = new Socket(at.getAddress(), at.getPort(), from, 0);
+                sockets.add(s);
+                holders.add(s);
+            }
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> tcp.pendingAdmissions() == TcpAdmission.MAX_PENDING);
+        assertThat(refused()).isZero();
+
+        Socket newcomer = new Socket(at.getAddress(), at.getPort(), InetAddress.getByName("127.0.2.1"), 0);
+        sockets.add(newcomer);
+
+        assertThat(closedByServer(holders.get(0), Duration.ofSeconds(5))).as("the longest-waiting connection").isTrue();
+        assertThat(closedByServer(newcomer, Duration.ofMillis(300))).as("the newcomer").isFalse();
+        assertThat(closedByServer(holders.get(1), Duration.ofMillis(100))).as("the next-longest waiting").isFalse();
+        assertThat(refused()).isEqualTo(1);
+    }
+
 }
