@@ -5,39 +5,21 @@ import static dev.culvert.daemon.TwinPackets.take;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.culvert.config.ConfigLoader;
-import dev.culvert.config.CulvertConfig;
 import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.DropReason;
 import dev.culvert.protocol.Peer;
-import dev.culvert.protocol.testing.MemoryNetwork;
-import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 /**
  * Issue 13, "MTU done right": two whole daemons over the twins (as {@link TwinSitesTest}). A reload that raises
  * {@code device.mtu} on both ends resizes everything sized from the MTU (device, routing bound, padding, link
  * MTU), so a full-size packet at the new MTU passes both ways, neither {@code too_big} nor {@code decrypt_failed};
  * and {@code mss-clamp = auto} lowers the MSS of a SYN crossing the tunnel.
  */
-class MtuTwinSitesTest {
-    private static final InetSocketAddress A = new InetSocketAddress("192.0.2.1", 51820);
-    private static final InetSocketAddress B = new InetSocketAddress("192.0.2.2", 51820);
+class MtuTwinSitesTest extends TwinSitesFixture {
 
-    @TempDir
-    Path dir;
-    private final MemoryNetwork network = new MemoryNetwork();
-    private final TwinPlatform hostA = new TwinPlatform(network, A);
-    private final TwinPlatform hostB = new TwinPlatform(network, B);
-    private final List<Daemon> running = new ArrayList<>();
     private String keyA;
     private String keyB;
 
@@ -47,10 +29,6 @@ class MtuTwinSitesTest {
         keyB = TwinHosts.writeKey(dir.resolve("b.key"));
     }
 
-    @AfterEach
-    void stop() {
-        running.forEach(Daemon::close);
-    }
 
     @Test
     void aReloadThatRaisesTheMtuOnBothEndsCarriesFullSizePackets() throws Exception {
@@ -144,18 +122,6 @@ class MtuTwinSitesTest {
                   }
                 }
                 """.formatted(device, keyA);
-    }
-
-    private CulvertConfig config(String name, String text) throws Exception {
-        Path file = dir.resolve(name);
-        Files.writeString(file, text);
-        return ConfigLoader.load(file);
-    }
-
-    private Daemon start(String name, String text, TwinPlatform host) throws Exception {
-        Daemon daemon = Daemon.start(config(name, text), host);
-        running.add(daemon);
-        return daemon;
     }
 
     private static Tunnel tunnel(Daemon daemon) {

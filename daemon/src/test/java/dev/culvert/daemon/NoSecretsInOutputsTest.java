@@ -13,11 +13,8 @@ import dev.culvert.daemon.control.Status;
 import dev.culvert.daemon.control.StatusText;
 import dev.culvert.protocol.Peer;
 import dev.culvert.protocol.noise.LocalStatic;
-import dev.culvert.protocol.testing.MemoryNetwork;
 import java.lang.reflect.Field;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.ArrayList;
@@ -31,8 +28,6 @@ import javax.crypto.SecretKey;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 /**
  * SECURITY.md, "Nothing secret in logs, metrics or show": two whole daemons over the twins with a preshared
  * key, every logger at its finest, a handshake, traffic, a reload and a stop. Every log record, the metrics
@@ -40,17 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
  * session keys, in base64 (standard and URL-safe) and hex (both cases). Also: a stopped daemon has wiped its
  * private key.
  */
-class NoSecretsInOutputsTest {
-    private static final InetSocketAddress A = new InetSocketAddress("192.0.2.1", 51820);
-    private static final InetSocketAddress B = new InetSocketAddress("192.0.2.2", 51820);
+class NoSecretsInOutputsTest extends TwinSitesFixture {
     private static final List<String> LOGGERS = List.of("", "culvert", "dev.culvert", "io.netty");
 
-    @TempDir
-    Path dir;
-    private final MemoryNetwork network = new MemoryNetwork();
-    private final TwinPlatform hostA = new TwinPlatform(network, A);
-    private final TwinPlatform hostB = new TwinPlatform(network, B);
-    private final List<Daemon> running = new ArrayList<>();
     private LogLines logs;
 
     @BeforeEach
@@ -60,7 +47,6 @@ class NoSecretsInOutputsTest {
 
     @AfterEach
     void stop() {
-        running.forEach(Daemon::close);
         logs.close();
     }
 
@@ -147,14 +133,6 @@ class NoSecretsInOutputsTest {
         String url = Base64.getUrlEncoder().encodeToString(key);
         String hex = HexFormat.of().formatHex(key);
         return List.of(base64, base64.substring(0, 43), url, url.substring(0, 43), hex, hex.toUpperCase());
-    }
-
-    private Daemon start(String name, String text, TwinPlatform host) throws Exception {
-        Path file = dir.resolve(name);
-        Files.writeString(file, text);
-        Daemon daemon = Daemon.start(ConfigLoader.load(file), host);
-        running.add(daemon);
-        return daemon;
     }
 
     private static Peer peer(Daemon daemon) throws Exception {

@@ -3,26 +3,20 @@ package dev.culvert.daemon;
 import static dev.culvert.daemon.TwinPackets.ipv4;
 import static dev.culvert.daemon.TwinPackets.take;
 
-import dev.culvert.config.ConfigLoader;
 import dev.culvert.config.CulvertConfig;
 import dev.culvert.crypto.Keys;
 import dev.culvert.daemon.control.ControlClient;
 import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.Peer;
 import dev.culvert.daemon.tun.MemoryTunChannel;
-import dev.culvert.protocol.testing.MemoryNetwork;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -34,16 +28,8 @@ import static org.awaitility.Awaitility.await;
  * each with a memory tun channel for a device and a memory transport on one memory network. Start, the
  * states `culvert show` reports, traffic both ways, a reload applied as a diff, and stop.
  */
-class TwinSitesTest {
-    private static final InetSocketAddress A = new InetSocketAddress("192.0.2.1", 51820);
-    private static final InetSocketAddress B = new InetSocketAddress("192.0.2.2", 51820);
+class TwinSitesTest extends TwinSitesFixture {
 
-    @TempDir
-    Path dir;
-    private final MemoryNetwork network = new MemoryNetwork();
-    private final TwinPlatform hostA = new TwinPlatform(network, A);
-    private final TwinPlatform hostB = new TwinPlatform(network, B);
-    private final List<Daemon> running = new ArrayList<>();
     private String keyA;
     private String keyB;
     private String keyC;
@@ -55,10 +41,6 @@ class TwinSitesTest {
         keyC = TwinHosts.writeKey(dir.resolve("c.key"));
     }
 
-    @AfterEach
-    void stop() {
-        running.forEach(Daemon::close);
-    }
 
     private String siteA(String extraTunnels, String keepalive) {
         return """
@@ -94,18 +76,6 @@ class TwinSitesTest {
                   }
                 }
                 """.formatted(keyA);
-    }
-
-    private CulvertConfig config(String name, String text) throws Exception {
-        Path file = dir.resolve(name);
-        Files.writeString(file, text);
-        return ConfigLoader.load(file);
-    }
-
-    private Daemon start(String name, String text, TwinPlatform host) throws Exception {
-        Daemon daemon = Daemon.start(config(name, text), host);
-        running.add(daemon);
-        return daemon;
     }
 
     private String show(String socket, String tunnel) throws Exception {
