@@ -33,7 +33,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * (reordering) in a test of its own: netem's, or on a kernel without sch_netem a user-space delay line
  * ({@link Impairment}).
  *
- * <p>The pairs run side by side, each in namespaces of its own (JUnit's parallel execution, on these methods only:
+ * <p>The pairs run two at a time, each in namespaces of its own (JUnit's parallel execution, on these methods only:
  * they mostly wait out outages and timers).
  *
  * <p>Each asserts that the tunnel comes back with no manual step within the stated time (README, "Bad networks":
