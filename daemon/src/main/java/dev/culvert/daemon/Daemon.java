@@ -71,6 +71,9 @@ public final class Daemon implements AutoCloseable {
     private ScheduledFuture<?> watcher;
     private MetricsServer metricsServer;
     private ControlServer control;
+    /** transport = vtun-legacy tunnels: kept apart from {@link #tunnels} (no WireGuard engine); see openLegacy. */
+    private final List<LegacyTunnel> legacyTunnels = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private LegacyListener legacyListener;
 
     private Daemon(CulvertConfig config, Platform platform, LocalStatic local, ByteBufAllocator alloc) {
         this.config = config;
@@ -150,9 +153,14 @@ public final class Daemon implements AutoCloseable {
         claimControlSocket(config);
         metricsServer = startMetricsServer(config, metrics);
         ensureTransports(config);
+        ensureLegacyListener(config);
         warnAboutCompression(null, config);
         for (TunnelConfig tunnelConfig : config.tunnels().values()) {
-            tunnels.open(tunnelConfig, this::openTunnel);
+            if (tunnelConfig.isLegacy()) {
+                openLegacy(tunnelConfig);
+            } else {
+                tunnels.open(tunnelConfig, this::openTunnel);
+            }
         }
         // Every tunnel's peer is in its engine: now the sockets may read (issue 13, start order).
         startReading();
@@ -160,10 +168,12 @@ public final class Daemon implements AutoCloseable {
         watcher = loop.scheduleAtFixedRate(() -> {
             tunnels.all().forEach(Tunnel::watch);
             notify.status(statusLine());
-            drops.check(DaemonStatus.dropScopes(udp, tcp, tunnels.all()), System.nanoTime());
+            java.util.Map<String, dev.culvert.protocol.Counters> scopes = DaemonStatus.dropScopes(udp, tcp, tunnels.all());
+            legacyTunnels.forEach(t -> scopes.put("tunnel " + t.name(), t.counters()));
+            drops.check(scopes, System.nanoTime());
         }, 200, 200, TimeUnit.MILLISECONDS);
-        control = startControl(config, () -> DaemonStatus.show(config.source(), local.publicKey(), udp, tcp, tunnels),
-                this::reloadRequested);
+        control = startControl(config, () -> DaemonStatus.show(config.source(), local.publicKey(), udp, tcp, tunnels,
+                legacyTunnels), this::reloadRequested);
         // Every device is up and every socket bound: now systemd may start what depends on us.
         notify.ready(statusLine());
     }
@@ -207,6 +217,94 @@ public final class Daemon implements AutoCloseable {
                 tcp.resumeReads(Platform.STARTING);
             }
         }).awaitUninterruptibly();
+    }
+
+    /** Binds culvert.listen.vtun-legacy if set and not bound yet. */
+    private void ensureLegacyListener(CulvertConfig cfg) throws IOException {
+        if (legacyListener == null && cfg.listenVtunLegacy().isPresent()) {
+            legacyListener = LegacyListener.bind(loop, cfg.listenVtunLegacy().get(), this::legacySession);
+            LOG.log(System.Logger.Level.INFO, "listening for vtund clients on tcp {0} (vtun-legacy)",
+                    Addresses.format(legacyListener.localAddress()));
+        }
+    }
+
+    /** The server tunnel serving vtund session {@code session}, or null. */
+    private LegacyTunnel legacySession(String session) {
+        for (LegacyTunnel t : legacyTunnels) {
+            if (t.isServer() && t.session().equals(session)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Opens a transport = vtun-legacy tunnel: its device with plain packets (no virtio-net header: vtund's frames are
+     * single packets), on the daemon's loop, listed for metrics and show.
+     */
+    private void openLegacy(TunnelConfig tunnelConfig) throws IOException {
+        dev.culvert.config.DeviceConfig d = tunnelConfig.device();
+        Channel device = platform.openDevice(new dev.culvert.config.DeviceConfig(d.name(), d.mode(), d.mtu(),
+                d.address(), d.routes(), d.mac(), false, d.existing()));
+        LegacyTunnel tunnel = LegacyTunnel.open(tunnelConfig, device, loop, platform.links(), resolver,
+                platform::resolve);
+        legacyTunnels.add(tunnel);
+        metrics.addTunnel(tunnel);
+        LOG.log(System.Logger.Level.INFO, "tunnel {0}: device {1} ({2}, mtu {3}{4}), vtun-legacy, {5}",
+                tunnelConfig.name(), d.name(), d.mode().name().toLowerCase(java.util.Locale.ROOT),
+                String.valueOf(d.mtu()), d.address().map(a -> ", " + a).orElse(""),
+                tunnelConfig.peer().endpoint().map(e -> "vtund server at " + e)
+                        .orElse("waiting for a vtund client of session '" + tunnelConfig.legacy().get().session() + "'"));
+    }
+
+    private void closeLegacy(LegacyTunnel tunnel) {
+        legacyTunnels.remove(tunnel);
+        metrics.removeTunnel(tunnel.name());
+        try {
+            tunnel.close();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing tunnel {0}: {1}", tunnel.name(), e.toString());
+        }
+    }
+
+    /**
+     * A reload's vtun-legacy part: a tunnel whose settings changed, or that is gone, is closed; a new or changed one
+     * opened (a failure to open is logged and listed, the others go on).
+     *
+     * @return the names that failed to open
+     */
+    private List<String> reloadLegacy(CulvertConfig next) {
+        List<String> failed = new java.util.ArrayList<>();
+        for (LegacyTunnel t : List.copyOf(legacyTunnels)) {
+            TunnelConfig wanted = next.tunnels().get(t.name());
+            if (wanted == null || !wanted.equals(t.config())) {
+                closeLegacy(t);
+            }
+        }
+        for (TunnelConfig wanted : next.tunnels().values()) {
+            if (wanted.isLegacy() && legacyTunnels.stream().noneMatch(t -> t.name().equals(wanted.name()))) {
+                try {
+                    openLegacy(wanted);
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.ERROR, "reload: {0}", e.getMessage());
+                    failed.add(wanted.name());
+                }
+            }
+        }
+        return failed;
+    }
+
+    /** {@code cfg} without its vtun-legacy tunnels: what {@link TunnelSet} applies. */
+    private static CulvertConfig withoutLegacy(CulvertConfig cfg) {
+        java.util.Map<String, TunnelConfig> modern = new java.util.LinkedHashMap<>();
+        cfg.tunnels().forEach((name, t) -> {
+            if (!t.isLegacy()) {
+                modern.put(name, t);
+            }
+        });
+        return new CulvertConfig(cfg.source(), cfg.privateKeyFile(), cfg.listenUdp(), modern, cfg.metricsBind(),
+                cfg.controlSocket(), cfg.logLevel(), cfg.listenTcp(), cfg.aead(), cfg.udpOffload(),
+                cfg.listenVtunLegacy());
     }
 
     /** Where devices and transports meet: the tunnel's device, on its transport. */
@@ -302,7 +400,12 @@ public final class Daemon implements AutoCloseable {
                     return ReloadOutcome.refused(refusals.stream().map(r -> next.source() + ": " + r).toList());
                 }
                 List<String> settings = applyLive(global);
-                ReloadOutcome outcome = tunnels.apply(next, this::openTunnel, () -> {
+                List<String> legacyFailed = reloadLegacy(next);
+                if (!legacyFailed.isEmpty()) {
+                    settings = new java.util.ArrayList<>(settings);
+                    settings.add("vtun-legacy tunnels that did not start: " + String.join(", ", legacyFailed));
+                }
+                ReloadOutcome outcome = tunnels.apply(withoutLegacy(next), this::openTunnel, () -> {
                     try {
                         ensureTransports(next);
                     } catch (IOException e) {
@@ -583,6 +686,12 @@ public final class Daemon implements AutoCloseable {
             metricsServer.close();
         }
         retries.shutdownNow();
+        if (legacyListener != null) {
+            legacyListener.close();
+        }
+        for (LegacyTunnel t : List.copyOf(legacyTunnels)) {
+            closeLegacy(t);
+        }
         tunnels.closeAll();
         if (tcp != null) {
             tcp.close();

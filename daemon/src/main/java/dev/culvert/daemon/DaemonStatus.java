@@ -60,11 +60,18 @@ final class DaemonStatus {
     /** What {@code culvert show} reads, taken afresh on each request. */
     static ShowRequests.Source show(java.nio.file.Path configFile, byte[] publicKey, Transport udp, Transport tcp,
                                     TunnelSet set) {
+        return show(configFile, publicKey, udp, tcp, set, List.of());
+    }
+
+    /** As {@link #show(java.nio.file.Path, byte[], Transport, Transport, TunnelSet)}, with the vtun-legacy tunnels. */
+    static ShowRequests.Source show(java.nio.file.Path configFile, byte[] publicKey, Transport udp, Transport tcp,
+                                    TunnelSet set, List<LegacyTunnel> legacy) {
         String instance = dev.culvert.config.CulvertConfig.instanceName(configFile);
         String file = configFile.toAbsolutePath().normalize().toString();
         List<ShowRequests.TunnelSource> views = new ArrayList<>();
         set.all().forEach(t -> views.add(new ShowRequests.TunnelSource(t.config(), t)));
         set.failed().forEach(f -> views.add(new ShowRequests.TunnelSource(f.config(), f)));
+        legacy.forEach(t -> views.add(new ShowRequests.TunnelSource(t.config(), t)));
         int port = udp == null || udp.localAddress() == null ? 0 : udp.localAddress().getPort();
         String key = Keys.encode(publicKey);
         Counters interfaceCounters = Counters.sumOf(interfaceCounters(udp, tcp));
