@@ -1,6 +1,5 @@
 package dev.culvert.daemon;
 
-import dev.culvert.config.LegacyConfig;
 import dev.culvert.protocol.DropReason;
 import dev.culvert.protocol.vtun.VtunAuth;
 import dev.culvert.protocol.vtun.VtunFlags;
