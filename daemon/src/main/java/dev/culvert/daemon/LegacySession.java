@@ -1,6 +1,7 @@
 package dev.culvert.daemon;
 
 import dev.culvert.protocol.DropReason;
+import dev.culvert.protocol.vtun.VtunFrameDecoder;
 import dev.culvert.protocol.vtun.VtunFrameException;
 import dev.culvert.protocol.vtun.VtunFrames;
 import io.netty.buffer.ByteBuf;
@@ -8,48 +9,18 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
-import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.MessageToMessageDecoder;
 import java.net.InetSocketAddress;
 import java.util.List;
 
 /**
  * The Netty side of one authenticated vtund session's data channel (VTUN.md §2.3–2.5): frames in from the TCP stream
- * ({@link StreamFrames}) or from datagrams ({@link DatagramFrames}), handed to {@link LegacyTunnel}; echo requests
+ * ({@link VtunFrameDecoder}) or from datagrams ({@link DatagramFrames}), handed to {@link LegacyTunnel}; echo requests
  * answered; {@code CONN_CLOSE} ends the session. Everything runs on the tunnel's event loop.
  */
 final class LegacySession {
 
-    /** A frame as the decoders hand it on: a payload, or a control flag ({@link VtunFrames#ECHO_REQ}, ...). */
-    record Frame(int control, byte[] payload) {
-    }
-
     private LegacySession() {
-    }
-
-    /**
-     * 2-byte framed data on the TCP connection. A malformed header throws {@link VtunFrameException} (the session
-     * closes, counted by {@link Link}).
-     */
-    static final class StreamFrames extends ByteToMessageDecoder {
-        @Override
-        protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
-            while (in.readableBytes() >= VtunFrames.HEADER) {
-                int length = VtunFrames.check(in.getUnsignedShort(in.readerIndex()));
-                if (length < 0) {
-                    in.skipBytes(VtunFrames.HEADER);
-                    out.add(new Frame(-length, null));
-                    continue;
-                }
-                if (in.readableBytes() < VtunFrames.HEADER + length) {
-                    return;
-                }
-                in.skipBytes(VtunFrames.HEADER);
-                byte[] payload = new byte[length];
-                in.readBytes(payload);
-                out.add(new Frame(0, payload));
-            }
-        }
     }
 
     /**
@@ -102,7 +73,7 @@ final class LegacySession {
                     tunnel.counters().drop(DropReason.VTUN_BAD_FRAME);
                     return;
                 }
-                out.add(new Frame(-length, null));
+                out.add(new VtunFrameDecoder.Frame(-length, null));
                 return;
             }
             if (in.readableBytes() != length) {
@@ -111,7 +82,7 @@ final class LegacySession {
             }
             byte[] payload = new byte[length];
             in.readBytes(payload);
-            out.add(new Frame(0, payload));
+            out.add(new VtunFrameDecoder.Frame(0, payload));
         }
     }
 
@@ -127,6 +98,7 @@ final class LegacySession {
         boolean remoteConfirmed;
         private Channel channel;
         private boolean closeSent;
+        private boolean failed;
 
         Link(LegacyTunnel tunnel, boolean udp, InetSocketAddress remote) {
             this.tunnel = tunnel;
@@ -186,7 +158,7 @@ final class LegacySession {
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            Frame frame = (Frame) msg;
+            VtunFrameDecoder.Frame frame = (VtunFrameDecoder.Frame) msg;
             tunnel.heard(this);
             switch (frame.control()) {
                 case 0 -> tunnel.fromPeer(this, frame.payload());
@@ -219,6 +191,10 @@ final class LegacySession {
 
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (failed) {
+                return; // the session is closing already: one count and one line per session
+            }
+            failed = true;
             Throwable c = cause instanceof io.netty.handler.codec.DecoderException && cause.getCause() != null
                     ? cause.getCause() : cause;
             if (c instanceof VtunFrameException) {

@@ -249,7 +249,7 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
             return;
         }
         LegacySession.Link l = new LegacySession.Link(this, false, null);
-        auth.pipeline().addAfter(auth.name(), "vtun-frames", new LegacySession.StreamFrames());
+        auth.pipeline().addAfter(auth.name(), "vtun-frames", new dev.culvert.protocol.vtun.VtunFrameDecoder());
         auth.pipeline().addLast("vtun-link", l);
         start(l, flags, (InetSocketAddress) auth.channel().remoteAddress());
         auth.pipeline().remove(auth.handler()); // bytes after the auth go on to the frame decoder
