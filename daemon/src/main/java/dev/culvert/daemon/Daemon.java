@@ -457,7 +457,7 @@ public final class Daemon implements AutoCloseable {
 
     /** The systemd STATUS= line. */
     String statusLine() {
-        return DaemonStatus.line(tunnels, System.currentTimeMillis());
+        return DaemonStatus.line(tunnels, legacyTunnels, System.currentTimeMillis());
     }
 
     /** A failed tunnel's next attempt, under the reload lock, unless the daemon has stopped. */
@@ -650,7 +650,9 @@ public final class Daemon implements AutoCloseable {
     }
 
     public List<String> tunnelNames() {
-        return tunnels.all().stream().map(Tunnel::name).toList();
+        List<String> names = new java.util.ArrayList<>(tunnels.all().stream().map(Tunnel::name).toList());
+        legacyTunnels.forEach(t -> names.add(t.name()));
+        return names;
     }
 
     /** The running tunnels' views (state, counters, endpoint), for tests and tools in this package. */

@@ -28,10 +28,16 @@ final class DaemonStatus {
      * {@code 1/2 tunnels up; failed: t3 (up hook failed: exit 1; retry in 10 s); previous settings: t2}.
      */
     static String line(TunnelSet set, long nowEpochMillis) {
+        return line(set, List.of(), nowEpochMillis);
+    }
+
+    /** As {@link #line(TunnelSet, long)}, counting the vtun-legacy tunnels too. */
+    static String line(TunnelSet set, List<LegacyTunnel> legacy, long nowEpochMillis) {
         List<Tunnel> running = set.all();
         List<FailedTunnel> failed = set.failed();
-        long up = running.stream().filter(Tunnel::up).count();
-        StringBuilder line = new StringBuilder().append(up).append('/').append(running.size() + failed.size())
+        long up = running.stream().filter(Tunnel::up).count() + legacy.stream().filter(LegacyTunnel::up).count();
+        StringBuilder line = new StringBuilder().append(up).append('/')
+                .append(running.size() + failed.size() + legacy.size())
                 .append(" tunnels up");
         if (!failed.isEmpty()) {
             line.append("; failed: ");
