@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.culvert.it.harness.BackgroundProcess;
+import dev.culvert.it.harness.ExecResult;
 import dev.culvert.it.harness.Netns;
 import dev.culvert.it.harness.RequiresNetns;
 import dev.culvert.it.harness.TwoSites;
@@ -15,6 +16,8 @@ import dev.culvert.it.traffic.Iperf;
 import dev.culvert.it.traffic.Ping;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -130,6 +133,36 @@ class VtundInteropIT {
         }
     }
 
+    @Test
+    void aMalformedFrameClosesTheSessionCountedAndTheServerGoesOn() throws Exception {
+        CulvertDistribution culvert = CulvertDistribution.locate();
+        try (TwoSites sites = TwoSites.create();
+             CulvertNode a = new CulvertNode(culvert, sites.a(), "culvert");
+             VtundNode b = new VtundNode(sites.b(), "client")) {
+            Path config = a.writeConfig(serverConfig(a, "tun", "tcp", "no", "no", PASSWORD));
+            BackgroundProcess server = startCulvert(a, config);
+            String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            String fake = Path.of(VtundInteropIT.class.getResource("FakeVtundClient.java").toURI()).toString();
+            // the BAD_FRAME flag on the wire, then a data frame over vtund's 2148-byte bound
+            for (String frame : new String[] {"8000", "0fff"}) {
+                ExecResult r = sites.b().exec(List.of(javaBin, fake, TwoSites.UNDERLAY_A, Integer.toString(PORT),
+                        "cobra", PASSWORD, frame), null, Map.of(), Duration.ofSeconds(60));
+                assertThat(r.stdout()).as("fake client: %s", r).contains("OK FLAGS: <TuK>")
+                        .contains("closed by the server");
+            }
+            await("the log lines").atMost(Duration.ofSeconds(10)).until(() -> server.stderr().contains(
+                    "malformed frame from the vtund peer (bad frame header 0x8000); closing the session")
+                    && server.stderr().contains("(data frame of 4095 bytes, over vtund's 2148)"));
+            ExecResult show = culvert.run(null, "show", "--json", "--config", config.toString());
+            assertThat(show.stdout()).as("show --json").contains("\"vtun_bad_frame\":2").contains("\"insecure\":\"vtun-legacy\"");
+
+            // the server goes on: a real vtund client gets its session
+            b.startClient(session("tun", "tcp", "no", "no", PASSWORD), TwoSites.UNDERLAY_A, PORT);
+            Ping.awaitReply(sites.b(), TwoSites.TUNNEL_IP_A);
+            stop(a, server);
+        }
+    }
+
     /** SIGTERM: a clean exit (0), the device gone, no leak reported. */
     private static void stop(CulvertNode node, BackgroundProcess daemon) {
         daemon.signal("TERM");
@@ -152,7 +185,11 @@ class VtundInteropIT {
     }
 
     private static BackgroundProcess startCulvert(CulvertNode node, String config) {
-        BackgroundProcess daemon = node.launch(node.writeConfig(config));
+        return startCulvert(node, node.writeConfig(config));
+    }
+
+    private static BackgroundProcess startCulvert(CulvertNode node, Path config) {
+        BackgroundProcess daemon = node.launch(config);
         Netns ns = node.netns();
         await("culvert's device cv0").atMost(CulvertNode.START_TIMEOUT).pollInterval(Duration.ofMillis(200))
                 .until(() -> {
