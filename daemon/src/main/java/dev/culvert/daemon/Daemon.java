@@ -268,30 +268,47 @@ public final class Daemon implements AutoCloseable {
     }
 
     /**
-     * A reload's vtun-legacy part: a tunnel whose settings changed, or that is gone, is closed; a new or changed one
-     * opened (a failure to open is logged and listed, the others go on).
+     * A reload's vtun-legacy part, first half (before the modern tunnels, so a name that moves from one kind to the
+     * other finds its device free): a tunnel whose settings changed, or that is gone, is closed. The second half
+     * ({@link #openLegacyFor}) opens the new and changed ones; a failure to open is logged and the others go on.
      *
-     * @return the names that failed to open
+     * @return what changed so far, by kind of change
      */
-    private List<String> reloadLegacy(CulvertConfig next) {
-        List<String> failed = new java.util.ArrayList<>();
+    private java.util.Map<String, List<String>> closeLegacyFor(CulvertConfig next) {
+        java.util.Map<String, List<String>> changes = new java.util.LinkedHashMap<>();
         for (LegacyTunnel t : List.copyOf(legacyTunnels)) {
             TunnelConfig wanted = next.tunnels().get(t.name());
             if (wanted == null || !wanted.equals(t.config())) {
                 closeLegacy(t);
-            }
-        }
-        for (TunnelConfig wanted : next.tunnels().values()) {
-            if (wanted.isLegacy() && legacyTunnels.stream().noneMatch(t -> t.name().equals(wanted.name()))) {
-                try {
-                    openLegacy(wanted);
-                } catch (IOException e) {
-                    LOG.log(System.Logger.Level.ERROR, "reload: {0}", e.getMessage());
-                    failed.add(wanted.name());
+                if (wanted == null || !wanted.isLegacy()) {
+                    changes.computeIfAbsent("removed", k -> new java.util.ArrayList<>()).add(t.name());
                 }
             }
         }
-        return failed;
+        return changes;
+    }
+
+    /** The second half of {@link #closeLegacyFor}, after the modern tunnels' reload freed their devices. */
+    private List<String> openLegacyFor(CulvertConfig next, java.util.Map<String, List<String>> changes) {
+        for (TunnelConfig wanted : next.tunnels().values()) {
+            if (wanted.isLegacy() && legacyTunnels.stream().noneMatch(t -> t.name().equals(wanted.name()))) {
+                boolean was = config.tunnels().containsKey(wanted.name()) && config.tunnels().get(wanted.name()).isLegacy();
+                try {
+                    openLegacy(wanted);
+                    changes.computeIfAbsent(was ? "restarted" : "added", k -> new java.util.ArrayList<>())
+                            .add(wanted.name());
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.ERROR, "reload: {0}", e.getMessage());
+                    changes.computeIfAbsent("failed to start", k -> new java.util.ArrayList<>()).add(wanted.name());
+                }
+            }
+        }
+        if (changes.isEmpty()) {
+            return List.of();
+        }
+        List<String> parts = new java.util.ArrayList<>();
+        changes.forEach((what, names) -> parts.add(what + ": " + String.join(", ", names)));
+        return List.of("vtun-legacy " + String.join("; ", parts));
     }
 
     /** {@code cfg} without its vtun-legacy tunnels: what {@link TunnelSet} applies. */
@@ -400,19 +417,19 @@ public final class Daemon implements AutoCloseable {
                     return ReloadOutcome.refused(refusals.stream().map(r -> next.source() + ": " + r).toList());
                 }
                 List<String> settings = applyLive(global);
-                List<String> legacyFailed = reloadLegacy(next);
-                if (!legacyFailed.isEmpty()) {
-                    settings = new java.util.ArrayList<>(settings);
-                    settings.add("vtun-legacy tunnels that did not start: " + String.join(", ", legacyFailed));
-                }
-                ReloadOutcome outcome = tunnels.apply(withoutLegacy(next), this::openTunnel, () -> {
+                java.util.Map<String, List<String>> legacyChanges = closeLegacyFor(next);
+                ReloadOutcome modern = tunnels.apply(withoutLegacy(next), this::openTunnel, () -> {
                     try {
                         ensureTransports(next);
                     } catch (IOException e) {
                         LOG.log(System.Logger.Level.ERROR, "reload: {0}", e.getMessage());
                     }
                     warnAboutCompression(config, next);
-                }).withSettings(settings);
+                });
+                List<String> all = new java.util.ArrayList<>(settings);
+                all.addAll(openLegacyFor(next, legacyChanges));
+                ReloadOutcome outcome = modern.withSettings(all);
+                settings = all;
                 config = next;
                 List<String> notStarted = outcome.tunnels().stream()
                         .filter(t -> t.change() == ReloadOutcome.Change.FAILED || t.change() == ReloadOutcome.Change.KEPT_OLD)
