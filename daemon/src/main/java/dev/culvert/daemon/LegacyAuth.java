@@ -82,12 +82,23 @@ final class LegacyAuth {
      */
     static final class Server extends Messages {
         private final Function<String, LegacyTunnel> sessions;
+        private final Runnable onDone;
         private String session;
         private byte[] challenge;
 
-        /** @param sessions the server tunnel serving a session name, or null */
-        Server(Function<String, LegacyTunnel> sessions) {
+        /**
+         * @param sessions the server tunnel serving a session name, or null
+         * @param onDone   run once when this handler leaves (authenticated, refused or closed)
+         */
+        Server(Function<String, LegacyTunnel> sessions, Runnable onDone) {
             this.sessions = sessions;
+            this.onDone = onDone;
+        }
+
+        @Override
+        protected void handlerRemoved0(ChannelHandlerContext ctx) {
+            super.handlerRemoved0(ctx);
+            onDone.run();
         }
 
         @Override

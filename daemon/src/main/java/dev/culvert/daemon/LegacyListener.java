@@ -17,6 +17,12 @@ import java.util.function.Function;
  * {@code legacy.session} it named.
  */
 final class LegacyListener implements AutoCloseable {
+    /**
+     * Connections still authenticating (each may take {@link LegacyAuth#TIMEOUT_SECONDS} s) beyond which a new one is
+     * closed at once: a flood of idle connections costs a bounded amount of memory.
+     */
+    static final int MAX_AUTHENTICATING = 64;
+    private static final System.Logger LOG = System.getLogger("culvert");
     private final Channel server;
 
     private LegacyListener(Channel server) {
@@ -31,13 +37,25 @@ final class LegacyListener implements AutoCloseable {
      */
     static LegacyListener bind(IoEventLoop loop, InetSocketAddress listen, Function<String, LegacyTunnel> sessions)
             throws IOException {
+        java.util.concurrent.atomic.AtomicInteger authenticating = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
         ChannelFuture bound = new ServerBootstrap().group(loop).channel(EpollServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast("vtun-auth", new LegacyAuth.Server(sessions));
+                        if (authenticating.get() >= MAX_AUTHENTICATING) {
+                            if (refused.getAndIncrement() % 1000 == 0) {
+                                LOG.log(System.Logger.Level.WARNING, "vtun-legacy: {0} connections are authenticating "
+                                        + "already; closing new ones (a flood?), {1} so far", MAX_AUTHENTICATING,
+                                        refused.get());
+                            }
+                            ch.close();
+                            return;
+                        }
+                        authenticating.incrementAndGet();
+                        ch.pipeline().addLast("vtun-auth", new LegacyAuth.Server(sessions, authenticating::decrementAndGet));
                     }
                 }).bind(listen).awaitUninterruptibly();
         if (!bound.isSuccess()) {

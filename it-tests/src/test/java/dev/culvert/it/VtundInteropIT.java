@@ -134,6 +134,29 @@ class VtundInteropIT {
     }
 
     @Test
+    void aReloadThatChangesTheSessionRestartsItAndTheVtundClientComesBack() {
+        CulvertDistribution culvert = CulvertDistribution.locate();
+        try (TwoSites sites = TwoSites.create();
+             CulvertNode a = new CulvertNode(culvert, sites.a(), "culvert");
+             VtundNode b = new VtundNode(sites.b(), "client")) {
+            BackgroundProcess server = startCulvert(a, serverConfig(a, "tun", "tcp", "no", "no", PASSWORD));
+            b.startClient(session("tun", "tcp", "no", "no", PASSWORD), TwoSites.UNDERLAY_A, PORT);
+            Ping.awaitReply(sites.b(), TwoSites.TUNNEL_IP_A);
+
+            a.writeConfig(serverConfig(a, "tun", "tcp", "aes256cbc", "lzo:9", PASSWORD));
+            server.signal("HUP");
+            await("the reload").atMost(Duration.ofSeconds(20))
+                    .until(() -> server.stderr().contains("vtun-legacy restarted: cobra"));
+            // the server decides: vtund's client (persist) comes back and takes the new FLAGS
+            await("the new session").atMost(Duration.ofSeconds(30))
+                    .until(() -> server.stderr().contains("FLAGS <TuL9KE14>"));
+            Ping.awaitReply(sites.b(), TwoSites.TUNNEL_IP_A);
+            Ping.awaitReply(sites.a(), TwoSites.TUNNEL_IP_B);
+            stop(a, server);
+        }
+    }
+
+    @Test
     void aMalformedFrameClosesTheSessionCountedAndTheServerGoesOn() throws Exception {
         CulvertDistribution culvert = CulvertDistribution.locate();
         try (TwoSites sites = TwoSites.create();
