@@ -115,6 +115,25 @@ class LegacyKeysTest {
     }
 
     @Test
+    void twoServerTunnelsMayNotServeOneSessionButAClientMayShareTheName() throws Exception {
+        String two = server("").replace("    cobra {", "    viper {\n transport = vtun-legacy\n device { address = "
+                + "\"198.18.0.5/30\" }\n legacy { session = cobra, password-file = \"" + password + "\" }\n }\n    cobra {");
+        assertThat(fx.problem(two).toString()).contains("legacy.session").contains("serves vtund session 'cobra' too");
+        String client = server("").replace("    cobra {", "    viper {\n transport = vtun-legacy\n device { address = "
+                + "\"198.18.0.5/30\" }\n peer.endpoint = \"192.0.2.9:5000\"\n legacy { session = cobra, password-file = \""
+                + password + "\" }\n }\n    cobra {");
+        assertThat(fx.parse(client).tunnels()).containsOnlyKeys("viper", "cobra");
+    }
+
+    @Test
+    void aPasswordFileMustHoldOneWord() {
+        fx.keyFile("cobra.pw", "two words\n", "rw-------");
+        assertThat(fx.problem(server("")).toString()).contains("more than one word").doesNotContain("two words");
+        fx.keyFile("cobra.pw", "\n", "rw-------");
+        assertThat(fx.problem(server("")).toString()).contains("is empty");
+    }
+
+    @Test
     void transportNamesAreListedWithDashes() {
         String text = fx.minimal().replace("device {", "transport = vtun\n device {");
         assertThat(fx.problem(text).toString()).contains("udp, tcp, vtun-legacy");
