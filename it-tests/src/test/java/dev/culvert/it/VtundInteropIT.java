@@ -11,6 +11,7 @@ import dev.culvert.it.harness.TwoSites;
 import dev.culvert.it.node.CulvertDistribution;
 import dev.culvert.it.node.CulvertNode;
 import dev.culvert.it.node.KeyFiles;
+import dev.culvert.it.node.Metrics;
 import dev.culvert.it.node.VtundNode;
 import dev.culvert.it.traffic.Iperf;
 import dev.culvert.it.traffic.Ping;
@@ -92,6 +93,7 @@ class VtundInteropIT {
                     .until(() -> server.stderr().contains("gave a wrong password for session 'cobra'; refused (ERR)"));
             await("vtund sees the refusal").atMost(Duration.ofSeconds(20))
                     .until(() -> b.log().contains("Connection denied"));
+            assertThat(Metrics.drops(Metrics.scrape(sites.a()), "cobra", "vtun_auth_failed")).isGreaterThanOrEqualTo(1.0);
             assertThat(Ping.once(sites.b(), TwoSites.TUNNEL_IP_A).exitCode()).isNotZero();
             b.close();
             stop(a, server);
@@ -178,6 +180,9 @@ class VtundInteropIT {
                     && server.stderr().contains("(data frame of 4095 bytes, over vtund's 2148)"));
             ExecResult show = culvert.run(null, "show", "--json", "--config", config.toString());
             assertThat(show.stdout()).as("show --json").contains("\"vtun_bad_frame\":2").contains("\"insecure\":\"vtun-legacy\"");
+            String scrape = Metrics.scrape(sites.a());
+            assertThat(Metrics.value(scrape, "culvert_tunnel_insecure{tunnel=\"cobra\"}")).isEqualTo(1.0);
+            assertThat(Metrics.drops(scrape, "cobra", "vtun_bad_frame")).isEqualTo(2.0);
 
             // the server goes on: a real vtund client gets its session
             b.startClient(session("tun", "tcp", "no", "no", PASSWORD), TwoSites.UNDERLAY_A, PORT);
@@ -234,7 +239,7 @@ class VtundInteropIT {
                 culvert {
                   private-key-file = "%s"
                   listen.vtun-legacy = "%s:%d"
-                  metrics.bind = off
+                  # metrics on 127.0.0.1:9586, the default, in the test's own namespace
                   tunnels.cobra {
                     transport = vtun-legacy
                     device { name = cv0, mode = %s, address = "%s", mtu = 1400 }
