@@ -291,8 +291,8 @@ final class LegacyAuth {
             InetSocketAddress remote = new InetSocketAddress(tcpPeer.getAddress(), port);
             Channel data = udp;
             udp = null;
+            tunnel.startUdp(data, remote, flags, client); // the session first: the TCP close must not look like an end
             ctx.close(); // vtund closes the TCP connection once the ports are known
-            tunnel.startUdp(data, remote, flags, client);
         }
 
         @Override
@@ -307,9 +307,6 @@ final class LegacyAuth {
             if (udp != null) {
                 udp.close();
                 udp = null;
-            }
-            if (!done && client) {
-                tunnel.dialEnded();
             }
             super.channelInactive(ctx);
         }

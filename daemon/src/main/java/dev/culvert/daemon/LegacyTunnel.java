@@ -426,11 +426,6 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
         });
     }
 
-    /** The dialled connection ended before its session started. */
-    void dialEnded() {
-        // handled by the connection's close listener (connect)
-    }
-
     private void scheduleRedial() {
         if (closing || !client || (redial != null && !redial.isDone())) {
             return;
