@@ -80,6 +80,35 @@ class VtundInteropIT {
         }
     }
 
+    /**
+     * vtund's nat_hack (VTUN.md §2.4): the side that has it does not connect its UDP socket and sends nothing first; it
+     * waits for the other side's first datagram. Culvert always sends first, and answers wherever the peer's first
+     * datagram came from (on the peer's IP), so either side's nat_hack works with it.
+     */
+    @Test
+    void udpWorksWithVtundsNatHackOnEitherSide() {
+        CulvertDistribution culvert = CulvertDistribution.locate();
+        try (TwoSites sites = TwoSites.create();
+             CulvertNode a = new CulvertNode(culvert, sites.a(), "culvert");
+             VtundNode b = new VtundNode(sites.b(), "client")) {
+            BackgroundProcess daemon = startCulvert(a, serverConfig(a, "tun", "udp", "aes128ecb", "lzo:1", PASSWORD));
+            b.startClient(session("tun", "udp", "aes128ecb", "lzo:1", PASSWORD).with("nat_hack client;"),
+                    TwoSites.UNDERLAY_A, PORT);
+            Ping.awaitReply(sites.b(), TwoSites.TUNNEL_IP_A);
+            Ping.awaitReply(sites.a(), TwoSites.TUNNEL_IP_B);
+            stop(a, daemon);
+        }
+        try (TwoSites sites = TwoSites.create();
+             CulvertNode a = new CulvertNode(culvert, sites.a(), "culvert");
+             VtundNode b = new VtundNode(sites.b(), "server")) {
+            b.startServer(session("tun", "udp", "aes128ecb", "lzo:1", PASSWORD).with("nat_hack server;"), PORT);
+            BackgroundProcess daemon = startCulvert(a, clientConfig(a, "tun", PASSWORD));
+            Ping.awaitReply(sites.a(), TwoSites.TUNNEL_IP_B);
+            Ping.awaitReply(sites.b(), TwoSites.TUNNEL_IP_A);
+            stop(a, daemon);
+        }
+    }
+
     @Test
     void aWrongPasswordIsRefusedByBothWithAClearLine() {
         CulvertDistribution culvert = CulvertDistribution.locate();

@@ -49,12 +49,26 @@ public final class VtundNode implements AutoCloseable {
      * @param device   the device vtund creates
      * @param address  the device address with prefix, e.g. 198.18.0.2/30
      * @param mtu      the device MTU
+     * @param extra    further session lines, e.g. {@code nat_hack client;}
      */
     public record Session(String name, String password, String type, String proto, String encrypt, String compress,
-                          String device, String address, int mtu) {
+                          String device, String address, int mtu, List<String> extra) {
+        /** A session without further lines. */
+        public Session(String name, String password, String type, String proto, String encrypt, String compress,
+                       String device, String address, int mtu) {
+            this(name, password, type, proto, encrypt, compress, device, address, mtu, List.of());
+        }
+
         /** The same session with another password. */
         public Session withPassword(String other) {
-            return new Session(name, other, type, proto, encrypt, compress, device, address, mtu);
+            return new Session(name, other, type, proto, encrypt, compress, device, address, mtu, extra);
+        }
+
+        /** The same session with one more line, e.g. {@code nat_hack client;}. */
+        public Session with(String line) {
+            List<String> more = new java.util.ArrayList<>(extra);
+            more.add(line);
+            return new Session(name, password, type, proto, encrypt, compress, device, address, mtu, more);
         }
     }
 
@@ -166,6 +180,7 @@ public final class VtundNode implements AutoCloseable {
         } else {
             c.append("  persist yes;\n");
         }
+        s.extra().forEach(line -> c.append("  ").append(line).append('\n'));
         c.append("  up {\n");
         c.append("    ip \"link set %% up mtu ").append(s.mtu()).append("\";\n");
         c.append("    ip \"addr add ").append(s.address()).append(" dev %%\";\n");
