@@ -22,11 +22,22 @@ import java.util.Optional;
  * @param aead           the data-path ChaCha20-Poly1305: auto, jdk, conscrypt or bc (lower case)
  * @param udpOffload     {@code culvert.udp-offload}: true = auto (UDP GSO and GRO where the kernel takes them),
  *                       false = off
+ * @param listenVtunLegacy {@code culvert.listen.vtun-legacy}: the TCP address vtund clients connect to (vtun-legacy
+ *                       server tunnels); empty: none
  */
 public record CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocketAddress> listenUdp,
                             Map<String, TunnelConfig> tunnels, Optional<InetSocketAddress> metricsBind,
                             Path controlSocket, String logLevel, Optional<InetSocketAddress> listenTcp,
-                            String aead, boolean udpOffload) {
+                            String aead, boolean udpOffload, Optional<InetSocketAddress> listenVtunLegacy) {
+
+    /** A configuration without a vtun-legacy listener. */
+    public CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocketAddress> listenUdp,
+                         Map<String, TunnelConfig> tunnels, Optional<InetSocketAddress> metricsBind,
+                         Path controlSocket, String logLevel, Optional<InetSocketAddress> listenTcp,
+                         String aead, boolean udpOffload) {
+        this(source, privateKeyFile, listenUdp, tunnels, metricsBind, controlSocket, logLevel, listenTcp, aead,
+                udpOffload, Optional.empty());
+    }
 
     /** A configuration with {@code udp-offload = auto}. */
     public CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocketAddress> listenUdp,
@@ -69,6 +80,7 @@ public record CulvertConfig(Path source, Path privateKeyFile, Optional<InetSocke
         Objects.requireNonNull(logLevel, "logLevel");
         Objects.requireNonNull(listenTcp, "listenTcp");
         Objects.requireNonNull(aead, "aead");
+        Objects.requireNonNull(listenVtunLegacy, "listenVtunLegacy");
     }
 
     /** A configuration with the default metrics address, control socket and log level. */

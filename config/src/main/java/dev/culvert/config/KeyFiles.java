@@ -61,6 +61,45 @@ public final class KeyFiles {
     }
 
     /**
+     * Reads a VTUN session password ({@code legacy.password-file}) after checking that only its owner may access it,
+     * as {@link #readKey(Path)} does. The file holds one word (vtund's {@code passwd} is a single word); surrounding
+     * ASCII whitespace (the trailing newline) is dropped.
+     *
+     * @return the password's bytes (1..1024); the caller owns the array and should zero it when done
+     * @throws KeyFileException with a message naming the file, never its content: missing, unreadable, group/other
+     *                          accessible, empty, or holding whitespace inside the word
+     */
+    public static byte[] readPassword(Path file) throws KeyFileException {
+        PosixFileAttributes attributes = attributes(file);
+        if (!attributes.isRegularFile()) {
+            throw new KeyFileException(file, file + " is not a regular file");
+        }
+        checkMode(file, attributes.permissions());
+        byte[] content = readBounded(file, attributes);
+        try {
+            int start = 0;
+            int end = content.length;
+            while (start < end && isWhitespace(content[start])) {
+                start++;
+            }
+            while (end > start && isWhitespace(content[end - 1])) {
+                end--;
+            }
+            if (start == end) {
+                throw new KeyFileException(file, file + " is empty: it must hold the session's password (vtund's passwd)");
+            }
+            for (int i = start; i < end; i++) {
+                if (isWhitespace(content[i]) || content[i] == 0) {
+                    throw new KeyFileException(file, file + " holds more than one word: vtund's passwd is a single word");
+                }
+            }
+            return Arrays.copyOfRange(content, start, end);
+        } finally {
+            Arrays.fill(content, (byte) 0);
+        }
+    }
+
+    /**
      * Decodes a base64 key from {@code text} after trimming ASCII whitespace.
      *
      * @return the 32 key bytes, or null if {@code text} is not a base64 32-byte key

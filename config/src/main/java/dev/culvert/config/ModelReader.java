@@ -37,6 +37,9 @@ final class ModelReader {
         boolean listening = culvert.child("listen").isSet("udp");
         Optional<InetSocketAddress> listenTcp = culvert.child("listen").optionalParsed("tcp", ListenAddress::parse);
         boolean listeningTcp = culvert.child("listen").isSet("tcp");
+        Optional<InetSocketAddress> listenVtunLegacy =
+                culvert.child("listen").optionalParsed("vtun-legacy", ListenAddress::parse);
+        boolean listeningLegacy = culvert.child("listen").isSet("vtun-legacy");
         Optional<InetSocketAddress> metricsBind = culvert.child("metrics").optionalString("bind")
                 .filter(text -> !text.strip().equalsIgnoreCase("off"))
                 .flatMap(text -> culvert.child("metrics").optionalParsed("bind", ListenAddress::parse));
@@ -62,13 +65,13 @@ final class ModelReader {
                 tunnels.put(reader.name(), tunnel);
             }
         }
-        checkAcrossTunnels(readers, tunnels, listening, listeningTcp, listenUdp);
+        checkAcrossTunnels(readers, tunnels, listening, listeningTcp, listenUdp, listeningLegacy);
         if (!problems.isEmpty() || privateKeyFile == null || logLevel == null || aead == null || udpOffload == null) {
             return null;
         }
         return new CulvertConfig(source, privateKeyFile, listenUdp, tunnels, metricsBind, controlSocket,
                 logLevel.name().toLowerCase(Locale.ROOT), listenTcp, aead.name().toLowerCase(Locale.ROOT),
-                udpOffload == OffloadSetting.AUTO);
+                udpOffload == OffloadSetting.AUTO, listenVtunLegacy);
     }
 
     private List<Map.Entry<String, ConfigValue>> tunnelsInFileOrder() {
@@ -86,20 +89,35 @@ final class ModelReader {
     }
 
     private void checkAcrossTunnels(List<TunnelReader> readers, Map<String, TunnelConfig> tunnels, boolean listening,
-                                    boolean listeningTcp, Optional<InetSocketAddress> listenUdp) {
+                                    boolean listeningTcp, Optional<InetSocketAddress> listenUdp,
+                                    boolean listeningLegacy) {
         Map<String, String> deviceOwners = new HashMap<>();
+        Map<String, String> sessionOwners = new HashMap<>();
         Map<String, String> keyOwners = new HashMap<>();
         for (TunnelReader reader : readers) {
             Section device = reader.section().child("device");
             Section peer = reader.section().child("peer");
             TunnelConfig read = tunnels.get(reader.name());
             boolean tcp = read != null && read.transport() == TransportKind.TCP;
-            if (!(tcp ? listeningTcp : listening) && !reader.hasEndpoint()) {
+            boolean legacy = reader.transport() == TransportKind.VTUN_LEGACY;
+            if (legacy) {
+                if (!listeningLegacy && !reader.hasEndpoint()) {
+                    peer.problem("endpoint", "no vtund server to dial, and culvert.listen.vtun-legacy is not set so a "
+                            + "vtund client cannot reach us either; set peer.endpoint or culvert.listen.vtun-legacy");
+                }
+                String session = read == null ? null : read.legacy().get().session();
+                String owner = reader.hasEndpoint() || session == null ? null
+                        : sessionOwners.putIfAbsent(session, reader.name());
+                if (owner != null) {
+                    reader.section().child("legacy").problem("session", "tunnel '" + owner + "' serves vtund session '"
+                            + session + "' too; a session name picks one tunnel");
+                }
+            } else if (!(tcp ? listeningTcp : listening) && !reader.hasEndpoint()) {
                 String key = tcp ? "culvert.listen.tcp" : "culvert.listen.udp";
                 peer.problem("endpoint", "no endpoint to dial, and " + key + " is not set so the peer "
                         + "cannot reach us either; set peer.endpoint or " + key);
             }
-            if (read != null && !tcp && listenUdp.isPresent()) {
+            if (read != null && !tcp && !legacy && listenUdp.isPresent()) {
                 checkFamily(peer, read, listenUdp.get());
             }
             String deviceName = reader.deviceName();

@@ -119,13 +119,13 @@ final class Section {
     <E extends Enum<E>> E oneOf(String key, Class<E> type) {
         return parsed(key, text -> {
             for (E constant : type.getEnumConstants()) {
-                if (constant.name().equalsIgnoreCase(text)) {
+                if (constant.name().equalsIgnoreCase(text) || constant.name().replace('_', '-').equalsIgnoreCase(text)) {
                     return constant;
                 }
             }
             List<String> names = new ArrayList<>();
             for (E constant : type.getEnumConstants()) {
-                names.add(constant.name().toLowerCase(Locale.ROOT));
+                names.add(constant.name().toLowerCase(Locale.ROOT).replace('_', '-'));
             }
             throw new IllegalArgumentException("must be one of " + String.join(", ", names) + " (got '" + text + "')");
         });

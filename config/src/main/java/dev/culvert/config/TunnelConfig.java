@@ -3,6 +3,7 @@ package dev.culvert.config;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * One named point-to-point tunnel ({@code culvert.tunnels.<name>}).
@@ -18,10 +19,21 @@ import java.util.Objects;
  * @param down                commands run before the device is removed
  * @param hookTimeout         how long each hook may run
  * @param mssClamp            whether TCP SYNs crossing the tunnel get their MSS lowered ({@code mss-clamp})
+ * @param legacy              the vtund session settings; present exactly when {@code transport} is
+ *                            {@link TransportKind#VTUN_LEGACY}
  */
 public record TunnelConfig(String name, DeviceConfig device, PeerConfig peer, TransportKind transport,
                            Duration persistentKeepalive, CompressionSetting compression, boolean persist,
-                           List<String> up, List<String> down, Duration hookTimeout, MssClampSetting mssClamp) {
+                           List<String> up, List<String> down, Duration hookTimeout, MssClampSetting mssClamp,
+                           Optional<LegacyConfig> legacy) {
+
+    /** A tunnel that is not a vtun-legacy one. */
+    public TunnelConfig(String name, DeviceConfig device, PeerConfig peer, TransportKind transport,
+                        Duration persistentKeepalive, CompressionSetting compression, boolean persist,
+                        List<String> up, List<String> down, Duration hookTimeout, MssClampSetting mssClamp) {
+        this(name, device, peer, transport, persistentKeepalive, compression, persist, up, down, hookTimeout, mssClamp,
+                Optional.empty());
+    }
 
     /** Defaults for the VTUN-model keys: no compression, persist on, no hooks. */
     public static final Duration DEFAULT_HOOK_TIMEOUT = Duration.ofSeconds(30);
@@ -52,6 +64,15 @@ public record TunnelConfig(String name, DeviceConfig device, PeerConfig peer, Tr
         down = List.copyOf(down);
         Objects.requireNonNull(hookTimeout, "hookTimeout");
         Objects.requireNonNull(mssClamp, "mssClamp");
+        Objects.requireNonNull(legacy, "legacy");
+        if (legacy.isPresent() != (transport == TransportKind.VTUN_LEGACY)) {
+            throw new IllegalArgumentException("legacy settings go with transport vtun-legacy, and only with it");
+        }
+    }
+
+    /** True for {@code transport = vtun-legacy}: vtund's protocol, insecure (VTUN.md §3). */
+    public boolean isLegacy() {
+        return transport == TransportKind.VTUN_LEGACY;
     }
 
     /** True if this tunnel uses Culvert's extensions and so needs a Culvert peer (tap, compression or TCP). */

@@ -30,6 +30,7 @@ final class TunnelReader {
     private String deviceName;
     private boolean defaultDeviceName;
     private String publicKey;
+    private TransportKind transport;
 
     TunnelReader(String name, Section tunnel, Path baseDir) {
         this.name = name;
@@ -44,9 +45,23 @@ final class TunnelReader {
             tunnel.problem("'" + name + "' is not a valid tunnel name: use lower case letters, digits, '-', '_' "
                     + "and '.', starting with a letter or digit");
         }
-        DeviceConfig device = readDevice(tunnel.child("device"), validName);
-        PeerConfig peer = readPeer(tunnel.child("peer"));
         TransportKind transport = tunnel.oneOf("transport", TransportKind.class);
+        this.transport = transport;
+        boolean legacy = transport == TransportKind.VTUN_LEGACY;
+        DeviceConfig device = readDevice(tunnel.child("device"), validName);
+        PeerConfig peer = legacy ? readLegacyPeer(tunnel.child("peer")) : readPeer(tunnel.child("peer"));
+        Optional<LegacyConfig> legacyConfig = Optional.empty();
+        boolean legacyValid = true;
+        if (legacy) {
+            LegacyConfig read = readLegacy(tunnel.child("legacy"), device);
+            legacyConfig = Optional.ofNullable(read);
+            legacyValid = read != null;
+        } else if (transport != null) {
+            for (String key : tunnel.child("legacy").values().keySet()) {
+                tunnel.child("legacy").problem(key, "only a tunnel with transport = vtun-legacy has legacy settings");
+                legacyValid = false;
+            }
+        }
         Duration keepalive = tunnel.child("keepalive").seconds("persistent", 1, MAX_KEEPALIVE_SECONDS);
         CompressionSetting compression = tunnel.parsed("compression", CompressionSetting::parse);
         Boolean persist = tunnel.parsed("persist", Values::bool);
@@ -60,15 +75,24 @@ final class TunnelReader {
         }
         if (!validName || device == null || peer == null || transport == null || keepalive == null
                 || compression == null || persist == null || up == null || down == null || hookTimeout == null
-                || mssClamp == null) {
+                || mssClamp == null || !legacyValid) {
+            return null;
+        }
+        if (legacy && compression.isOn()) {
+            tunnel.problem("compression", "a vtun-legacy tunnel compresses as vtund does: set legacy.compress instead");
             return null;
         }
         return new TunnelConfig(name, device, peer, transport, keepalive, compression, persist, up, down, hookTimeout,
-                mssClamp);
+                mssClamp, legacyConfig);
     }
 
     String name() {
         return name;
+    }
+
+    /** The transport as read (valid or not: null if wrong), after {@link #read()}. */
+    TransportKind transport() {
+        return transport;
     }
 
     Section section() {
@@ -125,6 +149,99 @@ final class TunnelReader {
         }
         return new DeviceConfig(deviceName, mode, mtu, address, routes, mac, offload == OffloadSetting.AUTO,
                 existing);
+    }
+
+    /** vtund's session names are split on space and colon by the server (VTUN.md §2.1). */
+    static final Pattern SESSION_NAME = Pattern.compile("[^\\s:]{1,40}");
+    /** vtund reads its device 2048 bytes at a time (VTUN.md §2.3): a larger packet would not reach a vtund peer. */
+    static final int MAX_LEGACY_FRAME = 2048;
+
+    /**
+     * The {@code legacy} block of a vtun-legacy tunnel; null if anything is wrong (problems recorded).
+     *
+     * @param device the tunnel's device, to check its MTU against vtund's frame size; null if invalid
+     */
+    private LegacyConfig readLegacy(Section legacy, DeviceConfig device) {
+        String session = legacy.isSet("session") ? legacy.parsed("session", text -> {
+            if (!SESSION_NAME.matcher(text).matches()) {
+                throw new IllegalArgumentException("must be 1..40 characters without space or ':' (vtund splits "
+                        + "HOST: lines on them) (got '" + text + "')");
+            }
+            return text;
+        }) : name;
+        Path passwordFile = legacy.parsed("password-file", text -> Values.path(text, baseDir));
+        if (passwordFile != null) {
+            try {
+                java.util.Arrays.fill(KeyFiles.readPassword(passwordFile), (byte) 0);
+            } catch (KeyFileException e) {
+                legacy.problem("password-file", e.getMessage());
+                passwordFile = null;
+            }
+        }
+        LegacyConfig.Proto proto = legacy.oneOf("proto", LegacyConfig.Proto.class);
+        LegacyConfig.Cipher encrypt = legacy.parsed("encrypt", text -> {
+            String t = text.strip().toLowerCase(java.util.Locale.ROOT);
+            if (t.equals("yes") || t.equals("true")) {
+                return LegacyConfig.Cipher.BLOWFISH128ECB; // vtund's "encrypt yes"
+            }
+            if (t.equals("false") || t.equals("off")) {
+                return LegacyConfig.Cipher.NO;
+            }
+            for (LegacyConfig.Cipher c : LegacyConfig.Cipher.values()) {
+                if (c.configName().equals(t)) {
+                    return c;
+                }
+            }
+            if (t.startsWith("blowfish")) {
+                throw new IllegalArgumentException("'" + text + "' is not offered: Debian's 64-bit vtund corrupts "
+                        + "Blowfish CBC/CFB/OFB data (VTUN.md finding 3); use aes128cbc, aes256cbc, ... or blowfish128ecb");
+            }
+            List<String> names = new java.util.ArrayList<>();
+            for (LegacyConfig.Cipher c : LegacyConfig.Cipher.values()) {
+                names.add(c.configName());
+            }
+            throw new IllegalArgumentException("must be one of " + String.join(", ", names) + " (got '" + text + "')");
+        });
+        LegacyConfig.Compress compress = legacy.parsed("compress", LegacyConfig.Compress::parse);
+        LegacyConfig.Keepalive keepalive = legacy.parsed("keepalive", LegacyConfig.Keepalive::parse);
+        if (proto == LegacyConfig.Proto.UDP && compress != null && compress.kind() == LegacyConfig.Compress.Kind.ZLIB) {
+            legacy.problem("compress", "zlib needs proto = tcp: one lost datagram breaks vtund's zlib stream "
+                    + "(VTUN.md §2.6); use lzo:N over udp");
+            compress = null;
+        }
+        if (device != null) {
+            int frame = device.mtu() + (device.mode() == DeviceMode.TAP ? 14 : 0);
+            if (frame > MAX_LEGACY_FRAME) {
+                tunnel.child("device").problem("mtu", "a vtun-legacy tunnel's packets must fit vtund's 2048-byte "
+                        + "frames: device.mtu at most " + (MAX_LEGACY_FRAME - (device.mode() == DeviceMode.TAP ? 14 : 0))
+                        + " (got " + device.mtu() + ")");
+                return null;
+            }
+        }
+        if (session == null || passwordFile == null || proto == null || encrypt == null || compress == null
+                || keepalive == null) {
+            return null;
+        }
+        return new LegacyConfig(session, passwordFile, proto, encrypt, compress, keepalive);
+    }
+
+    /** A vtun-legacy tunnel's peer: an endpoint at most (vtund has no public keys). */
+    private PeerConfig readLegacyPeer(Section peer) {
+        for (String key : List.of("public-key", "preshared-key-file")) {
+            if (peer.isSet(key)) {
+                peer.problem(key, "a vtun-legacy tunnel has no keys: vtund authenticates with legacy.password-file");
+            }
+        }
+        List<Cidr> allowedIps = peer.list("allowed-ips", Values::network);
+        if (allowedIps != null && !allowedIps.isEmpty()) {
+            peer.problem("allowed-ips", "a vtun-legacy tunnel does not filter by source (vtund does not)");
+        }
+        Optional<Endpoint> endpoint = peer.optionalParsed("endpoint", Endpoint::parse);
+        if (peer.isSet("public-key") || peer.isSet("preshared-key-file") || allowedIps == null || !allowedIps.isEmpty()
+                || (endpoint.isEmpty() && peer.isSet("endpoint"))) {
+            return null;
+        }
+        return new PeerConfig("", Optional.empty(), endpoint, List.of());
     }
 
     private PeerConfig readPeer(Section peer) {

@@ -179,7 +179,7 @@ class ConfigErrorsTest {
     @Test
     void tunnelLevelRules() {
         assertProblem("      device {", "      transport = sctp\n      device {", "transport", TUNNEL + "transport",
-                "must be one of udp, tcp (got 'sctp')");
+                "must be one of udp, tcp, vtun-legacy (got 'sctp')");
         assertProblem("      device {", "      compression = brotli\n      device {", "compression", TUNNEL + "compression",
                 "must be off, lz4, zlib or zlib:1..9 (got 'brotli')");
         assertProblem("      device {", "      compression = \"zlib:12\"\n      device {", "compression",

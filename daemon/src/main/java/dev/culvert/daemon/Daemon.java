@@ -71,6 +71,9 @@ public final class Daemon implements AutoCloseable {
     private ScheduledFuture<?> watcher;
     private MetricsServer metricsServer;
     private ControlServer control;
+    /** transport = vtun-legacy tunnels: kept apart from {@link #tunnels} (no WireGuard engine); see openLegacy. */
+    private final List<LegacyTunnel> legacyTunnels = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private LegacyListener legacyListener;
 
     private Daemon(CulvertConfig config, Platform platform, LocalStatic local, ByteBufAllocator alloc) {
         this.config = config;
@@ -150,9 +153,14 @@ public final class Daemon implements AutoCloseable {
         claimControlSocket(config);
         metricsServer = startMetricsServer(config, metrics);
         ensureTransports(config);
+        ensureLegacyListener(config);
         warnAboutCompression(null, config);
         for (TunnelConfig tunnelConfig : config.tunnels().values()) {
-            tunnels.open(tunnelConfig, this::openTunnel);
+            if (tunnelConfig.isLegacy()) {
+                openLegacy(tunnelConfig);
+            } else {
+                tunnels.open(tunnelConfig, this::openTunnel);
+            }
         }
         // Every tunnel's peer is in its engine: now the sockets may read (issue 13, start order).
         startReading();
@@ -160,10 +168,12 @@ public final class Daemon implements AutoCloseable {
         watcher = loop.scheduleAtFixedRate(() -> {
             tunnels.all().forEach(Tunnel::watch);
             notify.status(statusLine());
-            drops.check(DaemonStatus.dropScopes(udp, tcp, tunnels.all()), System.nanoTime());
+            java.util.Map<String, dev.culvert.protocol.Counters> scopes = DaemonStatus.dropScopes(udp, tcp, tunnels.all());
+            legacyTunnels.forEach(t -> scopes.put("tunnel " + t.name(), t.counters()));
+            drops.check(scopes, System.nanoTime());
         }, 200, 200, TimeUnit.MILLISECONDS);
-        control = startControl(config, () -> DaemonStatus.show(config.source(), local.publicKey(), udp, tcp, tunnels),
-                this::reloadRequested);
+        control = startControl(config, () -> DaemonStatus.show(config.source(), local.publicKey(), udp, tcp, tunnels,
+                legacyTunnels), this::reloadRequested);
         // Every device is up and every socket bound: now systemd may start what depends on us.
         notify.ready(statusLine());
     }
@@ -207,6 +217,111 @@ public final class Daemon implements AutoCloseable {
                 tcp.resumeReads(Platform.STARTING);
             }
         }).awaitUninterruptibly();
+    }
+
+    /** Binds culvert.listen.vtun-legacy if set and not bound yet. */
+    private void ensureLegacyListener(CulvertConfig cfg) throws IOException {
+        if (legacyListener == null && cfg.listenVtunLegacy().isPresent()) {
+            legacyListener = LegacyListener.bind(loop, cfg.listenVtunLegacy().get(), this::legacySession);
+            LOG.log(System.Logger.Level.INFO, "listening for vtund clients on tcp {0} (vtun-legacy)",
+                    Addresses.format(legacyListener.localAddress()));
+        }
+    }
+
+    /** The server tunnel serving vtund session {@code session}, or null. */
+    private LegacyTunnel legacySession(String session) {
+        for (LegacyTunnel t : legacyTunnels) {
+            if (t.isServer() && t.session().equals(session)) {
+                return t;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Opens a transport = vtun-legacy tunnel: its device with plain packets (no virtio-net header: vtund's frames are
+     * single packets), on the daemon's loop, listed for metrics and show.
+     */
+    private void openLegacy(TunnelConfig tunnelConfig) throws IOException {
+        dev.culvert.config.DeviceConfig d = tunnelConfig.device();
+        Channel device = platform.openDevice(new dev.culvert.config.DeviceConfig(d.name(), d.mode(), d.mtu(),
+                d.address(), d.routes(), d.mac(), false, d.existing()));
+        LegacyTunnel tunnel = LegacyTunnel.open(tunnelConfig, device, loop, platform.links(), resolver,
+                platform::resolve);
+        legacyTunnels.add(tunnel);
+        metrics.addTunnel(tunnel);
+        LOG.log(System.Logger.Level.INFO, "tunnel {0}: device {1} ({2}, mtu {3}{4}), vtun-legacy, {5}",
+                tunnelConfig.name(), d.name(), d.mode().name().toLowerCase(java.util.Locale.ROOT),
+                String.valueOf(d.mtu()), d.address().map(a -> ", " + a).orElse(""),
+                tunnelConfig.peer().endpoint().map(e -> "vtund server at " + e)
+                        .orElse("waiting for a vtund client of session '" + tunnelConfig.legacy().get().session() + "'"));
+    }
+
+    private void closeLegacy(LegacyTunnel tunnel) {
+        legacyTunnels.remove(tunnel);
+        metrics.removeTunnel(tunnel.name());
+        try {
+            tunnel.close();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "closing tunnel {0}: {1}", tunnel.name(), e.toString());
+        }
+    }
+
+    /**
+     * A reload's vtun-legacy part, first half (before the modern tunnels, so a name that moves from one kind to the
+     * other finds its device free): a tunnel whose settings changed, or that is gone, is closed. The second half
+     * ({@link #openLegacyFor}) opens the new and changed ones; a failure to open is logged and the others go on.
+     *
+     * @return what changed so far, by kind of change
+     */
+    private java.util.Map<String, List<String>> closeLegacyFor(CulvertConfig next) {
+        java.util.Map<String, List<String>> changes = new java.util.LinkedHashMap<>();
+        for (LegacyTunnel t : List.copyOf(legacyTunnels)) {
+            TunnelConfig wanted = next.tunnels().get(t.name());
+            if (wanted == null || !wanted.equals(t.config())) {
+                closeLegacy(t);
+                if (wanted == null || !wanted.isLegacy()) {
+                    changes.computeIfAbsent("removed", k -> new java.util.ArrayList<>()).add(t.name());
+                }
+            }
+        }
+        return changes;
+    }
+
+    /** The second half of {@link #closeLegacyFor}, after the modern tunnels' reload freed their devices. */
+    private List<String> openLegacyFor(CulvertConfig next, java.util.Map<String, List<String>> changes) {
+        for (TunnelConfig wanted : next.tunnels().values()) {
+            if (wanted.isLegacy() && legacyTunnels.stream().noneMatch(t -> t.name().equals(wanted.name()))) {
+                boolean was = config.tunnels().containsKey(wanted.name()) && config.tunnels().get(wanted.name()).isLegacy();
+                try {
+                    openLegacy(wanted);
+                    changes.computeIfAbsent(was ? "restarted" : "added", k -> new java.util.ArrayList<>())
+                            .add(wanted.name());
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.ERROR, "reload: {0}", e.getMessage());
+                    changes.computeIfAbsent("failed to start", k -> new java.util.ArrayList<>()).add(wanted.name());
+                }
+            }
+        }
+        if (changes.isEmpty()) {
+            return List.of();
+        }
+        List<String> parts = new java.util.ArrayList<>();
+        changes.forEach((what, names) -> parts.add(what + ": " + String.join(", ", names)));
+        return List.of("vtun-legacy " + String.join("; ", parts));
+    }
+
+    /** {@code cfg} without its vtun-legacy tunnels: what {@link TunnelSet} applies. */
+    private static CulvertConfig withoutLegacy(CulvertConfig cfg) {
+        java.util.Map<String, TunnelConfig> modern = new java.util.LinkedHashMap<>();
+        cfg.tunnels().forEach((name, t) -> {
+            if (!t.isLegacy()) {
+                modern.put(name, t);
+            }
+        });
+        return new CulvertConfig(cfg.source(), cfg.privateKeyFile(), cfg.listenUdp(), modern, cfg.metricsBind(),
+                cfg.controlSocket(), cfg.logLevel(), cfg.listenTcp(), cfg.aead(), cfg.udpOffload(),
+                cfg.listenVtunLegacy());
     }
 
     /** Where devices and transports meet: the tunnel's device, on its transport. */
@@ -302,14 +417,19 @@ public final class Daemon implements AutoCloseable {
                     return ReloadOutcome.refused(refusals.stream().map(r -> next.source() + ": " + r).toList());
                 }
                 List<String> settings = applyLive(global);
-                ReloadOutcome outcome = tunnels.apply(next, this::openTunnel, () -> {
+                java.util.Map<String, List<String>> legacyChanges = closeLegacyFor(next);
+                ReloadOutcome modern = tunnels.apply(withoutLegacy(next), this::openTunnel, () -> {
                     try {
                         ensureTransports(next);
                     } catch (IOException e) {
                         LOG.log(System.Logger.Level.ERROR, "reload: {0}", e.getMessage());
                     }
                     warnAboutCompression(config, next);
-                }).withSettings(settings);
+                });
+                List<String> all = new java.util.ArrayList<>(settings);
+                all.addAll(openLegacyFor(next, legacyChanges));
+                ReloadOutcome outcome = modern.withSettings(all);
+                settings = all;
                 config = next;
                 List<String> notStarted = outcome.tunnels().stream()
                         .filter(t -> t.change() == ReloadOutcome.Change.FAILED || t.change() == ReloadOutcome.Change.KEPT_OLD)
@@ -354,7 +474,7 @@ public final class Daemon implements AutoCloseable {
 
     /** The systemd STATUS= line. */
     String statusLine() {
-        return DaemonStatus.line(tunnels, System.currentTimeMillis());
+        return DaemonStatus.line(tunnels, legacyTunnels, System.currentTimeMillis());
     }
 
     /** A failed tunnel's next attempt, under the reload lock, unless the daemon has stopped. */
@@ -547,7 +667,9 @@ public final class Daemon implements AutoCloseable {
     }
 
     public List<String> tunnelNames() {
-        return tunnels.all().stream().map(Tunnel::name).toList();
+        List<String> names = new java.util.ArrayList<>(tunnels.all().stream().map(Tunnel::name).toList());
+        legacyTunnels.forEach(t -> names.add(t.name()));
+        return names;
     }
 
     /** The running tunnels' views (state, counters, endpoint), for tests and tools in this package. */
@@ -583,6 +705,12 @@ public final class Daemon implements AutoCloseable {
             metricsServer.close();
         }
         retries.shutdownNow();
+        if (legacyListener != null) {
+            legacyListener.close();
+        }
+        for (LegacyTunnel t : List.copyOf(legacyTunnels)) {
+            closeLegacy(t);
+        }
         tunnels.closeAll();
         if (tcp != null) {
             tcp.close();

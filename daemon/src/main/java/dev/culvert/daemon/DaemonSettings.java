@@ -36,6 +36,7 @@ final class DaemonSettings {
                     "every tunnel's handshakes and sessions rest on it"),
             new Setting("listen.udp", c -> shown(c.listenUdp()), SOCKET),
             new Setting("listen.tcp", c -> shown(c.listenTcp()), SOCKET),
+            new Setting("listen.vtun-legacy", c -> shown(c.listenVtunLegacy()), SOCKET),
             new Setting("log-level", CulvertConfig::logLevel, null),
             new Setting("aead", CulvertConfig::aead,
                     "the data path's ChaCha20-Poly1305 is chosen and self-tested once, at start"),

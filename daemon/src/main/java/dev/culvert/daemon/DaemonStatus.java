@@ -28,10 +28,16 @@ final class DaemonStatus {
      * {@code 1/2 tunnels up; failed: t3 (up hook failed: exit 1; retry in 10 s); previous settings: t2}.
      */
     static String line(TunnelSet set, long nowEpochMillis) {
+        return line(set, List.of(), nowEpochMillis);
+    }
+
+    /** As {@link #line(TunnelSet, long)}, counting the vtun-legacy tunnels too. */
+    static String line(TunnelSet set, List<LegacyTunnel> legacy, long nowEpochMillis) {
         List<Tunnel> running = set.all();
         List<FailedTunnel> failed = set.failed();
-        long up = running.stream().filter(Tunnel::up).count();
-        StringBuilder line = new StringBuilder().append(up).append('/').append(running.size() + failed.size())
+        long up = running.stream().filter(Tunnel::up).count() + legacy.stream().filter(LegacyTunnel::up).count();
+        StringBuilder line = new StringBuilder().append(up).append('/')
+                .append(running.size() + failed.size() + legacy.size())
                 .append(" tunnels up");
         if (!failed.isEmpty()) {
             line.append("; failed: ");
@@ -60,11 +66,18 @@ final class DaemonStatus {
     /** What {@code culvert show} reads, taken afresh on each request. */
     static ShowRequests.Source show(java.nio.file.Path configFile, byte[] publicKey, Transport udp, Transport tcp,
                                     TunnelSet set) {
+        return show(configFile, publicKey, udp, tcp, set, List.of());
+    }
+
+    /** As {@link #show(java.nio.file.Path, byte[], Transport, Transport, TunnelSet)}, with the vtun-legacy tunnels. */
+    static ShowRequests.Source show(java.nio.file.Path configFile, byte[] publicKey, Transport udp, Transport tcp,
+                                    TunnelSet set, List<LegacyTunnel> legacy) {
         String instance = dev.culvert.config.CulvertConfig.instanceName(configFile);
         String file = configFile.toAbsolutePath().normalize().toString();
         List<ShowRequests.TunnelSource> views = new ArrayList<>();
         set.all().forEach(t -> views.add(new ShowRequests.TunnelSource(t.config(), t)));
         set.failed().forEach(f -> views.add(new ShowRequests.TunnelSource(f.config(), f)));
+        legacy.forEach(t -> views.add(new ShowRequests.TunnelSource(t.config(), t)));
         int port = udp == null || udp.localAddress() == null ? 0 : udp.localAddress().getPort();
         String key = Keys.encode(publicKey);
         Counters interfaceCounters = Counters.sumOf(interfaceCounters(udp, tcp));

@@ -33,6 +33,7 @@ class DaemonSettingsTest {
         OTHER_VALUE.put("private-key-file", "private-key-file = other.key");
         OTHER_VALUE.put("listen.udp", "listen.udp = \"192.0.2.1:51821\"");
         OTHER_VALUE.put("listen.tcp", "listen.tcp = \"192.0.2.1:8443\"");
+        OTHER_VALUE.put("listen.vtun-legacy", "listen.vtun-legacy = \"192.0.2.1:5000\"");
         OTHER_VALUE.put("log-level", "log-level = debug");
         OTHER_VALUE.put("aead", "aead = jdk");
         OTHER_VALUE.put("udp-offload", "udp-offload = off");

@@ -48,7 +48,16 @@ public enum DropReason {
     UNAUTHENTICATED_CONNECTION("unauthenticated_connection"),
     /** A packet from the device whose virtio-net header does not fit it (sizes, types or offsets); see
      *  {@link dev.culvert.protocol.offload.VirtioNetHdr}. */
-    BAD_OFFLOAD("bad_offload");
+    BAD_OFFLOAD("bad_offload"),
+    /**
+     * vtun-legacy: a malformed frame from a vtund peer (a bad header, a frame over vtund's bound, a payload that
+     * does not decompress within it); the session is closed (VTUN.md §2.3, {@code generic/tcp_proto.c}).
+     */
+    VTUN_BAD_FRAME("vtun_bad_frame"),
+    /** vtun-legacy: a frame that does not decrypt (bad padding, or the cipher out of step: a lost or forged frame). */
+    VTUN_BAD_CIPHERTEXT("vtun_bad_ciphertext"),
+    /** vtun-legacy: a connection whose vtund authentication failed (wrong password or session, garbled messages). */
+    VTUN_AUTH_FAILED("vtun_auth_failed");
 
     private final String tag;
 

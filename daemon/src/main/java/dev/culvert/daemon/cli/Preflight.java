@@ -34,6 +34,9 @@ final class Preflight {
         LocalStatic local = new LocalStatic(privateKey);
         Secrets.wipe(privateKey);
         for (TunnelConfig tunnel : config.tunnels().values()) {
+            if (tunnel.isLegacy()) {
+                continue; // vtund has no keys: the password file was checked with the config
+            }
             byte[] peerKey = Keys.parse(tunnel.peer().publicKey());
             String where = config.source() + ": culvert.tunnels." + tunnel.name() + ".peer.public-key: ";
             if (Arrays.equals(peerKey, local.publicKey())) {

@@ -92,14 +92,17 @@ public final class ShowRequests {
         TunnelView v = source.view();
         Counters k = v.counters();
         return new Status.TunnelStatus(c.name(), v.stateName(), c.device().name(),
-                c.device().mode().name().toLowerCase(Locale.ROOT), c.transport().name().toLowerCase(Locale.ROOT),
-                c.compression().toString(), c.peer().publicKey(), v.endpoint() == null ? null : Addresses.format(v.endpoint()),
+                c.device().mode().name().toLowerCase(Locale.ROOT),
+                c.transport().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                c.legacy().map(l -> l.compress().kind() == dev.culvert.config.LegacyConfig.Compress.Kind.NO ? "off"
+                        : l.compress().toString()).orElse(c.compression().toString()), c.peer().publicKey(), v.endpoint() == null ? null : Addresses.format(v.endpoint()),
                 c.peer().allowedIps().stream().map(Cidr::toString).toList(), v.lastHandshakeEpochMillis() / 1000,
                 k.get(Counters.Kind.RX_BYTES), k.get(Counters.Kind.TX_BYTES), k.get(Counters.Kind.RX_PACKETS),
                 k.get(Counters.Kind.TX_PACKETS), k.get(Counters.Kind.HANDSHAKES_COMPLETED),
                 k.get(Counters.Kind.HANDSHAKES_FAILED), c.persistentKeepalive().getSeconds(), drops(k), v.failure(),
                 v.nextRetryEpochMillis() / 1000,
-                v.nextRetryEpochMillis() == 0 ? 0 : RetryTiming.secondsUntil(v.nextRetryEpochMillis(), System.currentTimeMillis()));
+                v.nextRetryEpochMillis() == 0 ? 0 : RetryTiming.secondsUntil(v.nextRetryEpochMillis(), System.currentTimeMillis()),
+                c.isLegacy() ? "vtun-legacy" : null);
     }
 
     static Map<String, Long> drops(Counters counters) {

@@ -41,13 +41,27 @@ public record Status(String instance, String configFile, String publicKey, int l
      * @param nextRetryEpochSecond       when a failed tunnel is tried again, 0 if never
      * @param retryInSeconds             the wait until then as the daemon counted it when it answered
      *                                   ({@link RetryTiming#secondsUntil}, as its log and STATUS= count), 0 if none
+     * @param insecure                   the insecure protocol the tunnel speaks ({@code vtun-legacy}), or null
      */
     public record TunnelStatus(String name, String state, String device, String mode, String transport,
                                String compression, String peerPublicKey, String endpoint, List<String> allowedIps,
                                long latestHandshakeEpochSecond, long rxBytes, long txBytes, long rxPackets,
                                long txPackets, long handshakesCompleted, long handshakesFailed,
                                long persistentKeepaliveSeconds, Map<String, Long> drops, String failure,
-                               long nextRetryEpochSecond, long retryInSeconds) {
+                               long nextRetryEpochSecond, long retryInSeconds, String insecure) {
+        /** A tunnel that speaks no insecure protocol. */
+        public TunnelStatus(String name, String state, String device, String mode, String transport,
+                            String compression, String peerPublicKey, String endpoint, List<String> allowedIps,
+                            long latestHandshakeEpochSecond, long rxBytes, long txBytes, long rxPackets,
+                            long txPackets, long handshakesCompleted, long handshakesFailed,
+                            long persistentKeepaliveSeconds, Map<String, Long> drops, String failure,
+                            long nextRetryEpochSecond, long retryInSeconds) {
+            this(name, state, device, mode, transport, compression, peerPublicKey, endpoint, allowedIps,
+                    latestHandshakeEpochSecond, rxBytes, txBytes, rxPackets, txPackets, handshakesCompleted,
+                    handshakesFailed, persistentKeepaliveSeconds, drops, failure, nextRetryEpochSecond, retryInSeconds,
+                    null);
+        }
+
         /** A tunnel whose configured settings run. */
         public TunnelStatus(String name, String state, String device, String mode, String transport,
                             String compression, String peerPublicKey, String endpoint, List<String> allowedIps,
@@ -79,6 +93,9 @@ public record Status(String instance, String configFile, String publicKey, int l
             m.put("mode", mode);
             m.put("transport", transport);
             m.put("compression", compression);
+            if (insecure != null) {
+                m.put("insecure", insecure);
+            }
             m.put("peer", peer);
             m.put("drops", drops);
             if (failure != null) {
@@ -100,7 +117,7 @@ public record Status(String instance, String configFile, String publicKey, int l
                     num(peer, "rx_packets"), num(peer, "tx_packets"), num(peer, "handshakes_completed"),
                     num(peer, "handshakes_failed"), num(peer, "persistent_keepalive"),
                     counts((Map<String, Object>) m.get("drops")), (String) m.get("failure"), num(m, "next_retry"),
-                    num(m, "retry_in"));
+                    num(m, "retry_in"), (String) m.get("insecure"));
         }
     }
 

@@ -45,7 +45,12 @@ public final class StatusText {
                 out.append(", compression ").append(t.compression());
             }
             out.append('\n');
-            out.append("  peer: ").append(t.peerPublicKey()).append('\n');
+            if (t.insecure() != null) {
+                out.append("  insecure: ").append(t.insecure())
+                        .append(" (no MAC, no replay protection, a password-derived static key)\n");
+            }
+            out.append("  peer: ").append(t.peerPublicKey() == null || t.peerPublicKey().isEmpty()
+                    ? "(no key: vtund password)" : t.peerPublicKey()).append('\n');
             if (t.endpoint() != null) {
                 out.append("    endpoint: ").append(t.endpoint()).append('\n');
             }

@@ -25,6 +25,8 @@ public enum MeterName {
     START_FAILED("culvert.tunnel.start.failed", null, "1 while the tunnel's configured settings could not start "
             + "(a reload's up hook failed, its device could not be created): it runs on its previous settings or "
             + "waits for its next retry; else 0"),
+    INSECURE("culvert.tunnel.insecure", null, "1 for a tunnel that speaks an insecure protocol (transport vtun-legacy: "
+            + "no MAC, no replay protection, a password-derived static key); absent otherwise"),
     ENDPOINT("culvert.tunnel.endpoint", null, "Always 1; the endpoint tag is the peer's current address"),
     INTERFACE_DROPS("culvert.interface.drops", "packets",
             "Packets dropped before they could be pinned on a tunnel (bad mac, unknown index, garbage), by reason"),

@@ -47,6 +47,9 @@ final class TunnelMeters implements AutoCloseable {
         meters.add(gauge(MeterName.LAST_HANDSHAKE_AGE, tags, v -> secondsSince(v.lastHandshakeEpochMillis())));
         meters.add(gauge(MeterName.UP, tags, v -> v.up() ? 1 : 0));
         meters.add(gauge(MeterName.START_FAILED, tags, v -> v.failure() != null ? 1 : 0));
+        if (view.insecure()) {
+            meters.add(gauge(MeterName.INSECURE, tags, v -> 1));
+        }
         refreshEndpoint();
     }
 

@@ -52,6 +52,14 @@ public interface TunnelView {
         return null;
     }
 
+    /**
+     * True for a tunnel that speaks an insecure protocol ({@code transport = vtun-legacy}): metric
+     * {@code culvert_tunnel_insecure 1}, {@code insecure: vtun-legacy} in {@code culvert show}.
+     */
+    default boolean insecure() {
+        return false;
+    }
+
     /** Wall-clock millis of the next attempt to start a failed tunnel, 0 if none is planned. */
     default long nextRetryEpochMillis() {
         return 0;

@@ -68,6 +68,19 @@ class StatusRenderingTest {
     }
 
     @Test
+    void aVtunLegacyTunnelIsShownInsecureInJsonAndText() {
+        Status.TunnelStatus legacy = new Status.TunnelStatus("cobra", "up", "cv0", "tun", "vtun-legacy", "lzo:1", "",
+                "192.0.2.2:5000", List.of(), NOW, 0, 0, 0, 0, 0, 0, 0, Map.of(), null, 0, 0, "vtun-legacy");
+        Status status = new Status(OUR_KEY, 0, List.of(legacy), Map.of());
+        assertThat(status.toJson()).contains("\"insecure\":\"vtun-legacy\"");
+        assertThat(sample().toJson()).doesNotContain("insecure");
+        assertThat(Status.fromJson(status.toJson())).isEqualTo(status);
+        assertThat(StatusText.render(status, NOW)).contains("  transport: vtun-legacy, compression lzo:1\n"
+                + "  insecure: vtun-legacy (no MAC, no replay protection, a password-derived static key)\n"
+                + "  peer: (no key: vtund password)\n");
+    }
+
+    @Test
     void errorsBecomeExceptions() {
         assertThatThrownBy(() -> Status.fromJson(Status.errorJson("no tunnel named 'x'")))
                 .hasMessage("no tunnel named 'x'");

@@ -1,0 +1,541 @@
+package dev.culvert.daemon;
+
+import dev.culvert.config.DeviceMode;
+import dev.culvert.config.KeyFiles;
+import dev.culvert.config.LegacyConfig;
+import dev.culvert.config.TunnelConfig;
+import dev.culvert.crypto.Secrets;
+import dev.culvert.daemon.metrics.TunnelView;
+import dev.culvert.daemon.tun.LinkConfigurator;
+import dev.culvert.protocol.Counters;
+import dev.culvert.protocol.DropReason;
+import dev.culvert.protocol.Peer;
+import dev.culvert.protocol.vtun.VtunAuth;
+import dev.culvert.protocol.vtun.VtunCipher;
+import dev.culvert.protocol.vtun.VtunFlags;
+import dev.culvert.protocol.vtun.VtunFrames;
+import dev.culvert.protocol.vtun.VtunLink;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A {@code transport = vtun-legacy} tunnel: its device joined to one vtund session at a time, as a server (a vtund
+ * client dialled {@code culvert.listen.vtun-legacy}, see {@link LegacyListener}) or as a client (it dials the vtund
+ * server at {@code peer.endpoint} and redials 5 s after a session ends, as vtund's {@code persist}). Device, hooks,
+ * metrics and {@code culvert show} as every tunnel; vtund's protocol in {@link dev.culvert.protocol.vtun}.
+ * Insecure (VTUN.md §3): a WARN at every start says what it lacks.
+ *
+ * <p>Threading: the device, the session's channels and every method below except {@link #open} and {@link #close}
+ * run on the tunnel's event loop; the {@link TunnelView} methods are read from any thread.
+ */
+final class LegacyTunnel implements TunnelView, AutoCloseable {
+    static final System.Logger LOG = System.getLogger("culvert.tunnel");
+    /** vtund's client waits 5 s before it reconnects ({@code client.c}). */
+    static final long REDIAL_SECONDS = 5;
+    /** The smallest packet a device takes: an IPv4 header, or an Ethernet header (vtund's 1-byte resync filler). */
+    private static final int MIN_TUN_PACKET = 20;
+    private static final int MIN_TAP_FRAME = 14;
+
+    private final TunnelConfig config;
+    private final LegacyConfig legacy;
+    private final Channel device;
+    private final IoEventLoop loop;
+    private final LinkConfigurator links;
+    private final LinkConfigurator.Added added;
+    private final Executor resolver;
+    private final HostResolver names;
+    private final byte[] password;
+    private final Counters counters = new Counters();
+    private final boolean client;
+
+    private volatile LegacySession.Link link;
+    private VtunLink transforms;
+    private volatile Peer.State state;
+    private volatile InetSocketAddress endpoint;
+    private volatile long sessionStartMillis;
+    private ScheduledFuture<?> keepalive;
+    private ScheduledFuture<?> redial;
+    private Channel dialling;
+    private int idle;
+    private volatile boolean closing;
+    private boolean hooksConfigured;
+    private boolean downHooksRan;
+    private String lastRefusal;
+
+    private LegacyTunnel(TunnelConfig config, Channel device, IoEventLoop loop, LinkConfigurator links,
+                         Executor resolver, HostResolver names, byte[] password) {
+        this.config = config;
+        this.legacy = config.legacy().orElseThrow();
+        this.device = device;
+        this.loop = loop;
+        this.links = links;
+        this.added = new LinkConfigurator.Added(config.device().name());
+        this.resolver = resolver;
+        this.names = names;
+        this.password = password;
+        this.client = config.peer().endpoint().isPresent();
+        this.state = client ? Peer.State.CONNECTING : Peer.State.DOWN;
+    }
+
+    /**
+     * Reads the password file, registers the device on {@code loop}, configures it, runs the up hooks and, for a
+     * client, dials the vtund server.
+     *
+     * @param device the tun/tap channel (plain packets: no virtio-net header), open and not registered; closed if
+     *               anything fails
+     * @throws IOException with an operator-readable message (never the password); whatever was set up is undone
+     */
+    static LegacyTunnel open(TunnelConfig config, Channel device, IoEventLoop loop, LinkConfigurator links,
+                             Executor resolver, HostResolver names) throws IOException {
+        byte[] password;
+        try {
+            password = KeyFiles.readPassword(config.legacy().orElseThrow().passwordFile());
+        } catch (IOException e) {
+            device.unsafe().closeForcibly();
+            throw new IOException("tunnel " + config.name() + ": legacy.password-file: " + e.getMessage(), e);
+        }
+        LegacyTunnel tunnel = new LegacyTunnel(config, device, loop, links, resolver, names, password);
+        try {
+            device.pipeline().addLast("vtun-legacy", tunnel.new DeviceHandler());
+            ChannelFuture registered = loop.register(device).awaitUninterruptibly();
+            if (!registered.isSuccess()) {
+                throw new IOException("tunnel " + config.name() + ": cannot register device " + config.device().name()
+                        + ": " + registered.cause(), registered.cause());
+            }
+            links.configure(config.device(), tunnel.added);
+            tunnel.warnInsecure();
+            tunnel.hooksConfigured = true;
+            Hooks.run(config.name(), "up", config.up(), tunnel.hookValues(), config.hookTimeout(), true);
+            if (tunnel.client) {
+                loop.execute(tunnel::dial);
+            }
+        } catch (IOException | RuntimeException e) {
+            tunnel.close();
+            throw e;
+        }
+        return tunnel;
+    }
+
+    /** At every start: what this tunnel lacks (issue 12). */
+    private void warnInsecure() {
+        LOG.log(System.Logger.Level.WARNING, "tunnel {0}: transport vtun-legacy (vtund {1}, session ''{2}'', {3}, "
+                        + "encrypt {4}, compress {5}) is INSECURE: no MAC (frames can be altered undetected), no replay "
+                        + "protection, a static key derived from the password by unsalted MD5, the server never "
+                        + "authenticated; use it to migrate, then move to a modern tunnel",
+                config.name(), client ? "client of " + config.peer().endpoint().get() : "server",
+                legacy.session(), legacy.proto().name().toLowerCase(java.util.Locale.ROOT),
+                legacy.encrypt().configName(), legacy.compress());
+    }
+
+    // ---- device side ----
+
+    /** The device's packets to the session (or dropped, counted, while there is none). */
+    private final class DeviceHandler extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf packet = (ByteBuf) msg;
+            try {
+                toPeer(packet);
+            } finally {
+                packet.release();
+            }
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            LegacySession.Link l = link;
+            if (l != null) {
+                l.flush();
+            }
+        }
+    }
+
+    private void toPeer(ByteBuf packet) {
+        LegacySession.Link l = link;
+        if (l == null) {
+            counters.drop(DropReason.NO_CONNECTION);
+            return;
+        }
+        byte[] bytes = ByteBufUtil.getBytes(packet);
+        byte[] payload = transforms.outbound(bytes, 0, bytes.length);
+        if (payload == null || payload.length == 0) {
+            counters.drop(DropReason.TOO_BIG);
+            return;
+        }
+        counters.add(Counters.Kind.TX_PACKETS, 1);
+        counters.add(Counters.Kind.TX_BYTES, bytes.length);
+        l.sendPayload(payload, false);
+    }
+
+    /** A data frame's payload from the session: decrypted, decompressed and written to the device. */
+    void fromPeer(LegacySession.Link from, byte[] payload) {
+        if (from != link) {
+            return;
+        }
+        byte[] packet = transforms.inbound(payload, 0, payload.length); // VtunFrameException: the session closes
+        if (packet == null) {
+            counters.drop(DropReason.VTUN_BAD_CIPHERTEXT);
+            return;
+        }
+        int min = config.device().mode() == DeviceMode.TAP ? MIN_TAP_FRAME : MIN_TUN_PACKET;
+        if (packet.length < min) {
+            return; // vtund's 1-byte filler that hurries a cipher resync along (linkfd.c send_a_packet)
+        }
+        counters.add(Counters.Kind.RX_PACKETS, 1);
+        counters.add(Counters.Kind.RX_BYTES, packet.length);
+        device.write(Unpooled.wrappedBuffer(packet), device.voidPromise());
+    }
+
+    void deviceFlush() {
+        device.flush();
+    }
+
+    /** Back-pressure: the session cannot take more, so the device stops being read until it drains. */
+    void sessionWritable(boolean writable) {
+        device.config().setAutoRead(writable);
+    }
+
+    // ---- authentication ----
+
+    /** The server's check of a client's challenge response with this session's password. */
+    boolean checkResponse(byte[] challenge, byte[] response) {
+        return response != null && VtunAuth.verify(password, challenge, response);
+    }
+
+    /** The client's response to a server's challenge. */
+    byte[] respond(byte[] challenge) {
+        return VtunAuth.respond(password, challenge);
+    }
+
+    /** What this server decides for the session (vtund's FLAGS, VTUN.md §2.2). */
+    VtunFlags serverFlags() {
+        VtunFlags.Compress compress = switch (legacy.compress().kind()) {
+            case NO -> VtunFlags.Compress.NO;
+            case LZO -> VtunFlags.Compress.LZO;
+            case ZLIB -> VtunFlags.Compress.ZLIB;
+        };
+        return new VtunFlags(legacy.proto() == LegacyConfig.Proto.UDP,
+                config.device().mode() == DeviceMode.TAP ? 'e' : 'u', compress, legacy.compress().level(),
+                legacy.keepalive().isOn(), VtunCipher.valueOf(legacy.encrypt().name()), 0);
+    }
+
+    /** Authentication succeeded ({@code OK FLAGS} sent or received): the data phase on TCP, or the port exchange. */
+    void authenticated(ChannelHandlerContext auth, VtunFlags flags, boolean asClient) {
+        String problem = asClient ? refuseFlags(flags) : null;
+        if (problem != null) {
+            refusedBy(Addresses.format((InetSocketAddress) auth.channel().remoteAddress()), problem);
+            auth.close();
+            return;
+        }
+        if (flags.udp()) {
+            auth.pipeline().addAfter(auth.name(), "vtun-ports", new LegacyAuth.PortExchange(this, flags, asClient));
+            auth.pipeline().remove(auth.handler());
+            return;
+        }
+        LegacySession.Link l = new LegacySession.Link(this, false, null);
+        auth.pipeline().addAfter(auth.name(), "vtun-frames", new dev.culvert.protocol.vtun.VtunFrameDecoder());
+        auth.pipeline().addLast("vtun-link", l);
+        start(l, flags, (InetSocketAddress) auth.channel().remoteAddress());
+        auth.pipeline().remove(auth.handler()); // bytes after the auth go on to the frame decoder
+    }
+
+    /** proto udp: the port exchange is done; the session runs on {@code udp}, frames to {@code remote}. */
+    void startUdp(Channel udp, InetSocketAddress remote, VtunFlags flags, boolean asClient) {
+        if (closing) {
+            udp.close();
+            return;
+        }
+        LegacySession.Link l = new LegacySession.Link(this, true, remote);
+        udp.pipeline().addLast("vtun-frames", new LegacySession.DatagramFrames(this, l));
+        udp.pipeline().addLast("vtun-link", l);
+        start(l, flags, remote);
+    }
+
+    /** Why a client cannot take the server's FLAGS, or null. */
+    private String refuseFlags(VtunFlags flags) {
+        char want = config.device().mode() == DeviceMode.TAP ? 'e' : 'u';
+        if (flags.type() != want) {
+            return "decides type '" + typeName(flags.type()) + "' but this tunnel's device is "
+                    + (want == 'e' ? "tap (type ether)" : "tun (type tun)") + "; set device.mode to match the server";
+        }
+        if (!flags.cipher().offered()) {
+            return "decides encrypt " + flags.cipher().configName() + ", which Culvert does not speak (Debian's 64-bit "
+                    + "vtund corrupts Blowfish CBC/CFB/OFB data); set the server's encrypt to an AES mode";
+        }
+        if (flags.udp() && flags.compress() == VtunFlags.Compress.ZLIB) {
+            return "decides zlib over udp, which loses the stream at the first lost datagram";
+        }
+        return null;
+    }
+
+    private static String typeName(char type) {
+        return switch (type) {
+            case 'u' -> "tun";
+            case 'e' -> "ether";
+            case 'p' -> "pipe";
+            default -> "tty";
+        };
+    }
+
+    private void start(LegacySession.Link l, VtunFlags flags, InetSocketAddress peer) {
+        LegacySession.Link old = link;
+        if (old != null) {
+            log(System.Logger.Level.INFO, "a new session replaces the one with " + Addresses.format(endpoint));
+            link = null;
+            old.close();
+        }
+        if (transforms != null) {
+            transforms.close();
+        }
+        transforms = new VtunLink(flags, password, VtunFrames.FRAME_SIZE);
+        link = l;
+        endpoint = peer;
+        idle = 0;
+        lastRefusal = null;
+        sessionStartMillis = System.currentTimeMillis();
+        state = Peer.State.UP;
+        log(System.Logger.Level.INFO, "up (vtund peer at " + Addresses.format(peer) + ", FLAGS " + flags.format() + ")");
+        l.sendControl(VtunFrames.ECHO_REQ); // each side's first frame (linkfd.c), unless nat_hack on that side
+        if (flags.keepalive()) {
+            LegacyConfig.Keepalive k = legacy.keepalive().isOn() ? legacy.keepalive() : LegacyConfig.Keepalive.YES;
+            long tick = k.interval().getSeconds() + 1; // vtund: interval + 1 s, to complete select() when idle
+            int count = k.count();
+            keepalive = loop.scheduleAtFixedRate(() -> keepaliveTick(l, count), tick, tick, TimeUnit.SECONDS);
+        }
+        device.config().setAutoRead(l.channel().isWritable());
+    }
+
+    /** vtund's keepalive (VTUN.md §2.5): idle past {@code count} ticks closes; from the second idle tick, ECHO_REQ. */
+    private void keepaliveTick(LegacySession.Link l, int count) {
+        if (l != link) {
+            return;
+        }
+        if (idle > count) {
+            log(System.Logger.Level.WARNING, "network timeout: nothing from the vtund peer for " + idle
+                    + " keepalive ticks; closing the session");
+            l.close();
+            return;
+        }
+        if (idle++ > 0) {
+            l.sendControl(VtunFrames.ECHO_REQ);
+        }
+    }
+
+    /** Any frame from the peer: it is alive. */
+    void heard(LegacySession.Link from) {
+        if (from == link) {
+            idle = 0;
+        }
+    }
+
+    /** The session's channel closed (either side). */
+    void sessionEnded(LegacySession.Link l) {
+        if (l != link) {
+            return;
+        }
+        link = null;
+        if (keepalive != null) {
+            keepalive.cancel(false);
+            keepalive = null;
+        }
+        if (transforms != null) {
+            transforms.close();
+            transforms = null;
+        }
+        device.config().setAutoRead(true);
+        if (closing) {
+            return;
+        }
+        state = client ? Peer.State.CONNECTING : Peer.State.DOWN;
+        log(System.Logger.Level.INFO, "session with " + Addresses.format(endpoint) + " ended"
+                + (client ? "; redialling in " + REDIAL_SECONDS + " s" : "; waiting for the vtund client"));
+        if (client) {
+            scheduleRedial();
+        }
+    }
+
+    // ---- client ----
+
+    private void dial() {
+        if (closing || link != null || dialling != null) {
+            return;
+        }
+        String host = config.peer().endpoint().get().host();
+        int port = config.peer().endpoint().get().port();
+        resolver.execute(() -> {
+            InetAddress address;
+            try {
+                address = names.resolve(host);
+            } catch (IOException e) {
+                loop.execute(() -> {
+                    refusedBy(host + ":" + port, "does not resolve (" + e.getMessage() + ")");
+                    scheduleRedial();
+                });
+                return;
+            }
+            loop.execute(() -> connect(new InetSocketAddress(address, port)));
+        });
+    }
+
+    private void connect(InetSocketAddress server) {
+        if (closing || link != null || dialling != null) {
+            return;
+        }
+        LegacyTunnel self = this;
+        ChannelFuture f = new Bootstrap().group(loop).channel(EpollSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, LegacyAuth.TIMEOUT_SECONDS * 1000)
+                .handler(new ChannelInitializer<Channel>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        ch.pipeline().addLast("vtun-auth", new LegacyAuth.Client(self, legacy.session()));
+                    }
+                }).connect(server);
+        dialling = f.channel();
+        f.addListener(done -> {
+            if (!done.isSuccess()) {
+                dialling = null;
+                refusedBy(Addresses.format(server), "cannot be reached: " + done.cause().getMessage());
+                scheduleRedial();
+                return;
+            }
+            f.channel().closeFuture().addListener(closed -> {
+                if (dialling == f.channel()) {
+                    dialling = null;
+                }
+                if (link == null && !closing) {
+                    scheduleRedial(); // closed before a session started (refused, timed out, UDP exchange failed)
+                }
+            });
+        });
+    }
+
+    private void scheduleRedial() {
+        if (closing || !client || (redial != null && !redial.isDone())) {
+            return;
+        }
+        state = Peer.State.CONNECTING;
+        redial = loop.schedule(this::dial, REDIAL_SECONDS, TimeUnit.SECONDS);
+    }
+
+    /** A vtund server refused us or could not be used: ERROR the first time, DEBUG while it repeats. */
+    void refusedBy(String server, String what) {
+        String line = "vtund server " + server + " " + what;
+        boolean repeat = line.equals(lastRefusal);
+        lastRefusal = line;
+        log(repeat ? System.Logger.Level.DEBUG : System.Logger.Level.ERROR, line
+                + (client && !closing ? "; trying again every " + REDIAL_SECONDS + " s" : ""));
+    }
+
+    void log(System.Logger.Level level, String message) {
+        LOG.log(level, "tunnel " + config.name() + ": " + message);
+    }
+
+    // ---- view ----
+
+    TunnelConfig config() {
+        return config;
+    }
+
+    /** True for a server tunnel: a vtund client picks it by {@link LegacyConfig#session()}. */
+    boolean isServer() {
+        return !client;
+    }
+
+    String session() {
+        return legacy.session();
+    }
+
+    @Override
+    public String name() {
+        return config.name();
+    }
+
+    @Override
+    public Counters counters() {
+        return counters;
+    }
+
+    @Override
+    public Peer.State state() {
+        return state;
+    }
+
+    @Override
+    public InetSocketAddress endpoint() {
+        return endpoint;
+    }
+
+    @Override
+    public long lastHandshakeEpochMillis() {
+        return sessionStartMillis;
+    }
+
+    @Override
+    public boolean insecure() {
+        return true;
+    }
+
+    private Hooks.Values hookValues() {
+        String peerHost = config.peer().endpoint().map(e -> e.host()).orElse("");
+        String localAddress = config.device().address().map(a -> io.netty.util.NetUtil.toAddressString(a.address()))
+                .orElse("");
+        return new Hooks.Values(config.device().name(), config.name(), peerHost, localAddress);
+    }
+
+    /** Ends the session ({@code CONN_CLOSE} to the peer), runs the down hooks, closes the device. Idempotent. */
+    @Override
+    public void close() {
+        closing = true;
+        if (!loop.isShuttingDown()) {
+            loop.submit(() -> {
+                if (redial != null) {
+                    redial.cancel(false);
+                }
+                if (dialling != null) {
+                    dialling.close();
+                }
+                LegacySession.Link l = link;
+                if (l != null) {
+                    l.close();
+                }
+            }).awaitUninterruptibly(2, TimeUnit.SECONDS);
+        }
+        state = Peer.State.DOWN;
+        synchronized (this) {
+            if (hooksConfigured && !downHooksRan && !config.down().isEmpty()) {
+                downHooksRan = true;
+                try {
+                    Hooks.run(config.name(), "down", config.down(), hookValues(), config.hookTimeout(), false);
+                } catch (IOException e) {
+                    LOG.log(System.Logger.Level.WARNING, e.getMessage());
+                }
+            }
+        }
+        if (config.device().existing() && !added.isEmpty()) {
+            links.remove(added).forEach(f -> log(System.Logger.Level.WARNING, f));
+        }
+        if (device.isRegistered()) {
+            device.close().awaitUninterruptibly();
+        } else {
+            device.unsafe().closeForcibly();
+        }
+        Secrets.wipe(password);
+    }
+}
