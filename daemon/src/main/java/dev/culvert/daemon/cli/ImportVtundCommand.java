@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -91,8 +91,8 @@ final class ImportVtundCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        PrintStream err = System.err;
-        PrintStream stdout = System.out;
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter stdout = spec.commandLine().getOut();
         VtundImport.Role requestedRole = null;
         if (role != null) {
             switch (role.toLowerCase(Locale.ROOT)) {
@@ -205,6 +205,7 @@ final class ImportVtundCommand implements Callable<Integer> {
             Secrets.wipe(privateKey);
         }
         report(stdout, plan, conf, configFile, keyFile, publicKey);
+        stdout.flush();
         return ExitStatus.OK;
     }
 
@@ -215,7 +216,7 @@ final class ImportVtundCommand implements Callable<Integer> {
         Files.writeString(file, content, StandardCharsets.UTF_8);
     }
 
-    private void report(PrintStream o, VtundImport.Plan plan, VtundConf conf, Path configFile, Path keyFile,
+    private void report(PrintWriter o, VtundImport.Plan plan, VtundConf conf, Path configFile, Path keyFile,
                         String publicKey) {
         String src = conf.file().toString();
         o.println("Imported " + src + " as a " + plan.role().name().toLowerCase(Locale.ROOT) + " (" + plan.roleReason()
@@ -267,7 +268,7 @@ final class ImportVtundCommand implements Callable<Integer> {
                 + "across the tunnel");
     }
 
-    private static void section(PrintStream o, String title, List<VtundImport.Item> items, String src) {
+    private static void section(PrintWriter o, String title, List<VtundImport.Item> items, String src) {
         if (items.isEmpty()) {
             return;
         }
