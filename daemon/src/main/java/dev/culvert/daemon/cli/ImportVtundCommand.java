@@ -47,7 +47,7 @@ final class ImportVtundCommand implements Callable<Integer> {
     @Parameters(paramLabel = "VTUND_CONF", description = "the vtund.conf to read (e.g. /etc/vtund.conf)")
     Path file;
 
-    @Option(names = "--session", paramLabel = "NAME", arity = "1..*", description = "import only these sessions "
+    @Option(names = "--session", paramLabel = "NAME", description = "import only this session; repeat it for more "
             + "(default: every complete session)")
     List<String> sessions = new ArrayList<>();
 

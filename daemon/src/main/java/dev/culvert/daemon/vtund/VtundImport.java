@@ -248,6 +248,7 @@ public final class VtundImport {
             byName.put(t.name, t);
         }
         plan.tunnels.addAll(byName.values());
+        uniqueDeviceNames();
         java.util.Comparator<Item> byLine = java.util.Comparator.comparingInt(Item::line);
         plan.notCarried.sort(byLine);
         plan.carried.sort(byLine);
@@ -257,6 +258,35 @@ public final class VtundImport {
                     + String.join("\n  ", plan.notCarried.stream().map(i -> i.format(conf.file().toString())).toList()));
         }
         return plan;
+    }
+
+    /**
+     * Culvert's default device name, "cv-" + the tunnel name cut to 15 bytes, may be the same for two long names
+     * (check-config refuses that): such a tunnel gets a numbered name, written out and said.
+     */
+    private void uniqueDeviceNames() {
+        java.util.Set<String> taken = new java.util.HashSet<>();
+        plan.tunnels.stream().filter(t -> t.device != null).forEach(t -> taken.add(t.device));
+        for (Tunnel t : plan.tunnels) {
+            if (t.device != null) {
+                continue;
+            }
+            String name = cut("cv-" + t.name, 15);
+            for (int i = 2; taken.contains(name); i++) {
+                String suffix = "-" + i;
+                name = cut("cv-" + t.name, 15 - suffix.length()) + suffix;
+            }
+            if (!name.equals(cut("cv-" + t.name, 15))) {
+                t.device = name;
+                chosen(null, t.line, "tunnel " + t.name + ": device.name = " + name, "Culvert's default name for it, "
+                        + cut("cv-" + t.name, 15) + ", is another tunnel's");
+            }
+            taken.add(name);
+        }
+    }
+
+    private static String cut(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max);
     }
 
     private List<Session> select(VtundConf conf) throws NothingToImportException {
@@ -387,19 +417,34 @@ public final class VtundImport {
             chosen(s, s.type.line(), "type " + type, "--type");
         } else if (plan.role == Role.CLIENT && !s.type.inFile()) {
             String dev = s.device().map(VtundConf.Set::value).orElse("");
+            boolean ppp = s.up.stream().anyMatch(c -> c.kind() == CommandKind.PPP);
+            boolean net = java.util.stream.Stream.concat(s.up.stream(), s.down.stream()).anyMatch(c ->
+                    c.kind() == CommandKind.IFCONFIG || c.kind() == CommandKind.IP || c.kind() == CommandKind.ROUTE);
+            String unsaid = "the file does not say (vtund's server decides)";
             if (dev.startsWith("tap")) {
                 type = "ether";
-                chosen(s, s.device.line(), "type ether (tap)", "the file does not say (vtund's server decides); "
-                        + "device " + dev + " is a tap: give --type tun if the server says tun");
-            } else {
+                chosen(s, s.device.line(), "type ether", unsaid + "; device " + dev + " is a tap: give --type tun if "
+                        + "the server says tun");
+            } else if (dev.startsWith("tun")) {
                 type = "tun";
-                chosen(s, s.line, "type tun", "the file does not say (vtund's server decides)" + (dev.startsWith("tun")
-                        ? "; device " + dev + " is a tun" : "") + ": give --type ether if the server says ether");
+                chosen(s, s.device.line(), "type tun", unsaid + "; device " + dev + " is a tun: give --type ether if "
+                        + "the server says ether");
+            } else if (ppp) {
+                type = "tty";
+            } else if (net) {
+                type = "tun";
+                chosen(s, s.line, "type tun", unsaid + "; its up/down lines configure a network device: give --type "
+                        + "ether if the server says ether");
+            } else {
+                notCarried(s, s.line, "session " + s.name + " (type not given)", unsaid + ", and nothing in it names "
+                        + "a tun or tap device (a pipe or tty session?): give --type tun|ether to import it: not "
+                        + "imported");
+                return null;
             }
         }
         if (type.equals("tty") || type.equals("pipe")) {
             notCarried(s, s.type.line() > 0 ? s.type.line() : s.line, "session " + s.name + " (type " + type
-                    + (s.type.inFile() ? "" : ", vtund's default") + ")", "a " + type + " tunnel carries a "
+                    + (s.type.inFile() ? "" : plan.role == Role.CLIENT ? ", for its ppp line" : ", vtund's default") + ")", "a " + type + " tunnel carries a "
                     + (type.equals("tty") ? "pty (PPP, a serial protocol)" : "program's stdin/stdout")
                     + "; Culvert's tunnels are tun or tap devices: not imported");
             return null;
@@ -843,7 +888,9 @@ public final class VtundImport {
             } catch (IllegalArgumentException e) {
                 return false;
             }
-            if (!dev || (p != null && isV6(local) != isV6(peer.split("/")[0])) || !familyAgrees(family, local)) {
+            boolean v6 = l.address() instanceof Inet6Address;
+            if (!dev || (p != null && v6 != p.address() instanceof Inet6Address)
+                    || !familyAgrees(family, l.address().getHostAddress())) {
                 return false;
             }
             if (p != null && local.contains("/")) {
