@@ -56,7 +56,7 @@ final class ImportVtundCommand implements Callable<Integer> {
     Path out = Path.of("");
 
     @Option(names = "--name", paramLabel = "SITE", description = "base name of the files (SITE.conf, SITE.key; "
-            + "culvert@SITE runs /etc/culvert/SITE.conf). Default: the session's name when one is imported, else the "
+            + "culvert@SITE runs /etc/culvert/SITE.conf). Default: the session's name when one --session is given, else the "
             + "vtund.conf's file name without .conf")
     String name;
 
