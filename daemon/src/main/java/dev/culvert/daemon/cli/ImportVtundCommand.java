@@ -31,8 +31,8 @@ import java.util.concurrent.Callable;
  * if one exists nothing is written (exit 73, EX_CANTCREAT of sysexits.h).
  */
 @Command(name = "import-vtund", description = {"Turn a vtund.conf (vtund 3.0.4: options, default and session "
-        + "sections, up/down blocks) into one Culvert config for this site: NAME.conf with a tunnel per session, "
-        + "and NAME.key, a new private key (mode 0600). Modern tunnels by default (this site's public key and the "
+        + "sections, up/down blocks) into one Culvert config for this site: SITE.conf with a tunnel per session, "
+        + "and SITE.key, a new private key (mode 0600). Modern tunnels by default (this site's public key and the "
         + "steps to give it to the peer are printed); with --legacy, vtun-legacy tunnels that keep today's vtund "
         + "peer working, each session's password in its own 0600 file (never in the config or the output). Every "
         + "option that cannot be carried over is listed with its line and reason, in the output and the config. "
@@ -56,8 +56,8 @@ final class ImportVtundCommand implements Callable<Integer> {
     Path out = Path.of("");
 
     @Option(names = "--name", paramLabel = "SITE", description = "base name of the files (SITE.conf, SITE.key; "
-            + "culvert@SITE runs /etc/culvert/SITE.conf). Default: the session's name when one --session is given, else the "
-            + "vtund.conf's file name without .conf")
+            + "culvert@SITE runs /etc/culvert/SITE.conf). Default: the session's name when one --session is given, "
+            + "else the vtund.conf's file name without .conf")
     String name;
 
     @Option(names = "--legacy", description = "write vtun-legacy tunnels (vtund's protocol, for a vtund peer) "
@@ -82,7 +82,7 @@ final class ImportVtundCommand implements Callable<Integer> {
     String proto;
 
     @Option(names = "--peer-key", paramLabel = "[SESSION=]KEY", description = "the peer's public key for a modern "
-            + "tunnel (the peer prints it when it imports); SESSION= may be left out when one session is imported. "
+            + "tunnel (the peer prints it when it imports); SESSION= may be left out when one --session is given. "
             + "Without it the config says where the key goes and check-config reports it missing")
     List<String> peerKeys = new ArrayList<>();
 
