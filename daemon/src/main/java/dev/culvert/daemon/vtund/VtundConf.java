@@ -56,7 +56,7 @@ public final class VtundConf {
     }
 
     /** A value and the line that set it (0: vtund's default, not in the file). */
-    public record Set<T>(T value, int line, boolean fromDefaultSection) {
+    public record Setting<T>(T value, int line, boolean fromDefaultSection) {
         boolean inFile() {
             return line > 0;
         }
@@ -78,50 +78,50 @@ public final class VtundConf {
 
     /** The {@code options} section (the globals; the first {@code port}, {@code type}, {@code timeout}, {@code iface} win). */
     public static final class Options {
-        Set<Integer> port;
-        Set<String> bindAddr;
-        Set<String> bindIface;
-        Set<String> iface;
-        Set<String> type;
-        Set<Integer> timeout;
-        Set<String> syslog;
-        Set<String> family;
-        final Map<CommandKind, Set<String>> programs = new LinkedHashMap<>();
+        Setting<Integer> port;
+        Setting<String> bindAddr;
+        Setting<String> bindIface;
+        Setting<String> iface;
+        Setting<String> type;
+        Setting<Integer> timeout;
+        Setting<String> syslog;
+        Setting<String> family;
+        final Map<CommandKind, Setting<String>> programs = new LinkedHashMap<>();
 
-        public Optional<Set<Integer>> port() {
+        public Optional<Setting<Integer>> port() {
             return Optional.ofNullable(port);
         }
 
-        public Optional<Set<String>> bindAddr() {
+        public Optional<Setting<String>> bindAddr() {
             return Optional.ofNullable(bindAddr);
         }
 
-        public Optional<Set<String>> bindIface() {
+        public Optional<Setting<String>> bindIface() {
             return Optional.ofNullable(bindIface);
         }
 
-        public Optional<Set<String>> iface() {
+        public Optional<Setting<String>> iface() {
             return Optional.ofNullable(iface);
         }
 
-        public Optional<Set<String>> type() {
+        public Optional<Setting<String>> type() {
             return Optional.ofNullable(type);
         }
 
-        public Optional<Set<Integer>> timeout() {
+        public Optional<Setting<Integer>> timeout() {
             return Optional.ofNullable(timeout);
         }
 
-        public Optional<Set<String>> syslog() {
+        public Optional<Setting<String>> syslog() {
             return Optional.ofNullable(syslog);
         }
 
-        public Optional<Set<String>> family() {
+        public Optional<Setting<String>> family() {
             return Optional.ofNullable(family);
         }
 
         /** The {@code ppp|ifconfig|route|firewall|ip /path} lines, last of each. */
-        public Map<CommandKind, Set<String>> programs() {
+        public Map<CommandKind, Setting<String>> programs() {
             return programs;
         }
     }
@@ -133,25 +133,25 @@ public final class VtundConf {
     public static final class Session implements Cloneable {
         String name;
         int line;
-        Set<String> passwd;
-        Set<String> device;
-        Set<String> multi = new Set<>("allow", 0, false);
-        Set<Integer> timeout;
-        Set<int[]> speed;
+        Setting<String> passwd;
+        Setting<String> device;
+        Setting<String> multi = new Setting<>("allow", 0, false);
+        Setting<Integer> timeout;
+        Setting<int[]> speed;
         /** "no", "zlib:N" or "lzo:N". */
-        Set<String> compress = new Set<>("no", 0, false);
-        Set<String> encrypt = new Set<>("no", 0, false);
+        Setting<String> compress = new Setting<>("no", 0, false);
+        Setting<String> encrypt = new Setting<>("no", 0, false);
         /** "no" or "I:C". */
-        Set<String> keepalive = new Set<>("no", 0, false);
-        Set<Boolean> stat = new Set<>(false, 0, false);
-        Set<String> persist = new Set<>("no", 0, false);
-        Set<String> type = new Set<>("tty", 0, false);
-        Set<String> proto = new Set<>("tcp", 0, false);
-        Set<String> natHack;
-        Set<Boolean> sslauth;
-        Set<String> srcAddr;
-        Set<String> srcIface;
-        Set<Integer> srcPort;
+        Setting<String> keepalive = new Setting<>("no", 0, false);
+        Setting<Boolean> stat = new Setting<>(false, 0, false);
+        Setting<String> persist = new Setting<>("no", 0, false);
+        Setting<String> type = new Setting<>("tty", 0, false);
+        Setting<String> proto = new Setting<>("tcp", 0, false);
+        Setting<String> natHack;
+        Setting<Boolean> sslauth;
+        Setting<String> srcAddr;
+        Setting<String> srcIface;
+        Setting<Integer> srcPort;
         int kaInterval = 30;
         int kaMaxfail = 4;
         List<Command> up = new ArrayList<>();
@@ -187,72 +187,72 @@ public final class VtundConf {
             return incomplete;
         }
 
-        public Optional<Set<String>> passwd() {
+        public Optional<Setting<String>> passwd() {
             return Optional.ofNullable(passwd);
         }
 
-        public Optional<Set<String>> device() {
+        public Optional<Setting<String>> device() {
             return Optional.ofNullable(device);
         }
 
-        public Set<String> multi() {
+        public Setting<String> multi() {
             return multi;
         }
 
-        public Optional<Set<Integer>> timeout() {
+        public Optional<Setting<Integer>> timeout() {
             return Optional.ofNullable(timeout);
         }
 
         /** {out, in} kbit/s; absent or 0/0 means no shaping. */
-        public Optional<Set<int[]>> speed() {
+        public Optional<Setting<int[]>> speed() {
             return Optional.ofNullable(speed);
         }
 
-        public Set<String> compress() {
+        public Setting<String> compress() {
             return compress;
         }
 
-        public Set<String> encrypt() {
+        public Setting<String> encrypt() {
             return encrypt;
         }
 
-        public Set<String> keepalive() {
+        public Setting<String> keepalive() {
             return keepalive;
         }
 
-        public Set<Boolean> stat() {
+        public Setting<Boolean> stat() {
             return stat;
         }
 
-        public Set<String> persist() {
+        public Setting<String> persist() {
             return persist;
         }
 
-        public Set<String> type() {
+        public Setting<String> type() {
             return type;
         }
 
-        public Set<String> proto() {
+        public Setting<String> proto() {
             return proto;
         }
 
-        public Optional<Set<String>> natHack() {
+        public Optional<Setting<String>> natHack() {
             return Optional.ofNullable(natHack);
         }
 
-        public Optional<Set<Boolean>> sslauth() {
+        public Optional<Setting<Boolean>> sslauth() {
             return Optional.ofNullable(sslauth);
         }
 
-        public Optional<Set<String>> srcAddr() {
+        public Optional<Setting<String>> srcAddr() {
             return Optional.ofNullable(srcAddr);
         }
 
-        public Optional<Set<String>> srcIface() {
+        public Optional<Setting<String>> srcIface() {
             return Optional.ofNullable(srcIface);
         }
 
-        public Optional<Set<Integer>> srcPort() {
+        public Optional<Setting<Integer>> srcPort() {
             return Optional.ofNullable(srcPort);
         }
 

@@ -6,7 +6,7 @@ import dev.culvert.daemon.vtund.VtundConf.Options;
 import dev.culvert.daemon.vtund.VtundConf.ParseException;
 import dev.culvert.daemon.vtund.VtundConf.Problem;
 import dev.culvert.daemon.vtund.VtundConf.Session;
-import dev.culvert.daemon.vtund.VtundConf.Set;
+import dev.culvert.daemon.vtund.VtundConf.Setting;
 import dev.culvert.daemon.vtund.VtundLexer.Kind;
 import dev.culvert.daemon.vtund.VtundLexer.Token;
 
@@ -94,9 +94,9 @@ final class VtundConfParser {
         }
         switch (k.text()) {
             case "port" -> {
-                int port = (int) number(k, "a port number");
+                int port = port(k);
                 if (options.port == null) {
-                    options.port = new Set<>(port, k.line(), false);
+                    options.port = new Setting<>(port, k.line(), false);
                 }
             }
             case "bindaddr" -> {
@@ -104,14 +104,14 @@ final class VtundConfParser {
                 Token b = next();
                 if (isKeyword(b, "addr")) {
                     Token v = expect(Kind.WORD, "an address after addr");
-                    options.bindAddr = new Set<>(v.text(), v.line(), false);
+                    options.bindAddr = new Setting<>(v.text(), v.line(), false);
                     options.bindIface = null;
                 } else if (isKeyword(b, "iface")) {
                     Token v = next();
                     if (v.kind() != Kind.WORD && v.kind() != Kind.STRING) {
                         throw syntax(v, "an interface name after iface");
                     }
-                    options.bindIface = new Set<>(v.text(), v.line(), false);
+                    options.bindIface = new Setting<>(v.text(), v.line(), false);
                     options.bindAddr = null;
                 } else if (b.kind() == Kind.ERROR) {
                     throw unknown("Unknown option", b);
@@ -123,43 +123,43 @@ final class VtundConfParser {
             case "iface" -> {
                 Token v = expect(Kind.STRING, "a quoted interface name after iface");
                 if (options.iface == null) {
-                    options.iface = new Set<>(v.text(), v.line(), false);
+                    options.iface = new Setting<>(v.text(), v.line(), false);
                 }
             }
             case "type" -> {
                 String type = word(k, "stand", "inetd");
                 if (options.type == null) {
-                    options.type = new Set<>(type, k.line(), false);
+                    options.type = new Setting<>(type, k.line(), false);
                 }
             }
             case "timeout" -> {
-                int timeout = (int) number(k, "seconds");
+                int timeout = bounded(k, number(k, "seconds"));
                 if (options.timeout == null) {
-                    options.timeout = new Set<>(timeout, k.line(), false);
+                    options.timeout = new Setting<>(timeout, k.line(), false);
                 }
             }
             case "ppp", "ifconfig", "route", "firewall", "ip" -> {
                 Token v = expect(Kind.PATH, "an absolute path after " + k.text());
                 CommandKind kind = commandKind(k.text());
                 programs.put(kind, v.text());
-                options.programs.put(kind, new Set<>(v.text(), v.line(), false));
+                options.programs.put(kind, new Setting<>(v.text(), v.line(), false));
             }
             case "syslog" -> {
                 Token v = next();
                 if (v.kind() == Kind.NUM && v.text().chars().allMatch(Character::isDigit)) {
-                    options.syslog = new Set<>(v.text(), v.line(), false);
+                    options.syslog = new Setting<>(v.text(), v.line(), false);
                 } else if (v.kind() == Kind.WORD) {
                     if (!SYSLOG_FACILITIES.contains(v.text())) {
                         throw error(v, "Unknown syslog facility '" + v.text() + "'");
                     }
-                    options.syslog = new Set<>(v.text(), v.line(), false);
+                    options.syslog = new Setting<>(v.text(), v.line(), false);
                 } else if (v.kind() == Kind.ERROR) {
                     throw unknown("Unknown syslog option", v);
                 } else {
                     throw syntax(v, "a syslog facility");
                 }
             }
-            case "ipv4", "ipv6" -> options.family = new Set<>(k.text(), k.line(), false);
+            case "ipv4", "ipv6" -> options.family = new Setting<>(k.text(), k.line(), false);
             default -> throw syntax(k, "an option of the options section (port, bindaddr, iface, type, timeout, "
                     + "ppp, ifconfig, route, firewall, ip, syslog, ipv4, ipv6)");
         }
@@ -186,13 +186,13 @@ final class VtundConfParser {
                     + k.text()).text(), line);
             case "device" -> s.device = set(expect(Kind.WORD, "a device name after device").text(), line);
             case "multi" -> s.multi = set(word(k, "yes", "no", "allow", "deny", "killold"), line);
-            case "timeout" -> s.timeout = set((int) number(k, "seconds"), line);
+            case "timeout" -> s.timeout = set(bounded(k, number(k, "seconds")), line);
             case "speed" -> {
                 Token v = next();
                 if (v.kind() == Kind.NUM && isDigits(v.text())) {
-                    s.speed = set(new int[] {(int) v.num(), (int) v.num()}, line);
+                    s.speed = set(new int[] {bounded(v, v.num()), bounded(v, v.num())}, line);
                 } else if (v.kind() == Kind.DNUM && isDigits(v.text().replace(":", ""))) {
-                    s.speed = set(new int[] {(int) v.num(), (int) v.num2()}, line);
+                    s.speed = set(new int[] {bounded(v, v.num()), bounded(v, v.num2())}, line);
                 } else {
                     throw syntax(v, "kbit/s (N or OUT:IN) after speed");
                 }
@@ -200,10 +200,10 @@ final class VtundConfParser {
             case "compress" -> {
                 Token v = next();
                 if (v.kind() == Kind.NUM && (v.text().equals("yes") || v.text().equals("no") || isDigits(v.text()))) {
-                    long level = v.num();
+                    long level = bounded(v, v.num());
                     s.compress = set(level == 0 ? "no" : "zlib:" + level, line);
                 } else if (v.kind() == Kind.DNUM && (v.text().startsWith("zlib:") || v.text().startsWith("lzo:"))) {
-                    s.compress = set(v.text(), line);
+                    s.compress = set(v.text().substring(0, v.text().indexOf(':') + 1) + bounded(v, v.num2()), line);
                 } else if (v.kind() == Kind.ERROR || v.kind() == Kind.WORD || v.kind() == Kind.NUM
                         || v.kind() == Kind.DNUM) {
                     throw error(v, "Unknown compression '" + v.text() + "' (no, yes, zlib:N or lzo:N)");
@@ -228,8 +228,8 @@ final class VtundConfParser {
                     s.keepalive = set(v.num() == 0 ? "no" : s.kaInterval + ":" + s.kaMaxfail, line);
                 } else if (v.kind() == Kind.DNUM && v.num() >= 0) {
                     if (v.num() != 0) {
-                        s.kaInterval = (int) v.num();
-                        s.kaMaxfail = (int) v.num2();
+                        s.kaInterval = bounded(v, v.num());
+                        s.kaMaxfail = bounded(v, v.num2());
                         s.keepalive = set(s.kaInterval + ":" + s.kaMaxfail, line);
                     } else {
                         s.keepalive = set("no", line);
@@ -265,7 +265,7 @@ final class VtundConfParser {
                         s.srcIface = set(v.text(), o.line());
                         s.srcAddr = null;
                     } else if (isKeyword(o, "port")) {
-                        s.srcPort = set((int) number(o, "a port number"), o.line());
+                        s.srcPort = set(port(o), o.line());
                     } else if (o.kind() == Kind.ERROR) {
                         throw unknown("Unknown option", o);
                     } else {
@@ -357,8 +357,25 @@ final class VtundConfParser {
         };
     }
 
-    private <T> Set<T> set(T value, int line) {
-        return new Set<>(value, line, inDefault);
+    /** A number vtund reads with atoi into an int: here one that does not fit is an error, not a wrapped value. */
+    private int bounded(Token t, long value) throws ParseException {
+        if (value > Integer.MAX_VALUE) {
+            throw error(t, "'" + t.text() + "': number too large");
+        }
+        return (int) value;
+    }
+
+    private int port(Token keyword) throws ParseException {
+        Token v = peek();
+        long port = number(keyword, "a port number");
+        if (port < 1 || port > 65535) {
+            throw error(v, "port " + v.text() + ": out of range (1..65535)");
+        }
+        return (int) port;
+    }
+
+    private <T> Setting<T> set(T value, int line) {
+        return new Setting<>(value, line, inDefault);
     }
 
     private long number(Token keyword, String what) throws ParseException {

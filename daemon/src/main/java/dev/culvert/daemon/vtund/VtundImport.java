@@ -228,7 +228,7 @@ public final class VtundImport {
         List<Session> selected = select(conf);
         decideRole(conf, selected);
         VtundConf.Options o = conf.options();
-        plan.port = o.port().map(VtundConf.Set::value).orElse(VTUN_PORT);
+        plan.port = o.port().map(VtundConf.Setting::value).orElse(VTUN_PORT);
         if (plan.role == Role.CLIENT && request.server() == null) {
             throw new UsageException("a client's tunnel needs the server to dial, which vtund takes from its command "
                     + "line (vtund SESSION HOST): give --server HOST");
@@ -374,7 +374,8 @@ public final class VtundImport {
                         + "address, not a name: it listens on every address; set the listen address by hand");
             }
         });
-        o.iface().ifPresent(b -> notCarried(null, b.line(), "iface \"" + b.value() + "\"", "no Culvert setting"));
+        o.iface().ifPresent(b -> notCarried(null, b.line(), "iface \"" + b.value() + "\"", "vtund stores it (as -L) "
+                + "and never uses it"));
         o.type().ifPresent(b -> {
             if (b.value().equals("inetd")) {
                 notCarried(null, b.line(), "type inetd", "Culvert runs as its own daemon (systemd unit "
@@ -388,14 +389,14 @@ public final class VtundImport {
         o.family().ifPresent(b -> notCarried(null, b.line(), b.value(), "Culvert takes the address family from "
                 + "the listen address and the endpoint"));
         if (plan.role == Role.SERVER) {
-            String host = o.bindAddr().map(VtundConf.Set::value).filter(VtundImport::isIpLiteral).orElse(null);
+            String host = o.bindAddr().map(VtundConf.Setting::value).filter(VtundImport::isIpLiteral).orElse(null);
             if (plan.legacy) {
                 plan.listen = hostPort(host != null ? host : o.family().map(f -> f.value().equals("ipv6") ? "::"
                         : "0.0.0.0").orElse("0.0.0.0"), plan.port);
             } else {
                 plan.listen = host != null ? hostPort(host, plan.port) : ":" + plan.port;
             }
-            chosen(null, o.port().map(VtundConf.Set::line).orElse(0), "listen on " + plan.listen,
+            chosen(null, o.port().map(VtundConf.Setting::line).orElse(0), "listen on " + plan.listen,
                     o.port().isPresent() ? "options port" : "vtund's default port " + VTUN_PORT);
         }
     }
@@ -416,7 +417,7 @@ public final class VtundImport {
             type = request.type();
             chosen(s, s.type.line(), "type " + type, "--type");
         } else if (plan.role == Role.CLIENT && !s.type.inFile()) {
-            String dev = s.device().map(VtundConf.Set::value).orElse("");
+            String dev = s.device().map(VtundConf.Setting::value).orElse("");
             boolean ppp = s.up.stream().anyMatch(c -> c.kind() == CommandKind.PPP);
             boolean net = java.util.stream.Stream.concat(s.up.stream(), s.down.stream()).anyMatch(c ->
                     c.kind() == CommandKind.IFCONFIG || c.kind() == CommandKind.IP || c.kind() == CommandKind.ROUTE);
@@ -498,11 +499,16 @@ public final class VtundImport {
         String c = s.compress.value();
         if (c.startsWith("zlib:")) {
             int level = Integer.parseInt(c.substring(5));
-            if (level > 9) {
+            if (level == 0) {
+                notCarried(s, s.compress.line(), "compress " + c, "zlib level 0 frames without compressing: "
+                        + "compression off");
+            } else if (level > 9) {
                 notCarried(s, s.compress.line(), "compress " + c, "zlib levels are 1..9: zlib:9 written");
                 level = 9;
             }
-            t.compression = "zlib:" + level;
+            if (level > 0) {
+                t.compression = "zlib:" + level;
+            }
         } else if (c.startsWith("lzo:")) {
             t.compression = "lz4";
             notCarried(s, s.compress.line(), "compress " + c, "Culvert has no LZO: lz4 (as fast, per packet) "
@@ -714,8 +720,8 @@ public final class VtundImport {
                 return "%P";
             case LOCAL_ADDR:
             default:
-                Optional<String> a = server ? request.conf().options().bindAddr().map(VtundConf.Set::value)
-                        : s.srcAddr().map(VtundConf.Set::value);
+                Optional<String> a = server ? request.conf().options().bindAddr().map(VtundConf.Setting::value)
+                        : s.srcAddr().map(VtundConf.Setting::value);
                 if (a.isPresent() && isIpLiteral(a.get())) {
                     return a.get();
                 }
@@ -983,7 +989,7 @@ public final class VtundImport {
 
     /** The prefix length of a dotted netmask, or null if it is not one. */
     static Integer prefixLength(String mask) {
-        if (!mask.matches("[0-9]+(\\.[0-9]+){3}")) {
+        if (!mask.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}")) {
             return null;
         }
         long bits = 0;
@@ -1058,9 +1064,11 @@ public final class VtundImport {
         h.comment("Check it with: culvert check-config " + plan.configFile() + "   (every key: man culvert.conf)");
         if (!plan.notCarried.isEmpty()) {
             h.comment("Not carried over from " + plan.source + ":");
-            for (Item i : plan.notCarried) {
-                h.comment("  " + i.format("line").replaceFirst("^line:", "line "));
-            }
+            plan.notCarried.forEach(i -> h.comment("  " + commentLine(i)));
+        }
+        if (!plan.chosen.isEmpty()) {
+            h.comment("Chosen by the import (check these):");
+            plan.chosen.forEach(i -> h.comment("  " + commentLine(i)));
         }
         h.open("culvert");
         h.kv("private-key-file", ConfigUtil.quoteString(plan.keyFile));
@@ -1157,6 +1165,11 @@ public final class VtundImport {
         h.close();
         h.close();
         return h.toString();
+    }
+
+    private static String commentLine(Item i) {
+        return (i.line() > 0 ? "line " + i.line() + ": " : "") + (i.session() == null ? "" : i.session() + ": ")
+                + i.what() + (i.why() == null ? "" : " — " + i.why());
     }
 
     private static void hooks(HoconText h, String key, List<String> lines, List<String> comments) {
