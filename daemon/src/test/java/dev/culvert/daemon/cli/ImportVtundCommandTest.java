@@ -361,4 +361,45 @@ class ImportVtundCommandTest {
         assertThat(o.out()).contains(":4: zl: compress zlib:9 over udp — ");
         assertThat(o.out()).doesNotContain("Ma&^TU", "p3");
     }
+
+    @Test
+    void aLegacyClientDialsTheServerAndStatesOnlyWhatItsFileSays(@TempDir Path dir) throws IOException {
+        Path vtund = Files.createDirectory(dir.resolve("in")).resolve("vtund.conf");
+        Files.writeString(vtund, """
+                options { port 5002; }
+                cobra { passwd Ma&^TU; device tun1; persist keep; encrypt aes256ecb;
+                  up { ip "link set %% up mtu 1400"; };
+                }
+                """);
+        Outcome o = run("import-vtund", vtund.toString(), "--out", dir.toString(), "--legacy", "--server",
+                "2001:db8::7");
+        assertThat(o.exit()).as(o.err()).isZero();
+        // told by --server; persist is a client's word too
+        assertThat(o.out()).contains("as a client (--server was given)");
+        Config c = ConfigFactory.parseFile(dir.resolve("vtund.conf").toFile());
+        assertThat(c.hasPath("culvert.listen")).isFalse();
+        Config t = c.getConfig("culvert.tunnels.cobra");
+        assertThat(t.getString("peer.endpoint")).isEqualTo("[2001:db8::7]:5002");
+        assertThat(t.getString("legacy.encrypt")).isEqualTo("aes256ecb");
+        // the server decides proto, compression and keepalive in vtund: not written when the client's file is silent
+        assertThat(t.hasPath("legacy.proto")).isFalse();
+        assertThat(t.hasPath("legacy.compress")).isFalse();
+        assertThat(t.hasPath("legacy.keepalive")).isFalse();
+        assertThat(t.getInt("device.mtu")).isEqualTo(1400);
+        assertThat(o.out()).contains("proto tcp — the file does not say (vtund's server decides");
+    }
+
+    @Test
+    void theRoleIsToldFromTheFileAndSaid(@TempDir Path dir) throws IOException {
+        Path vtund = Files.createDirectory(dir.resolve("in")).resolve("c.conf");
+        Files.writeString(vtund, "s { passwd p; type tun; persist yes; }\n");
+        Outcome o = run("import-vtund", vtund.toString(), "--out", dir.toString());
+        assertThat(o.exit()).isEqualTo(ExitStatus.USAGE); // a client, but whose server?
+        assertThat(o.err()).contains("--server HOST");
+        Path both = Files.createDirectory(dir.resolve("in2")).resolve("b.conf");
+        Files.writeString(both, "s { passwd p; type tun; persist yes; multi killold; }\n");
+        o = run("import-vtund", both.toString(), "--out", dir.toString());
+        assertThat(o.exit()).isEqualTo(ExitStatus.USAGE);
+        assertThat(o.err()).contains("session s has multi (line 1) but session s has persist (line 1)");
+    }
 }
