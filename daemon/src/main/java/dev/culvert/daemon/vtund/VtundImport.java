@@ -508,6 +508,7 @@ public final class VtundImport {
             }
             if (level > 0) {
                 t.compression = "zlib:" + level;
+                carried(s, s.compress.line(), "compress " + c, "compression = \"zlib:" + level + "\" (per packet)");
             }
         } else if (c.startsWith("lzo:")) {
             t.compression = "lz4";
@@ -755,7 +756,7 @@ public final class VtundImport {
     }
 
     private boolean ifconfig(Session s, Tunnel t, Command c, List<String> a, boolean up, String shown) {
-        if (a.isEmpty() || !isDevice(t, a.get(0))) {
+        if (a.size() < 2 || !isDevice(t, a.get(0))) { // "ifconfig DEV" alone prints the device: a hook
             return false;
         }
         if (!up) {
