@@ -313,8 +313,7 @@ final class VtundConfParser {
                 } else if (v.kind() == Kind.STRING) {
                     args = v.text();
                 } else if (v.kind() == Kind.NUM) {
-                    waits = v.num() != 0; // vtund keeps the number as the flags: 1 (wait) waits
-                    waits = (v.num() & 1) != 0;
+                    waits = (v.num() & 1) != 0; // vtund keeps the number as the flags: 1 (VTUN_CMD_WAIT) waits
                 } else {
                     break;
                 }
