@@ -35,6 +35,7 @@ TARGETS=(
   "config            config   dev.culvert.config.ConfigLoaderFuzzTest            hoconText com.typesafe.config.**"
   "control-request   daemon   dev.culvert.daemon.control.ControlRequestFuzzTest  requestLine com.fasterxml.jackson.**"
   "hooks             daemon   dev.culvert.daemon.HooksFuzzTest                   splitAndSubstitute"
+  "vtund-conf        daemon   dev.culvert.daemon.vtund.VtundConfFuzzTest         parseAndImport com.typesafe.config.**"
 )
 
 if [[ "${1:-}" == "--list" || "${1:-}" == "-l" ]]; then

@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "culvert", scope = CommandLine.ScopeType.INHERIT, mixinStandardHelpOptions = true,
         versionProvider = Version.class,
         description = "User-space VPN daemon: VTUN's operating model, WireGuard's cryptography.",
-        subcommands = {RunCommand.class, ShowCommand.class, ReloadCommand.class, CheckConfigCommand.class, GenkeyCommand.class, PubkeyCommand.class,
+        subcommands = {RunCommand.class, ShowCommand.class, ReloadCommand.class, CheckConfigCommand.class, GenkeyCommand.class, PubkeyCommand.class, ImportVtundCommand.class,
                 GenpskCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

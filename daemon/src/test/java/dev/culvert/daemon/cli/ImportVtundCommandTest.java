@@ -1,0 +1,405 @@
+package dev.culvert.daemon.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigParseOptions;
+import dev.culvert.config.CulvertConfig;
+import dev.culvert.config.HookCommand;
+import dev.culvert.config.TunnelConfig;
+import dev.culvert.crypto.Keys;
+import dev.culvert.crypto.X25519;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * {@code culvert import-vtund} end to end in one JVM: the files it writes, what it prints, its exit codes, and that
+ * the modern config passes the very checks of {@code culvert check-config} ({@link ConfigCheck}). Against configs
+ * written for the test and against the examples in Debian's vtun package (/usr/share/doc/vtun/examples).
+ */
+class ImportVtundCommandTest {
+    static final Path EXAMPLES = Path.of("/usr/share/doc/vtun/examples");
+
+    record Outcome(int exit, String out, String err) {}
+
+    static Outcome run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine line = Main.commandLine();
+        line.setOut(new PrintWriter(out, true));
+        line.setErr(new PrintWriter(err, true));
+        int exit = line.execute(args);
+        return new Outcome(exit, out.toString(), err.toString());
+    }
+
+    static String newPublicKey() {
+        return Keys.encode(X25519.publicKey(X25519.generatePrivateKey(new SecureRandom())));
+    }
+
+    static ConfigCheck.Result check(Path conf) {
+        return ConfigCheck.check(conf);
+    }
+
+    /** The example files, the compressed one unpacked into {@code dir}; fails under CI=true without the package. */
+    static List<Path> debianExamples(Path dir) throws IOException {
+        if (!Files.isDirectory(EXAMPLES)) {
+            assumeTrue(!"true".equalsIgnoreCase(System.getenv("CI")), "CI=true: Debian's vtun package (with its "
+                    + "docs: no dpkg path-exclude for /usr/share/doc) is required");
+            assumeTrue(false, "Debian's vtun package is not installed (apt-get install vtun)");
+        }
+        List<Path> files = new ArrayList<>();
+        try (var list = Files.list(EXAMPLES)) {
+            for (Path p : list.sorted().toList()) {
+                String name = p.getFileName().toString();
+                if (name.endsWith(".conf")) {
+                    files.add(p);
+                } else if (name.endsWith(".conf.gz")) {
+                    Path unpacked = dir.resolve(name.substring(0, name.length() - 3));
+                    try (InputStream in = new GZIPInputStream(Files.newInputStream(p))) {
+                        Files.copy(in, unpacked);
+                    }
+                    files.add(unpacked);
+                }
+            }
+        }
+        assertThat(files).extracting(p -> p.getFileName().toString()).contains("vtund-server.conf",
+                "vtund-client.conf", "vtund.conf");
+        return files;
+    }
+
+    @Test
+    void everyDebianExampleImportsInBothModesAndTheModernOnePassesCheckConfig(@TempDir Path dir) throws IOException {
+        for (Path example : debianExamples(dir)) {
+            String name = example.getFileName().toString();
+            boolean client = name.contains("client");
+            for (boolean legacy : new boolean[] {false, true}) {
+                Path out = Files.createDirectory(dir.resolve(name + (legacy ? ".legacy" : ".modern")));
+                List<String> args = new ArrayList<>(List.of("import-vtund", example.toString(), "--out",
+                        out.toString()));
+                if (client) {
+                    args.addAll(List.of("--server", "192.0.2.1"));
+                } else {
+                    args.addAll(List.of("--role", "server"));
+                }
+                if (legacy) {
+                    args.add("--legacy");
+                } else {
+                    // the peer keys, as the peers would print them: one per tunnel (cobra and lion in every example
+                    // but the IPv6 ones)
+                    for (String session : List.of("cobra", "lion", "big-buck-bunny", "big-buck-bunny-ipv6")) {
+                        if (Files.readString(example).contains("\n" + session + " {")) {
+                            args.addAll(List.of("--peer-key", session + "=" + newPublicKey()));
+                        }
+                    }
+                }
+                Outcome o = run(args.toArray(String[]::new));
+                assertThat(o.exit()).as("%s %s: %s", name, legacy, o.err()).isZero();
+                String stem = name.substring(0, name.length() - 5);
+                Path conf = out.resolve(stem + ".conf");
+                Path key = out.resolve(stem + ".key");
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
+                // the config is HOCON; the checks every config passes
+                Config parsed = ConfigFactory.parseFile(conf.toFile(), ConfigParseOptions.defaults()
+                        .setAllowMissing(false));
+                assertThat(parsed.getObject("culvert.tunnels").keySet()).isNotEmpty();
+                if (!legacy) {
+                    ConfigCheck.Result result = check(conf);
+                    assertThat(result.problems()).as("%s:\n%s", name, Files.readString(conf)).isEmpty();
+                } else {
+                    assertLegacySchema(parsed, out, Files.readString(example), o.out());
+                }
+                // nothing dropped silently: the session types Culvert has no device for are named
+                if (Files.readString(example).contains("\nsz {")) {
+                    assertThat(o.out()).contains(": viper: session viper (type tty", ": sz: session sz (type",
+                            ": backup: session backup (type");
+                }
+            }
+        }
+    }
+
+    /** The vtun-legacy schema of issue 12 (notes/common.md, session 3); check-config needs the legacy transport. */
+    private static void assertLegacySchema(Config parsed, Path out, String vtundConf, String printed)
+            throws IOException {
+        for (String tunnel : parsed.getObject("culvert.tunnels").keySet()) {
+            Config t = parsed.getConfig("culvert.tunnels").getConfig(ConfigUtilQuote.quote(tunnel));
+            assertThat(t.getString("transport")).isEqualTo("vtun-legacy");
+            assertThat(t.getString("device.mode")).isIn("tun", "tap");
+            assertThat(t.hasPath("peer.public-key")).isFalse();
+            String session = t.getString("legacy.session");
+            Path passwordFile = out.resolve(t.getString("legacy.password-file"));
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(passwordFile)))
+                    .isEqualTo("rw-------");
+            String password = Files.readString(passwordFile);
+            assertThat(vtundConf).containsPattern("passwd\\s+" + java.util.regex.Pattern.quote(password) + ";");
+            assertThat(Files.readString(out.resolve(out.getFileName().toString().replaceFirst("\\..*", "")
+                    + ".conf"))).doesNotContain(password);
+            assertThat(printed).doesNotContain(password);
+            assertThat(session).isNotEmpty();
+            if (t.hasPath("legacy.proto")) {
+                assertThat(t.getString("legacy.proto")).isIn("tcp", "udp");
+            }
+            if (t.hasPath("legacy.encrypt")) {
+                assertThat(t.getString("legacy.encrypt")).isIn("no", "blowfish128ecb", "oldblowfish128ecb",
+                        "aes128ecb", "aes128cbc", "aes128cfb", "aes128ofb", "aes256ecb", "aes256cbc", "aes256cfb",
+                        "aes256ofb");
+            }
+            if (t.hasPath("legacy.compress")) {
+                assertThat(t.getString("legacy.compress")).matches("no|lzo:[0-9]+|zlib:[0-9]+");
+            }
+            if (t.hasPath("legacy.keepalive")) {
+                assertThat(t.getString("legacy.keepalive")).matches("yes|no|[0-9]+:[0-9]+");
+            }
+        }
+        if (parsed.hasPath("culvert.listen.vtun-legacy")) {
+            assertThat(parsed.getString("culvert.listen.vtun-legacy")).matches(".*:[0-9]+");
+        }
+    }
+
+    /** Typesafe Config's own quoting of a path element. */
+    private static final class ConfigUtilQuote {
+        static String quote(String key) {
+            return com.typesafe.config.ConfigUtil.joinPath(key);
+        }
+    }
+
+    @Test
+    void debiansServerExampleMapsAsTheReadmeSays(@TempDir Path dir) throws IOException {
+        Path server = debianExamples(dir).stream().filter(p -> p.getFileName().toString().equals("vtund-server.conf"))
+                .findFirst().orElseThrow();
+        String cobraKey = newPublicKey();
+        String lionKey = newPublicKey();
+        Outcome o = run("import-vtund", server.toString(), "--out", dir.toString(), "--peer-key", "cobra=" + cobraKey,
+                "--peer-key", "lion=" + lionKey);
+        assertThat(o.exit()).as(o.err()).isZero();
+        // told from the file: bindaddr is a server's
+        assertThat(o.out()).contains("as a server (options has bindaddr (line 5)");
+        CulvertConfig c = check(dir.resolve("vtund-server.conf")).config();
+        assertThat(c.listenUdp()).isPresent();
+        TunnelConfig cobra = c.tunnels().get("cobra");
+        assertThat(cobra.device().address().orElseThrow()).hasToString("10.3.0.1/32");
+        assertThat(cobra.device().routes()).extracting(Object::toString).containsExactly("10.3.0.2/32");
+        assertThat(cobra.device().mtu()).isEqualTo(1450);
+        assertThat(cobra.up()).isEmpty(); // the ifconfig line became device settings
+        assertThat(cobra.peer().publicKey()).isEqualTo(cobraKey);
+        assertThat(cobra.persistentKeepalive()).hasSeconds(30);
+        TunnelConfig lion = c.tunnels().get("lion");
+        assertThat(lion.device().name()).isEqualTo("tap0");
+        assertThat(lion.device().address().orElseThrow()).hasToString("10.1.0.1/24");
+        // the route with a gateway stays a hook (where route(8) is installed) or is listed
+        if (Files.isExecutable(Path.of("/sbin/route"))) {
+            assertThat(lion.up()).containsExactly("/sbin/route add -net 10.2.0.0 netmask 255.255.255.0 gw 10.1.0.2");
+        } else {
+            assertThat(o.out()).contains(":78: lion: up route");
+        }
+        assertThat(o.out()).contains(":68: lion: stat yes — ", ":81: lion: up firewall ", "ipchains",
+                ":96: viper: session viper (type tty, vtund's default)", ":42: cobra: session cobra (again) — vtund "
+                        + "uses the first one, line 25", ":29: cobra: compress lzo:9 — Culvert has no LZO");
+        assertThat(o.out()).contains("This site's public key: " + Keys.encode(X25519.publicKey(Keys.parse(
+                Files.readString(dir.resolve("vtund-server.key")).strip()))));
+    }
+
+    @Test
+    void aClientWithoutPeerKeySaysWhereItGoesAndCheckConfigNamesOnlyThat(@TempDir Path dir) throws IOException {
+        Path client = debianExamples(dir).stream().filter(p -> p.getFileName().toString().equals("vtund-client.conf"))
+                .findFirst().orElseThrow();
+        Outcome o = run("import-vtund", client.toString(), "--session", "cobra", "--server", "vpn.example.org",
+                "--proto", "udp", "--out", dir.toString());
+        assertThat(o.exit()).as(o.err()).isZero();
+        Path conf = dir.resolve("cobra.conf");
+        List<String> lines = Files.readAllLines(conf);
+        int at = Integer.parseInt(o.out().replaceAll("(?s).*tunnel cobra, line (\\d+).*", "$1"));
+        assertThat(lines.get(at - 1).strip()).isEqualTo("# public-key = \"PEER-PUBLIC-KEY\"");
+        assertThat(check(conf).problems()).singleElement().asString().contains("cobra.peer.public-key");
+        // following the printed step makes it pass
+        String peer = newPublicKey();
+        lines.set(at - 1, "public-key = \"" + peer + "\"");
+        Files.write(conf, lines);
+        ConfigCheck.Result r = check(conf);
+        assertThat(r.problems()).isEmpty();
+        TunnelConfig cobra = r.config().tunnels().get("cobra");
+        assertThat(cobra.peer().endpoint().orElseThrow()).hasToString("vpn.example.org:5000");
+        assertThat(cobra.device().name()).isEqualTo("tun1");
+        assertThat(cobra.persist()).isTrue(); // persist yes
+        assertThat(o.out()).contains("as a client (--server was given)", "cobra: type tun — the file does not say",
+                "device tun1 is a tun", "proto udp — --proto");
+    }
+
+    @Test
+    void hooksGetVtundsArgvWithCulvertsPlaceholders(@TempDir Path dir) throws IOException {
+        Path vtund = Files.createDirectory(dir.resolve("in")).resolve("vtund.conf");
+        Files.writeString(vtund, """
+                options { port 5555; bindaddr { addr 192.0.2.7; }; }
+                Tun-1 {
+                  passwd secret; type tun; proto tcp; multi killold; device tun9;
+                  up {
+                    program /bin/echo "%% %d %h %A %P 'two words' a\\ b\\'c 100%x \\%d" wait;
+                    program "echo %d >/dev/null; echo 'sh text'";
+                    ip "-6 addr add 2001:db8::1/64 dev %%";
+                    ip "route add 198.51.100.0/24 dev %%";
+                    ip "link set %% up mtu 1400";
+                  };
+                  down { program /bin/echo "%a";
+                         ip "link set %d down"; };
+                }
+                """);
+        Outcome o = run("import-vtund", vtund.toString(), "--out", dir.toString(), "--peer-key", newPublicKey(),
+                "--session", "Tun-1");
+        assertThat(o.exit()).as(o.err()).isZero();
+        ConfigCheck.Result r = check(dir.resolve("tun-1.conf"));
+        assertThat(r.problems()).isEmpty();
+        TunnelConfig t = r.config().tunnels().get("tun-1");
+        assertThat(r.config().listenTcp().orElseThrow().getAddress().getHostAddress()).isEqualTo("192.0.2.7");
+        assertThat(r.config().listenTcp().orElseThrow().getPort()).isEqualTo(5555);
+        // vtund: subst_opt (%% %d: device, %h: session, %A/%P: local address/port, unknown %x: the '%' goes,
+        // \% stays literal), then split_args (spaces, '...' groups, \ escapes)
+        assertThat(t.up()).hasSize(2);
+        assertThat(HookCommand.split(t.up().get(0))).containsExactly("/bin/echo", "%dev%", "%dev%", "Tun-1",
+                "192.0.2.7", "5555", "two words", "a b'c", "100x", "%d");
+        assertThat(HookCommand.split(t.up().get(1))).containsExactly("/bin/sh", "-c",
+                "echo %dev% >/dev/null; echo 'sh text'");
+        assertThat(t.device().address().orElseThrow()).hasToString("2001:db8::1/64");
+        assertThat(t.device().routes()).extracting(Object::toString).containsExactly("198.51.100.0/24");
+        assertThat(t.device().mtu()).isEqualTo(1400);
+        // %a on a server has no value when up/down hooks run: kept as a comment and listed
+        assertThat(t.down()).isEmpty();
+        assertThat(o.out()).contains(":11: Tun-1: down program /bin/echo \"%a\" — %a (the client's address)");
+        assertThat(Files.readString(dir.resolve("tun-1.conf"))).contains("# not carried over (see above): /bin/echo %a");
+        assertThat(o.out()).contains("tunnel name tun-1 — Culvert's names are lower case");
+    }
+
+    @Test
+    void nothingIsOverwritten(@TempDir Path dir) throws IOException {
+        Path vtund = Files.createDirectory(dir.resolve("in")).resolve("v.conf");
+        Files.writeString(vtund, "options { bindaddr { addr 192.0.2.1; }; }\ns { passwd p; type tun; }\n");
+        assertThat(run("import-vtund", vtund.toString(), "--out", dir.toString(), "--legacy").exit()).isZero();
+        byte[] key = Files.readAllBytes(dir.resolve("v.key"));
+        byte[] conf = Files.readAllBytes(dir.resolve("v.conf"));
+        Outcome again = run("import-vtund", vtund.toString(), "--out", dir.toString(), "--legacy");
+        assertThat(again.exit()).isEqualTo(ImportVtundCommand.CANT_CREATE);
+        assertThat(again.err()).contains("refusing to overwrite", "v.key", "nothing written");
+        assertThat(Files.readAllBytes(dir.resolve("v.key"))).isEqualTo(key);
+        assertThat(Files.readAllBytes(dir.resolve("v.conf"))).isEqualTo(conf);
+        assertThat(Files.readString(dir.resolve("s.vtun-password"))).isEqualTo("p");
+    }
+
+    @Test
+    void exitCodes(@TempDir Path dir) throws IOException {
+        Path bad = dir.resolve("bad.conf");
+        Files.writeString(bad, "options { port 5000; }\ns {\n  passwd p;\n  comp lzo:9;\n}\n");
+        Outcome o = run("import-vtund", bad.toString(), "--out", dir.toString(), "--role", "server");
+        assertThat(o.exit()).isEqualTo(ExitStatus.CONFIG);
+        assertThat(o.err()).startsWith(bad + ":4: Unknown option 'comp'");
+
+        Path neutral = dir.resolve("n.conf");
+        Files.writeString(neutral, "s { passwd p; type tun; }\n");
+        o = run("import-vtund", neutral.toString(), "--out", dir.toString());
+        assertThat(o.exit()).isEqualTo(ExitStatus.USAGE);
+        assertThat(o.err()).contains("give --role server, or --role client with --server HOST");
+
+        o = run("import-vtund", neutral.toString(), "--out", dir.toString(), "--role", "client");
+        assertThat(o.exit()).isEqualTo(ExitStatus.USAGE);
+        assertThat(o.err()).contains("--server HOST");
+
+        o = run("import-vtund", neutral.toString(), "--out", dir.toString(), "--session", "nosuch", "--role", "server");
+        assertThat(o.exit()).isEqualTo(ExitStatus.CONFIG);
+        assertThat(o.err()).contains("no session nosuch (sessions: s)");
+
+        Path tty = dir.resolve("tty.conf");
+        Files.writeString(tty, "s { passwd p; }\n");
+        o = run("import-vtund", tty.toString(), "--out", dir.toString(), "--role", "server");
+        assertThat(o.exit()).isEqualTo(ExitStatus.CONFIG);
+        assertThat(o.err()).contains("no session can be carried over", "type tty");
+        assertThat(Arrays.stream(dir.toFile().list()).filter(f -> f.endsWith(".key"))).isEmpty();
+
+        o = run("import-vtund", dir.resolve("missing.conf").toString(), "--role", "server");
+        assertThat(o.exit()).isEqualTo(ExitStatus.CONFIG);
+        assertThat(o.err()).contains("cannot read");
+    }
+
+    @Test
+    void legacyKeepsWhatTheVtundPeerNeedsAndRefusesBrokenCiphers(@TempDir Path dir) throws IOException {
+        Path vtund = Files.createDirectory(dir.resolve("in")).resolve("srv.conf");
+        Files.writeString(vtund, """
+                options { type stand; port 5001; }
+                ok { passwd Ma&^TU; type ether; proto udp; encrypt aes128cbc; compress lzo:9; keepalive 10:3; }
+                cbc { passwd p2; type tun; encrypt blowfish128cbc; }
+                zl { passwd p3; type tun; proto udp; compress zlib:9; }
+                """);
+        Outcome o = run("import-vtund", vtund.toString(), "--out", dir.toString(), "--legacy");
+        assertThat(o.exit()).as(o.err()).isZero();
+        Config c = ConfigFactory.parseFile(dir.resolve("srv.conf").toFile());
+        assertThat(c.getString("culvert.listen.vtun-legacy")).isEqualTo("0.0.0.0:5001");
+        Config ok = c.getConfig("culvert.tunnels.ok");
+        assertThat(ok.getString("transport")).isEqualTo("vtun-legacy");
+        assertThat(ok.getString("device.mode")).isEqualTo("tap");
+        assertThat(ok.getString("legacy.session")).isEqualTo("ok");
+        assertThat(ok.getString("legacy.password-file")).isEqualTo("ok.vtun-password");
+        assertThat(ok.getString("legacy.proto")).isEqualTo("udp");
+        assertThat(ok.getString("legacy.encrypt")).isEqualTo("aes128cbc");
+        assertThat(ok.getString("legacy.compress")).isEqualTo("lzo:9");
+        assertThat(ok.getString("legacy.keepalive")).isEqualTo("10:3");
+        assertThat(Files.readString(dir.resolve("ok.vtun-password"))).isEqualTo("Ma&^TU");
+        assertThat(c.hasPath("culvert.tunnels.cbc")).isFalse();
+        assertThat(o.out()).contains(":3: cbc: session cbc (encrypt blowfish128cbc) — vtund's Blowfish CBC/CFB/OFB "
+                + "corrupt");
+        assertThat(c.getString("culvert.tunnels.zl.legacy.compress")).isEqualTo("no");
+        assertThat(o.out()).contains(":4: zl: compress zlib:9 over udp — ");
+        assertThat(o.out()).doesNotContain("Ma&^TU", "p3");
+    }
+
+    @Test
+    void aLegacyClientDialsTheServerAndStatesOnlyWhatItsFileSays(@TempDir Path dir) throws IOException {
+        Path vtund = Files.createDirectory(dir.resolve("in")).resolve("vtund.conf");
+        Files.writeString(vtund, """
+                options { port 5002; }
+                cobra { passwd Ma&^TU; device tun1; persist keep; encrypt aes256ecb;
+                  up { ip "link set %% up mtu 1400"; };
+                }
+                """);
+        Outcome o = run("import-vtund", vtund.toString(), "--out", dir.toString(), "--legacy", "--server",
+                "2001:db8::7");
+        assertThat(o.exit()).as(o.err()).isZero();
+        // told by --server; persist is a client's word too
+        assertThat(o.out()).contains("as a client (--server was given)");
+        Config c = ConfigFactory.parseFile(dir.resolve("vtund.conf").toFile());
+        assertThat(c.hasPath("culvert.listen")).isFalse();
+        Config t = c.getConfig("culvert.tunnels.cobra");
+        assertThat(t.getString("peer.endpoint")).isEqualTo("[2001:db8::7]:5002");
+        assertThat(t.getString("legacy.encrypt")).isEqualTo("aes256ecb");
+        // the server decides proto, compression and keepalive in vtund: not written when the client's file is silent
+        assertThat(t.hasPath("legacy.proto")).isFalse();
+        assertThat(t.hasPath("legacy.compress")).isFalse();
+        assertThat(t.hasPath("legacy.keepalive")).isFalse();
+        assertThat(t.getInt("device.mtu")).isEqualTo(1400);
+        assertThat(o.out()).contains("proto tcp — the file does not say (vtund's server decides");
+    }
+
+    @Test
+    void theRoleIsToldFromTheFileAndSaid(@TempDir Path dir) throws IOException {
+        Path vtund = Files.createDirectory(dir.resolve("in")).resolve("c.conf");
+        Files.writeString(vtund, "s { passwd p; type tun; persist yes; }\n");
+        Outcome o = run("import-vtund", vtund.toString(), "--out", dir.toString());
+        assertThat(o.exit()).isEqualTo(ExitStatus.USAGE); // a client, but whose server?
+        assertThat(o.err()).contains("--server HOST");
+        Path both = Files.createDirectory(dir.resolve("in2")).resolve("b.conf");
+        Files.writeString(both, "s { passwd p; type tun; persist yes; multi killold; }\n");
+        o = run("import-vtund", both.toString(), "--out", dir.toString());
+        assertThat(o.exit()).isEqualTo(ExitStatus.USAGE);
+        assertThat(o.err()).contains("session s has multi (line 1) but session s has persist (line 1)");
+    }
+}
