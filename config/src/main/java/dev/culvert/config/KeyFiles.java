@@ -42,12 +42,7 @@ public final class KeyFiles {
      * @throws KeyFileException with a message naming the file and what to do, never the file's content
      */
     public static byte[] readKey(Path file) throws KeyFileException {
-        PosixFileAttributes attributes = attributes(file);
-        if (!attributes.isRegularFile()) {
-            throw new KeyFileException(file, file + " is not a regular file");
-        }
-        checkMode(file, attributes.permissions());
-        byte[] content = readBounded(file, attributes);
+        byte[] content = readOwnerOnly(file);
         try {
             byte[] key = decode(content);
             if (key == null) {
@@ -70,12 +65,7 @@ public final class KeyFiles {
      *                          accessible, empty, or holding whitespace inside the word
      */
     public static byte[] readPassword(Path file) throws KeyFileException {
-        PosixFileAttributes attributes = attributes(file);
-        if (!attributes.isRegularFile()) {
-            throw new KeyFileException(file, file + " is not a regular file");
-        }
-        checkMode(file, attributes.permissions());
-        byte[] content = readBounded(file, attributes);
+        byte[] content = readOwnerOnly(file);
         try {
             int start = 0;
             int end = content.length;
@@ -173,6 +163,20 @@ public final class KeyFiles {
                 + attributes.owner().getName() + ":" + attributes.group().getName() + ", mode "
                 + octalMode(attributes.permissions()) + "); the daemon's user must own it: chown " + user + ":"
                 + user + " " + file + " && chmod 0600 " + file;
+    }
+
+    /**
+     * The content of a secret file after checking it is a regular file that only its owner may access.
+     *
+     * @throws KeyFileException naming the file and the fix, never its content
+     */
+    private static byte[] readOwnerOnly(Path file) throws KeyFileException {
+        PosixFileAttributes attributes = attributes(file);
+        if (!attributes.isRegularFile()) {
+            throw new KeyFileException(file, file + " is not a regular file");
+        }
+        checkMode(file, attributes.permissions());
+        return readBounded(file, attributes);
     }
 
     private static byte[] readBounded(Path file, PosixFileAttributes attributes) throws KeyFileException {
