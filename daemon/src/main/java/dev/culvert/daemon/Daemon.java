@@ -73,6 +73,8 @@ public final class Daemon implements AutoCloseable {
     private ControlServer control;
     /** transport = vtun-legacy tunnels: kept apart from {@link #tunnels} (no WireGuard engine); see openLegacy. */
     private final List<LegacyTunnel> legacyTunnels = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** vtun-legacy tunnels a reload could not start (state failed), as {@link TunnelSet#failed()}. */
+    private final List<FailedTunnel> legacyFailed = new java.util.concurrent.CopyOnWriteArrayList<>();
     private LegacyListener legacyListener;
 
     private Daemon(CulvertConfig config, Platform platform, LocalStatic local, ByteBufAllocator alloc) {
@@ -173,7 +175,8 @@ public final class Daemon implements AutoCloseable {
             drops.check(scopes, System.nanoTime());
         }, 200, 200, TimeUnit.MILLISECONDS);
         control = startControl(config, () -> DaemonStatus.show(config.source(), local.publicKey(), udp, tcp, tunnels,
-                legacyTunnels), this::reloadRequested);
+                legacyTunnels, legacyFailed, legacyListener == null ? 0 : legacyListener.localAddress().getPort()),
+                this::reloadRequested);
         // Every device is up and every socket bound: now systemd may start what depends on us.
         notify.ready(statusLine());
     }
@@ -242,7 +245,7 @@ public final class Daemon implements AutoCloseable {
      * Opens a transport = vtun-legacy tunnel: its device with plain packets (no virtio-net header: vtund's frames are
      * single packets), on the daemon's loop, listed for metrics and show.
      */
-    private void openLegacy(TunnelConfig tunnelConfig) throws IOException {
+    private LegacyTunnel openLegacy(TunnelConfig tunnelConfig) throws IOException {
         dev.culvert.config.DeviceConfig d = tunnelConfig.device();
         Channel device = platform.openDevice(new dev.culvert.config.DeviceConfig(d.name(), d.mode(), d.mtu(),
                 d.address(), d.routes(), d.mac(), false, d.existing()));
@@ -255,6 +258,7 @@ public final class Daemon implements AutoCloseable {
                 String.valueOf(d.mtu()), d.address().map(a -> ", " + a).orElse(""),
                 tunnelConfig.peer().endpoint().map(e -> "vtund server at " + e)
                         .orElse("waiting for a vtund client of session '" + tunnelConfig.legacy().get().session() + "'"));
+        return tunnel;
     }
 
     private void closeLegacy(LegacyTunnel tunnel) {
@@ -267,48 +271,207 @@ public final class Daemon implements AutoCloseable {
         }
     }
 
+    /** A vtun-legacy tunnel to start on reload: its new settings, the ones its stopped instance ran (or null), why. */
+    private record LegacyStart(TunnelConfig wanted, TunnelConfig previous, ReloadOutcome.Change change,
+                               List<String> details) {}
+
     /**
      * A reload's vtun-legacy part, first half (before the modern tunnels, so a name that moves from one kind to the
-     * other finds its device free): a tunnel whose settings changed, or that is gone, is closed. The second half
-     * ({@link #openLegacyFor}) opens the new and changed ones; a failure to open is logged and the others go on.
+     * other finds its device free), as {@link TunnelSet#apply} does for the others: a tunnel whose settings are the
+     * same and whose password file still holds the same password is unchanged (device and session kept); one with any
+     * change is stopped, to be started by {@link #startLegacy} (vtund agrees a session's settings once, at its start:
+     * nothing can change in a running session); one that is gone is closed.
      *
-     * @return what changed so far, by kind of change
+     * @param changes filled with the unchanged and removed tunnels' outcome
+     * @return the tunnels to start, in {@code next}'s order
      */
-    private java.util.Map<String, List<String>> closeLegacyFor(CulvertConfig next) {
-        java.util.Map<String, List<String>> changes = new java.util.LinkedHashMap<>();
+    private List<LegacyStart> stopLegacyFor(CulvertConfig next, java.util.Map<String, ReloadOutcome.TunnelChange> changes,
+                                            List<ReloadOutcome.TunnelChange> removed) {
+        List<LegacyStart> toStart = new java.util.ArrayList<>();
         for (LegacyTunnel t : List.copyOf(legacyTunnels)) {
             TunnelConfig wanted = next.tunnels().get(t.name());
-            if (wanted == null || !wanted.equals(t.config())) {
+            if (wanted == null || !wanted.isLegacy()) {
                 closeLegacy(t);
-                if (wanted == null || !wanted.isLegacy()) {
-                    changes.computeIfAbsent("removed", k -> new java.util.ArrayList<>()).add(t.name());
+                if (wanted == null) {
+                    removed.add(ReloadOutcome.TunnelChange.of(t.name(), ReloadOutcome.Change.REMOVED));
+                    LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} removed", t.name());
+                }
+                continue;
+            }
+            List<String> why = new java.util.ArrayList<>(LegacyTunnel.restartReasons(t.config(), wanted));
+            if (why.isEmpty() && t.stopped()) {
+                why.add("its session had ended (persist off)");
+            }
+            if (why.isEmpty()) {
+                String unreadable = passwordUnchanged(t, wanted, why);
+                if (unreadable != null) {
+                    t.reloadFailed(unreadable);
+                    LOG.log(System.Logger.Level.ERROR, "reload: tunnel {0}: {1}", t.name(), unreadable);
+                    changes.put(t.name(), ReloadOutcome.TunnelChange.keptOld(t.name(), List.of(), unreadable));
+                    continue;
                 }
             }
+            if (why.isEmpty()) {
+                t.reloadFailed(null);
+                changes.put(t.name(), ReloadOutcome.TunnelChange.of(t.name(), ReloadOutcome.Change.UNCHANGED));
+                continue;
+            }
+            boolean stopped = t.stopped();
+            closeLegacy(t);
+            toStart.add(new LegacyStart(wanted, stopped ? null : t.config(), ReloadOutcome.Change.RESTARTED, why));
+            LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} restarts: {1}", t.name(), String.join(", ", why));
         }
-        return changes;
+        for (FailedTunnel f : List.copyOf(legacyFailed)) {
+            forgetLegacy(f);
+            TunnelConfig wanted = next.tunnels().get(f.name());
+            if (wanted == null) {
+                removed.add(ReloadOutcome.TunnelChange.of(f.name(), ReloadOutcome.Change.REMOVED));
+                LOG.log(System.Logger.Level.INFO, "reload: tunnel {0} (failed) removed", f.name());
+            } else if (wanted.isLegacy()) {
+                toStart.add(new LegacyStart(wanted, null, ReloadOutcome.Change.RESTARTED,
+                        LegacyTunnel.restartReasons(f.config(), wanted)));
+            }
+        }
+        for (TunnelConfig wanted : next.tunnels().values()) {
+            if (wanted.isLegacy() && !changes.containsKey(wanted.name())
+                    && toStart.stream().noneMatch(s -> s.wanted().name().equals(wanted.name()))) {
+                toStart.add(new LegacyStart(wanted, null, ReloadOutcome.Change.ADDED, List.of()));
+            }
+        }
+        return toStart;
     }
 
-    /** The second half of {@link #closeLegacyFor}, after the modern tunnels' reload freed their devices. */
-    private List<String> openLegacyFor(CulvertConfig next, java.util.Map<String, List<String>> changes) {
-        for (TunnelConfig wanted : next.tunnels().values()) {
-            if (wanted.isLegacy() && legacyTunnels.stream().noneMatch(t -> t.name().equals(wanted.name()))) {
-                boolean was = config.tunnels().containsKey(wanted.name()) && config.tunnels().get(wanted.name()).isLegacy();
+    /**
+     * Reads {@code wanted}'s password file: a different password is a change ({@code legacy.password-file contents
+     * changed} added to {@code why}, the tunnel restarts with it).
+     *
+     * @return why the file cannot be read (the tunnel runs on with the password it has), or null
+     */
+    private static String passwordUnchanged(LegacyTunnel t, TunnelConfig wanted, List<String> why) {
+        byte[] now;
+        try {
+            now = dev.culvert.config.KeyFiles.readPassword(wanted.legacy().orElseThrow().passwordFile());
+        } catch (IOException e) {
+            return "legacy.password-file: " + e.getMessage() + "; the session goes on with the password read before";
+        }
+        try {
+            if (!t.samePassword(now)) {
+                why.add("legacy.password-file contents changed");
+            }
+        } finally {
+            dev.culvert.crypto.Secrets.wipe(now);
+        }
+        return null;
+    }
+
+    /**
+     * The second half of {@link #stopLegacyFor}, after the modern tunnels' reload freed their devices: as
+     * {@link TunnelSet}, a tunnel whose new settings cannot start runs again on its previous settings (KEPT_OLD);
+     * one with none is listed failed and, with persist on, tried again with the persist backoff.
+     */
+    private void startLegacy(List<LegacyStart> toStart, java.util.Map<String, ReloadOutcome.TunnelChange> changes) {
+        for (LegacyStart start : toStart) {
+            TunnelConfig wanted = start.wanted();
+            String reason;
+            try {
+                openLegacy(wanted);
+                changes.put(wanted.name(), ReloadOutcome.TunnelChange.of(wanted.name(), start.change(), start.details()));
+                continue;
+            } catch (IOException | RuntimeException e) {
+                reason = e.getMessage() != null ? e.getMessage() : e.toString();
+                LOG.log(System.Logger.Level.ERROR, "reload: tunnel {0} could not start: {1}", wanted.name(), reason);
+            }
+            if (start.previous() != null) {
                 try {
-                    openLegacy(wanted);
-                    changes.computeIfAbsent(was ? "restarted" : "added", k -> new java.util.ArrayList<>())
-                            .add(wanted.name());
-                } catch (IOException e) {
-                    LOG.log(System.Logger.Level.ERROR, "reload: {0}", e.getMessage());
-                    changes.computeIfAbsent("failed to start", k -> new java.util.ArrayList<>()).add(wanted.name());
+                    openLegacy(start.previous()).reloadFailed(reason);
+                    LOG.log(System.Logger.Level.WARNING, "reload: tunnel {0}: previous settings restored (device "
+                            + "re-created); its new settings ({1}) could not start", wanted.name(),
+                            String.join(", ", start.details()));
+                    changes.put(wanted.name(), ReloadOutcome.TunnelChange.keptOld(wanted.name(), start.details(), reason));
+                    continue;
+                } catch (IOException | RuntimeException e) {
+                    LOG.log(System.Logger.Level.ERROR, "reload: tunnel {0} could not start on its previous settings "
+                            + "either: {1}", wanted.name(), e.getMessage());
                 }
             }
+            FailedTunnel f = failLegacy(wanted, reason, 1, null);
+            changes.put(wanted.name(), ReloadOutcome.TunnelChange.failed(wanted.name(), reason, f.nextRetryEpochMillis(),
+                    f.nextRetryEpochMillis() == 0 ? 0
+                            : dev.culvert.daemon.control.RetryTiming.secondsUntil(f.nextRetryEpochMillis(),
+                            System.currentTimeMillis())));
         }
-        if (changes.isEmpty()) {
-            return List.of();
+    }
+
+    /** Lists a vtun-legacy tunnel that could not start (in {@code replacing}'s place), retried if persist is on. */
+    private FailedTunnel failLegacy(TunnelConfig cfg, String reason, int attempts, FailedTunnel replacing) {
+        long delaySeconds = cfg.persist() ? dev.culvert.daemon.control.RetryTiming.backoffSeconds(attempts, Math.random())
+                : 0;
+        FailedTunnel f = new FailedTunnel(cfg, reason, attempts,
+                cfg.persist() ? System.currentTimeMillis() + delaySeconds * 1000 : 0);
+        int at = replacing == null ? -1 : legacyFailed.indexOf(replacing);
+        if (at >= 0) {
+            legacyFailed.set(at, f);
+        } else {
+            legacyFailed.add(f);
         }
-        List<String> parts = new java.util.ArrayList<>();
-        changes.forEach((what, names) -> parts.add(what + ": " + String.join(", ", names)));
-        return List.of("vtun-legacy " + String.join("; ", parts));
+        metrics.addTunnel(f);
+        if (cfg.persist()) {
+            f.retry(scheduleRetry(() -> retryLegacy(f), delaySeconds * 1000));
+            LOG.log(System.Logger.Level.WARNING, "tunnel {0} failed to start (attempt {1}); trying again in {2}",
+                    cfg.name(), String.valueOf(attempts), dev.culvert.daemon.control.RetryTiming.text(delaySeconds));
+        } else {
+            LOG.log(System.Logger.Level.WARNING, "tunnel {0} failed to start; persist is off, so it is not tried "
+                    + "again until a reload", cfg.name());
+        }
+        return f;
+    }
+
+    private void retryLegacy(FailedTunnel f) {
+        if (!legacyFailed.contains(f)) {
+            return;
+        }
+        metrics.removeTunnel(f.name());
+        try {
+            openLegacy(f.config());
+        } catch (IOException | RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, "tunnel {0} could not start: {1}", f.name(), e.getMessage());
+            failLegacy(f.config(), e.getMessage() != null ? e.getMessage() : e.toString(), f.attempts() + 1, f);
+            return;
+        }
+        legacyFailed.remove(f);
+        LOG.log(System.Logger.Level.INFO, "tunnel {0} started on attempt {1}", f.name(),
+                String.valueOf(f.attempts() + 1));
+    }
+
+    private void forgetLegacy(FailedTunnel f) {
+        f.cancelRetry();
+        legacyFailed.remove(f);
+        metrics.removeTunnel(f.name());
+    }
+
+    /** The modern tunnels' outcome and the vtun-legacy ones' as one, in {@code next}'s order, then the removed ones. */
+    private static ReloadOutcome merged(CulvertConfig next, ReloadOutcome modern,
+                                        java.util.Map<String, ReloadOutcome.TunnelChange> legacy,
+                                        List<ReloadOutcome.TunnelChange> legacyRemoved) {
+        java.util.Map<String, ReloadOutcome.TunnelChange> byName = new java.util.HashMap<>();
+        List<ReloadOutcome.TunnelChange> removed = new java.util.ArrayList<>();
+        for (ReloadOutcome.TunnelChange c : modern.tunnels()) {
+            if (c.change() == ReloadOutcome.Change.REMOVED) {
+                removed.add(c);
+            } else {
+                byName.put(c.name(), c);
+            }
+        }
+        byName.putAll(legacy);
+        removed.addAll(legacyRemoved);
+        List<ReloadOutcome.TunnelChange> ordered = new java.util.ArrayList<>();
+        for (String name : next.tunnels().keySet()) {
+            if (byName.containsKey(name)) {
+                ordered.add(byName.get(name));
+            }
+        }
+        ordered.addAll(removed);
+        return ReloadOutcome.applied(ordered);
     }
 
     /** {@code cfg} without its vtun-legacy tunnels: what {@link TunnelSet} applies. */
@@ -417,7 +580,9 @@ public final class Daemon implements AutoCloseable {
                     return ReloadOutcome.refused(refusals.stream().map(r -> next.source() + ": " + r).toList());
                 }
                 List<String> settings = applyLive(global);
-                java.util.Map<String, List<String>> legacyChanges = closeLegacyFor(next);
+                java.util.Map<String, ReloadOutcome.TunnelChange> legacyChanges = new java.util.HashMap<>();
+                List<ReloadOutcome.TunnelChange> removed = new java.util.ArrayList<>();
+                List<LegacyStart> legacyStarts = stopLegacyFor(next, legacyChanges, removed);
                 ReloadOutcome modern = tunnels.apply(withoutLegacy(next), this::openTunnel, () -> {
                     try {
                         ensureTransports(next);
@@ -426,10 +591,8 @@ public final class Daemon implements AutoCloseable {
                     }
                     warnAboutCompression(config, next);
                 });
-                List<String> all = new java.util.ArrayList<>(settings);
-                all.addAll(openLegacyFor(next, legacyChanges));
-                ReloadOutcome outcome = modern.withSettings(all);
-                settings = all;
+                startLegacy(legacyStarts, legacyChanges);
+                ReloadOutcome outcome = merged(next, modern, legacyChanges, removed).withSettings(settings);
                 config = next;
                 List<String> notStarted = outcome.tunnels().stream()
                         .filter(t -> t.change() == ReloadOutcome.Change.FAILED || t.change() == ReloadOutcome.Change.KEPT_OLD)
@@ -474,7 +637,7 @@ public final class Daemon implements AutoCloseable {
 
     /** The systemd STATUS= line. */
     String statusLine() {
-        return DaemonStatus.line(tunnels, legacyTunnels, System.currentTimeMillis());
+        return DaemonStatus.line(tunnels, legacyTunnels, legacyFailed, System.currentTimeMillis());
     }
 
     /** A failed tunnel's next attempt, under the reload lock, unless the daemon has stopped. */
@@ -669,6 +832,7 @@ public final class Daemon implements AutoCloseable {
     public List<String> tunnelNames() {
         List<String> names = new java.util.ArrayList<>(tunnels.all().stream().map(Tunnel::name).toList());
         legacyTunnels.forEach(t -> names.add(t.name()));
+        legacyFailed.forEach(f -> names.add(f.name()));
         return names;
     }
 
@@ -707,6 +871,9 @@ public final class Daemon implements AutoCloseable {
         retries.shutdownNow();
         if (legacyListener != null) {
             legacyListener.close();
+        }
+        for (FailedTunnel f : List.copyOf(legacyFailed)) {
+            forgetLegacy(f);
         }
         for (LegacyTunnel t : List.copyOf(legacyTunnels)) {
             closeLegacy(t);

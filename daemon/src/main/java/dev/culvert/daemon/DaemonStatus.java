@@ -28,21 +28,26 @@ final class DaemonStatus {
      * {@code 1/2 tunnels up; failed: t3 (up hook failed: exit 1; retry in 10 s); previous settings: t2}.
      */
     static String line(TunnelSet set, long nowEpochMillis) {
-        return line(set, List.of(), nowEpochMillis);
+        return line(set, List.of(), List.of(), nowEpochMillis);
     }
 
-    /** As {@link #line(TunnelSet, long)}, counting the vtun-legacy tunnels too. */
-    static String line(TunnelSet set, List<LegacyTunnel> legacy, long nowEpochMillis) {
+    /**
+     * As {@link #line(TunnelSet, long)}, counting the vtun-legacy tunnels too: running ({@code legacy}; a persist-off
+     * client whose session ended counts as failed) and not started ({@code legacyFailed}).
+     */
+    static String line(TunnelSet set, List<LegacyTunnel> legacy, List<FailedTunnel> legacyFailed, long nowEpochMillis) {
         List<Tunnel> running = set.all();
-        List<FailedTunnel> failed = set.failed();
+        List<dev.culvert.daemon.metrics.TunnelView> failed = new ArrayList<>(set.failed());
+        failed.addAll(legacyFailed);
+        legacy.stream().filter(LegacyTunnel::stopped).forEach(failed::add);
         long up = running.stream().filter(Tunnel::up).count() + legacy.stream().filter(LegacyTunnel::up).count();
         StringBuilder line = new StringBuilder().append(up).append('/')
-                .append(running.size() + failed.size() + legacy.size())
+                .append(running.size() + set.failed().size() + legacyFailed.size() + legacy.size())
                 .append(" tunnels up");
         if (!failed.isEmpty()) {
             line.append("; failed: ");
             for (int i = 0; i < failed.size(); i++) {
-                FailedTunnel f = failed.get(i);
+                dev.culvert.daemon.metrics.TunnelView f = failed.get(i);
                 line.append(i == 0 ? "" : ", ").append(f.name()).append(" (").append(shorten(f.failure()));
                 if (f.nextRetryEpochMillis() != 0) {
                     line.append("; retry in ")
@@ -51,7 +56,9 @@ final class DaemonStatus {
                 line.append(')');
             }
         }
-        List<String> previous = running.stream().filter(t -> t.failure() != null).map(Tunnel::name).toList();
+        List<String> previous = new ArrayList<>(running.stream().filter(t -> t.failure() != null).map(Tunnel::name)
+                .toList());
+        legacy.stream().filter(t -> !t.stopped() && t.failure() != null).forEach(t -> previous.add(t.name()));
         if (!previous.isEmpty()) {
             line.append("; previous settings: ").append(String.join(", ", previous));
         }
@@ -66,18 +73,20 @@ final class DaemonStatus {
     /** What {@code culvert show} reads, taken afresh on each request. */
     static ShowRequests.Source show(java.nio.file.Path configFile, byte[] publicKey, Transport udp, Transport tcp,
                                     TunnelSet set) {
-        return show(configFile, publicKey, udp, tcp, set, List.of());
+        return show(configFile, publicKey, udp, tcp, set, List.of(), List.of(), 0);
     }
 
     /** As {@link #show(java.nio.file.Path, byte[], Transport, Transport, TunnelSet)}, with the vtun-legacy tunnels. */
     static ShowRequests.Source show(java.nio.file.Path configFile, byte[] publicKey, Transport udp, Transport tcp,
-                                    TunnelSet set, List<LegacyTunnel> legacy) {
+                                    TunnelSet set, List<LegacyTunnel> legacy, List<FailedTunnel> legacyFailed,
+                                    int legacyListenPort) {
         String instance = dev.culvert.config.CulvertConfig.instanceName(configFile);
         String file = configFile.toAbsolutePath().normalize().toString();
         List<ShowRequests.TunnelSource> views = new ArrayList<>();
         set.all().forEach(t -> views.add(new ShowRequests.TunnelSource(t.config(), t)));
         set.failed().forEach(f -> views.add(new ShowRequests.TunnelSource(f.config(), f)));
         legacy.forEach(t -> views.add(new ShowRequests.TunnelSource(t.config(), t)));
+        legacyFailed.forEach(f -> views.add(new ShowRequests.TunnelSource(f.config(), f)));
         int port = udp == null || udp.localAddress() == null ? 0 : udp.localAddress().getPort();
         String key = Keys.encode(publicKey);
         Counters interfaceCounters = Counters.sumOf(interfaceCounters(udp, tcp));

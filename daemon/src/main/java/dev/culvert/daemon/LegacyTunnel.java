@@ -77,6 +77,11 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
     private boolean hooksConfigured;
     private boolean downHooksRan;
     private String lastRefusal;
+    /** Why the reloaded settings could not start (this instance runs the previous ones), or null. */
+    private volatile String reloadFailure;
+    /** A client with persist off whose session (or first dial) ended: why it no longer dials, or null. */
+    private volatile String stopped;
+    private boolean everUp;
 
     private LegacyTunnel(TunnelConfig config, Channel device, IoEventLoop loop, LinkConfigurator links,
                          Executor resolver, HostResolver names, byte[] password) {
@@ -309,6 +314,7 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
         idle = 0;
         lastRefusal = null;
         sessionStartMillis = System.currentTimeMillis();
+        everUp = true;
         state = Peer.State.UP;
         log(System.Logger.Level.INFO, "up (vtund peer at " + Addresses.format(peer) + ", FLAGS " + flags.format() + ")");
         l.sendControl(VtunFrames.ECHO_REQ); // each side's first frame (linkfd.c), unless nat_hack on that side
@@ -364,7 +370,8 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
         }
         state = client ? Peer.State.CONNECTING : Peer.State.DOWN;
         log(System.Logger.Level.INFO, "session with " + Addresses.format(endpoint) + " ended"
-                + (client ? "; redialling in " + REDIAL_SECONDS + " s" : "; waiting for the vtund client"));
+                + (!client ? "; waiting for the vtund client"
+                : config.persist() ? "; redialling in " + REDIAL_SECONDS + " s" : ""));
         if (client) {
             scheduleRedial();
         }
@@ -427,7 +434,15 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
     }
 
     private void scheduleRedial() {
-        if (closing || !client || (redial != null && !redial.isDone())) {
+        if (closing || !client || stopped != null || (redial != null && !redial.isDone())) {
+            return;
+        }
+        if (!config.persist()) {
+            // vtund's persist no (client.c): the client exits when its connection ends, whether a session ran or not
+            state = Peer.State.DOWN;
+            stopped = (everUp ? "the session ended" : "no session with the vtund server")
+                    + " and persist is off (vtund's persist no): not dialled again until a reload or restart";
+            log(System.Logger.Level.WARNING, stopped);
             return;
         }
         state = Peer.State.CONNECTING;
@@ -490,6 +505,71 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
     @Override
     public boolean insecure() {
         return true;
+    }
+
+    @Override
+    public String stateName() {
+        return stopped != null ? "failed" : TunnelView.super.stateName();
+    }
+
+    @Override
+    public String failure() {
+        String s = stopped;
+        return s != null ? s : reloadFailure;
+    }
+
+    /** Marks this instance as running its previous settings because the reloaded ones failed ({@code null}: cleared). */
+    void reloadFailed(String reason) {
+        reloadFailure = reason;
+    }
+
+    /** True for a persist-off client whose session ended: a reload starts it again. */
+    boolean stopped() {
+        return stopped != null;
+    }
+
+    /** True if {@code candidate} is the password this tunnel runs with (compared in constant time). */
+    boolean samePassword(byte[] candidate) {
+        return java.security.MessageDigest.isEqual(password, candidate);
+    }
+
+    /**
+     * The settings that differ between {@code now} and {@code next}, two vtun-legacy tunnels' configurations, in
+     * {@code culvert reload}'s words ({@code legacy.encrypt no -> aes128cbc}). Every change restarts a legacy tunnel:
+     * vtund agrees a session's settings once, at its start (FLAGS), and has no way to change them in the session.
+     */
+    static java.util.List<String> restartReasons(TunnelConfig now, TunnelConfig next) {
+        java.util.List<String> why = new java.util.ArrayList<>(Tunnel.restartReasons(now, next));
+        if (now.peer().endpoint().isPresent() && next.peer().endpoint().isPresent()) {
+            differs(why, "peer.endpoint", now.peer().endpoint().get(), next.peer().endpoint().get());
+        }
+        LegacyConfig a = now.legacy().orElseThrow();
+        LegacyConfig b = next.legacy().orElseThrow();
+        differs(why, "legacy.session", a.session(), b.session());
+        differs(why, "legacy.password-file", a.passwordFile(), b.passwordFile());
+        differs(why, "legacy.proto", a.proto().name().toLowerCase(java.util.Locale.ROOT),
+                b.proto().name().toLowerCase(java.util.Locale.ROOT));
+        differs(why, "legacy.encrypt", a.encrypt().configName(), b.encrypt().configName());
+        differs(why, "legacy.compress", a.compress(), b.compress());
+        differs(why, "legacy.keepalive", a.keepalive(), b.keepalive());
+        differs(why, "persist", now.persist(), next.persist());
+        if (!now.up().equals(next.up())) {
+            why.add("up hooks (" + now.up().size() + " -> " + next.up().size() + " commands)");
+        }
+        if (!now.down().equals(next.down())) {
+            why.add("down hooks (" + now.down().size() + " -> " + next.down().size() + " commands)");
+        }
+        differs(why, "hook-timeout", now.hookTimeout().getSeconds() + "s", next.hookTimeout().getSeconds() + "s");
+        if (why.isEmpty() && !now.equals(next)) {
+            why.add("a setting of the tunnel changed");
+        }
+        return why;
+    }
+
+    private static void differs(java.util.List<String> why, String key, Object was, Object is) {
+        if (!was.equals(is)) {
+            why.add(key + " " + was + " -> " + is);
+        }
     }
 
     private Hooks.Values hookValues() {
