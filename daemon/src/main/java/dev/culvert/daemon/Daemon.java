@@ -76,6 +76,8 @@ public final class Daemon implements AutoCloseable {
     /** vtun-legacy tunnels a reload could not start (state failed), as {@link TunnelSet#failed()}. */
     private final List<FailedTunnel> legacyFailed = new java.util.concurrent.CopyOnWriteArrayList<>();
     private LegacyListener legacyListener;
+    /** The vtun-legacy listener's drops that concern no tunnel (an unknown session): interface drops. */
+    private final dev.culvert.protocol.Counters legacyCounters = new dev.culvert.protocol.Counters();
 
     private Daemon(CulvertConfig config, Platform platform, LocalStatic local, ByteBufAllocator alloc) {
         this.config = config;
@@ -86,7 +88,11 @@ public final class Daemon implements AutoCloseable {
         this.alloc = alloc;
         this.local = local;
         this.resolver = Executors.newSingleThreadExecutor(new DefaultThreadFactory("culvert-resolver", true));
-        this.metrics = new DaemonMetrics(() -> DaemonStatus.interfaceCounters(udp, tcp));
+        this.metrics = new DaemonMetrics(() -> {
+            List<dev.culvert.protocol.Counters> all = DaemonStatus.interfaceCounters(udp, tcp);
+            all.add(legacyCounters);
+            return all;
+        });
         this.retries = Executors.newSingleThreadScheduledExecutor(new DefaultThreadFactory("culvert-retry", true));
         this.tunnels = new TunnelSet(metrics, this::scheduleRetry, System::currentTimeMillis, Math::random);
         this.notify = SdNotify.fromEnvironment(loop);
@@ -172,10 +178,12 @@ public final class Daemon implements AutoCloseable {
             notify.status(statusLine());
             java.util.Map<String, dev.culvert.protocol.Counters> scopes = DaemonStatus.dropScopes(udp, tcp, tunnels.all());
             legacyTunnels.forEach(t -> scopes.put("tunnel " + t.name(), t.counters()));
+            scopes.put("interface (vtun-legacy)", legacyCounters);
             drops.check(scopes, System.nanoTime());
         }, 200, 200, TimeUnit.MILLISECONDS);
         control = startControl(config, () -> DaemonStatus.show(config.source(), local.publicKey(), udp, tcp, tunnels,
-                legacyTunnels, legacyFailed, legacyListener == null ? 0 : legacyListener.localAddress().getPort()),
+                legacyTunnels, legacyFailed, legacyCounters,
+                legacyListener == null ? 0 : legacyListener.localAddress().getPort()),
                 this::reloadRequested);
         // Every device is up and every socket bound: now systemd may start what depends on us.
         notify.ready(statusLine());
@@ -225,7 +233,7 @@ public final class Daemon implements AutoCloseable {
     /** Binds culvert.listen.vtun-legacy if set and not bound yet. */
     private void ensureLegacyListener(CulvertConfig cfg) throws IOException {
         if (legacyListener == null && cfg.listenVtunLegacy().isPresent()) {
-            legacyListener = LegacyListener.bind(loop, cfg.listenVtunLegacy().get(), this::legacySession);
+            legacyListener = LegacyListener.bind(loop, cfg.listenVtunLegacy().get(), this::legacySession, legacyCounters);
             LOG.log(System.Logger.Level.INFO, "listening for vtund clients on tcp {0} (vtun-legacy)",
                     Addresses.format(legacyListener.localAddress()));
         }

@@ -73,13 +73,16 @@ final class DaemonStatus {
     /** What {@code culvert show} reads, taken afresh on each request. */
     static ShowRequests.Source show(java.nio.file.Path configFile, byte[] publicKey, Transport udp, Transport tcp,
                                     TunnelSet set) {
-        return show(configFile, publicKey, udp, tcp, set, List.of(), List.of(), 0);
+        return show(configFile, publicKey, udp, tcp, set, List.of(), List.of(), new Counters(), 0);
     }
 
-    /** As {@link #show(java.nio.file.Path, byte[], Transport, Transport, TunnelSet)}, with the vtun-legacy tunnels. */
+    /**
+     * As {@link #show(java.nio.file.Path, byte[], Transport, Transport, TunnelSet)}, with the vtun-legacy tunnels, the
+     * legacy listener's drops ({@code legacyInterface}, among the interface drops) and its port (0 if none).
+     */
     static ShowRequests.Source show(java.nio.file.Path configFile, byte[] publicKey, Transport udp, Transport tcp,
                                     TunnelSet set, List<LegacyTunnel> legacy, List<FailedTunnel> legacyFailed,
-                                    int legacyListenPort) {
+                                    Counters legacyInterface, int legacyListenPort) {
         String instance = dev.culvert.config.CulvertConfig.instanceName(configFile);
         String file = configFile.toAbsolutePath().normalize().toString();
         List<ShowRequests.TunnelSource> views = new ArrayList<>();
@@ -89,7 +92,9 @@ final class DaemonStatus {
         legacyFailed.forEach(f -> views.add(new ShowRequests.TunnelSource(f.config(), f)));
         int port = udp == null || udp.localAddress() == null ? 0 : udp.localAddress().getPort();
         String key = Keys.encode(publicKey);
-        Counters interfaceCounters = Counters.sumOf(interfaceCounters(udp, tcp));
+        List<Counters> interfaceSources = interfaceCounters(udp, tcp);
+        interfaceSources.add(legacyInterface);
+        Counters interfaceCounters = Counters.sumOf(interfaceSources);
         return new ShowRequests.Source() {
             @Override
             public String instance() {
@@ -109,6 +114,11 @@ final class DaemonStatus {
             @Override
             public int listenPort() {
                 return port;
+            }
+
+            @Override
+            public int legacyListenPort() {
+                return legacyListenPort;
             }
 
             @Override

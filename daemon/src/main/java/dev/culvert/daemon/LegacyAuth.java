@@ -1,5 +1,6 @@
 package dev.culvert.daemon;
 
+import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.DropReason;
 import dev.culvert.protocol.vtun.VtunAuth;
 import dev.culvert.protocol.vtun.VtunFlags;
@@ -81,6 +82,8 @@ final class LegacyAuth {
      * unknown session looks like a wrong password to the client (as vtund).
      */
     static final class Server extends Messages {
+        /** The listener's own counters: drops no tunnel is involved in. */
+        private final Counters listener;
         private final Function<String, LegacyTunnel> sessions;
         private final Runnable onDone;
         private String session;
@@ -90,7 +93,8 @@ final class LegacyAuth {
          * @param sessions the server tunnel serving a session name, or null
          * @param onDone   run once when this handler leaves (authenticated, refused or closed)
          */
-        Server(Function<String, LegacyTunnel> sessions, Runnable onDone) {
+        Server(Function<String, LegacyTunnel> sessions, Counters listener, Runnable onDone) {
+            this.listener = listener;
             this.sessions = sessions;
             this.onDone = onDone;
         }
@@ -121,6 +125,7 @@ final class LegacyAuth {
                 byte[] response = VtunAuth.decode(words[1]);
                 LegacyTunnel tunnel = sessions.apply(session);
                 if (tunnel == null) {
+                    listener.drop(DropReason.VTUN_UNKNOWN_SESSION);
                     LegacyTunnel.LOG.log(System.Logger.Level.WARNING, "vtun-legacy: vtund client at {0} asked for "
                             + "session ''{1}'', which no tunnel serves; refused (ERR)", peer, session);
                     refuse(ctx);

@@ -33,10 +33,11 @@ final class LegacyListener implements AutoCloseable {
      * Binds {@code listen} on {@code loop}.
      *
      * @param sessions the server tunnel of a session name, or null (read at each authentication: reloads apply)
+     * @param counters where the drops that concern no tunnel are counted ({@code vtun_unknown_session})
      * @throws IOException if the address cannot be bound, naming it
      */
-    static LegacyListener bind(IoEventLoop loop, InetSocketAddress listen, Function<String, LegacyTunnel> sessions)
-            throws IOException {
+    static LegacyListener bind(IoEventLoop loop, InetSocketAddress listen, Function<String, LegacyTunnel> sessions,
+                               dev.culvert.protocol.Counters counters) throws IOException {
         java.util.concurrent.atomic.AtomicInteger authenticating = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicLong refused = new java.util.concurrent.atomic.AtomicLong();
         ChannelFuture bound = new ServerBootstrap().group(loop).channel(EpollServerSocketChannel.class)
@@ -55,7 +56,7 @@ final class LegacyListener implements AutoCloseable {
                             return;
                         }
                         authenticating.incrementAndGet();
-                        ch.pipeline().addLast("vtun-auth", new LegacyAuth.Server(sessions, authenticating::decrementAndGet));
+                        ch.pipeline().addLast("vtun-auth", new LegacyAuth.Server(sessions, counters, authenticating::decrementAndGet));
                     }
                 }).bind(listen).awaitUninterruptibly();
         if (!bound.isSuccess()) {

@@ -201,6 +201,9 @@ final class LegacySession {
                 tunnel.counters().drop(DropReason.VTUN_BAD_FRAME);
                 tunnel.log(System.Logger.Level.WARNING, "malformed frame from the vtund peer (" + c.getMessage()
                         + "); closing the session");
+            } else if (c instanceof java.nio.channels.ClosedChannelException || !ctx.channel().isOpen()) {
+                // a write that raced the session's end (its peer's CONN_CLOSE, or our own stop): nothing went wrong
+                tunnel.log(System.Logger.Level.DEBUG, "session error after its channel closed: " + c);
             } else {
                 tunnel.log(System.Logger.Level.WARNING, "session error: " + c);
             }

@@ -81,6 +81,8 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
     private volatile String reloadFailure;
     /** A client with persist off whose session (or first dial) ended: why it no longer dials, or null. */
     private volatile String stopped;
+    /** A client's last session FLAGS from the server (what it runs), or null before the first. */
+    private volatile VtunFlags serverDecided;
     private boolean everUp;
 
     private LegacyTunnel(TunnelConfig config, Channel device, IoEventLoop loop, LinkConfigurator links,
@@ -139,13 +141,14 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
 
     /** At every start: what this tunnel lacks (issue 12). */
     private void warnInsecure() {
-        LOG.log(System.Logger.Level.WARNING, "tunnel {0}: transport vtun-legacy (vtund {1}, session ''{2}'', {3}, "
-                        + "encrypt {4}, compress {5}) is INSECURE: no MAC (frames can be altered undetected), no replay "
+        LOG.log(System.Logger.Level.WARNING, "tunnel {0}: transport vtun-legacy (vtund {1}, session ''{2}'', {3}) "
+                        + "is INSECURE: no MAC (frames can be altered undetected), no replay "
                         + "protection, a static key derived from the password by unsalted MD5, the server never "
                         + "authenticated; use it to migrate, then move to a modern tunnel",
                 config.name(), client ? "client of " + config.peer().endpoint().get() : "server",
-                legacy.session(), legacy.proto().name().toLowerCase(java.util.Locale.ROOT),
-                legacy.encrypt().configName(), legacy.compress());
+                legacy.session(), client ? "proto, encrypt and compress decided by the server at each session"
+                        : legacy.proto().name().toLowerCase(java.util.Locale.ROOT) + ", encrypt "
+                        + legacy.encrypt().configName() + ", compress " + legacy.compress());
     }
 
     // ---- device side ----
@@ -316,7 +319,11 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
         sessionStartMillis = System.currentTimeMillis();
         everUp = true;
         state = Peer.State.UP;
-        log(System.Logger.Level.INFO, "up (vtund peer at " + Addresses.format(peer) + ", FLAGS " + flags.format() + ")");
+        if (client) {
+            serverDecided = flags;
+        }
+        log(System.Logger.Level.INFO, "up (vtund peer at " + Addresses.format(peer) + ", FLAGS " + flags.format() + ": "
+                + describe(flags) + ")");
         l.sendControl(VtunFrames.ECHO_REQ); // each side's first frame (linkfd.c), unless nat_hack on that side
         if (flags.keepalive()) {
             LegacyConfig.Keepalive k = legacy.keepalive().isOn() ? legacy.keepalive() : LegacyConfig.Keepalive.YES;
@@ -391,7 +398,7 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
                 address = names.resolve(host);
             } catch (IOException e) {
                 loop.execute(() -> {
-                    refusedBy(host + ":" + port, "does not resolve (" + e.getMessage() + ")");
+                    refusedBy(host + ":" + port, "does not resolve (" + e.getMessage() + ")", System.Logger.Level.WARNING);
                     scheduleRedial();
                 });
                 return;
@@ -418,7 +425,8 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
         f.addListener(done -> {
             if (!done.isSuccess()) {
                 dialling = null;
-                refusedBy(Addresses.format(server), "cannot be reached: " + done.cause().getMessage());
+                refusedBy(Addresses.format(server), "cannot be reached: " + done.cause().getMessage(),
+                        System.Logger.Level.WARNING);
                 scheduleRedial();
                 return;
             }
@@ -451,10 +459,18 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
 
     /** A vtund server refused us or could not be used: ERROR the first time, DEBUG while it repeats. */
     void refusedBy(String server, String what) {
+        refusedBy(server, what, System.Logger.Level.ERROR);
+    }
+
+    /**
+     * As {@link #refusedBy(String, String)} at {@code level} the first time: WARNING for a server that cannot be reached
+     * or resolved (it restarts, or the network is down: ordinary operation), ERROR for a refusal (a wrong password).
+     */
+    void refusedBy(String server, String what, System.Logger.Level level) {
         String line = "vtund server " + server + " " + what;
         boolean repeat = line.equals(lastRefusal);
         lastRefusal = line;
-        log(repeat ? System.Logger.Level.DEBUG : System.Logger.Level.ERROR, line
+        log(repeat ? System.Logger.Level.DEBUG : level, line
                 + (client && !closing ? "; trying again every " + REDIAL_SECONDS + " s" : ""));
     }
 
@@ -505,6 +521,42 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
     @Override
     public boolean insecure() {
         return true;
+    }
+
+    @Override
+    public String legacySession() {
+        if (!client) {
+            return "proto " + legacy.proto().name().toLowerCase(java.util.Locale.ROOT) + ", encrypt "
+                    + legacy.encrypt().configName() + ", compress " + legacy.compress() + ", keepalive "
+                    + legacy.keepalive() + " (this server decides)";
+        }
+        VtunFlags f = serverDecided;
+        return f == null ? "decided by the vtund server when a session starts (none yet)"
+                : describe(f) + " (the server's FLAGS " + f.format() + ")";
+    }
+
+    @Override
+    public String legacyCompression() {
+        if (!client) {
+            return legacy.compress().kind() == LegacyConfig.Compress.Kind.NO ? "off" : legacy.compress().toString();
+        }
+        VtunFlags f = serverDecided;
+        return f == null ? "decided by the server" : compressName(f);
+    }
+
+    /** The FLAGS in config words: {@code proto tcp, encrypt aes128cbc, compress lzo:9, keepalive yes}. */
+    private static String describe(VtunFlags f) {
+        String compress = compressName(f);
+        return "proto " + (f.udp() ? "udp" : "tcp") + ", encrypt " + f.cipher().configName() + ", compress "
+                + (compress.equals("off") ? "no" : compress) + ", keepalive " + (f.keepalive() ? "yes" : "no");
+    }
+
+    private static String compressName(VtunFlags f) {
+        return switch (f.compress()) {
+            case NO -> "off";
+            case LZO -> "lzo:" + f.level();
+            case ZLIB -> "zlib:" + f.level();
+        };
     }
 
     @Override

@@ -57,7 +57,12 @@ public enum DropReason {
     /** vtun-legacy: a frame that does not decrypt (bad padding, or the cipher out of step: a lost or forged frame). */
     VTUN_BAD_CIPHERTEXT("vtun_bad_ciphertext"),
     /** vtun-legacy: a connection whose vtund authentication failed (wrong password or session, garbled messages). */
-    VTUN_AUTH_FAILED("vtun_auth_failed");
+    VTUN_AUTH_FAILED("vtun_auth_failed"),
+    /**
+     * vtun-legacy: a vtund client asked for a session no server tunnel serves (counted on the interface, as no tunnel
+     * is involved; refused with vtund's ERR, the answer to a wrong password too).
+     */
+    VTUN_UNKNOWN_SESSION("vtun_unknown_session");
 
     private final String tag;
 

@@ -38,6 +38,11 @@ public final class ShowRequests {
 
         int listenPort();
 
+        /** The TCP port of {@code culvert.listen.vtun-legacy}, 0 if none is bound. */
+        default int legacyListenPort() {
+            return 0;
+        }
+
         Counters interfaceCounters();
 
         List<TunnelSource> tunnels();
@@ -84,7 +89,7 @@ public final class ShowRequests {
             return Status.errorJson("no tunnel named '" + tunnel + "'");
         }
         return new Status(source.instance(), source.configFile(), source.publicKey(), source.listenPort(), tunnels,
-                drops(source.interfaceCounters())).toJson();
+                drops(source.interfaceCounters()), source.legacyListenPort()).toJson();
     }
 
     static Status.TunnelStatus tunnel(TunnelSource source) {
@@ -94,15 +99,14 @@ public final class ShowRequests {
         return new Status.TunnelStatus(c.name(), v.stateName(), c.device().name(),
                 c.device().mode().name().toLowerCase(Locale.ROOT),
                 c.transport().name().toLowerCase(Locale.ROOT).replace('_', '-'),
-                c.legacy().map(l -> l.compress().kind() == dev.culvert.config.LegacyConfig.Compress.Kind.NO ? "off"
-                        : l.compress().toString()).orElse(c.compression().toString()), c.peer().publicKey(), v.endpoint() == null ? null : Addresses.format(v.endpoint()),
+                v.legacyCompression() != null ? v.legacyCompression() : c.compression().toString(), c.peer().publicKey(), v.endpoint() == null ? null : Addresses.format(v.endpoint()),
                 c.peer().allowedIps().stream().map(Cidr::toString).toList(), v.lastHandshakeEpochMillis() / 1000,
                 k.get(Counters.Kind.RX_BYTES), k.get(Counters.Kind.TX_BYTES), k.get(Counters.Kind.RX_PACKETS),
                 k.get(Counters.Kind.TX_PACKETS), k.get(Counters.Kind.HANDSHAKES_COMPLETED),
                 k.get(Counters.Kind.HANDSHAKES_FAILED), c.persistentKeepalive().getSeconds(), drops(k), v.failure(),
                 v.nextRetryEpochMillis() / 1000,
                 v.nextRetryEpochMillis() == 0 ? 0 : RetryTiming.secondsUntil(v.nextRetryEpochMillis(), System.currentTimeMillis()),
-                c.isLegacy() ? "vtun-legacy" : null);
+                c.isLegacy() ? "vtun-legacy" : null, v.legacySession());
     }
 
     static Map<String, Long> drops(Counters counters) {

@@ -16,9 +16,17 @@ import java.util.Map;
  * @param listenPort     the UDP port, or 0 if unknown
  * @param tunnels        the tunnels asked for, in the order of the config
  * @param interfaceDrops drops not tied to a tunnel, by reason tag (non-zero ones only)
+ * @param legacyListenPort the TCP port vtund clients connect to ({@code culvert.listen.vtun-legacy}), 0 if none;
+ *                       JSON {@code legacy_listen_port}, present only when not 0
  */
 public record Status(String instance, String configFile, String publicKey, int listenPort, List<TunnelStatus> tunnels,
-                     Map<String, Long> interfaceDrops) {
+                     Map<String, Long> interfaceDrops, int legacyListenPort) {
+
+    /** A daemon with no vtun-legacy listener. */
+    public Status(String instance, String configFile, String publicKey, int listenPort, List<TunnelStatus> tunnels,
+                  Map<String, Long> interfaceDrops) {
+        this(instance, configFile, publicKey, listenPort, tunnels, interfaceDrops, 0);
+    }
 
     /** A status that names no instance. */
     public Status(String publicKey, int listenPort, List<TunnelStatus> tunnels, Map<String, Long> interfaceDrops) {
@@ -42,13 +50,28 @@ public record Status(String instance, String configFile, String publicKey, int l
      * @param retryInSeconds             the wait until then as the daemon counted it when it answered
      *                                   ({@link RetryTiming#secondsUntil}, as its log and STATUS= count), 0 if none
      * @param insecure                   the insecure protocol the tunnel speaks ({@code vtun-legacy}), or null
+     * @param legacySession              a vtun-legacy tunnel's session settings in use and who decided them, or null
      */
     public record TunnelStatus(String name, String state, String device, String mode, String transport,
                                String compression, String peerPublicKey, String endpoint, List<String> allowedIps,
                                long latestHandshakeEpochSecond, long rxBytes, long txBytes, long rxPackets,
                                long txPackets, long handshakesCompleted, long handshakesFailed,
                                long persistentKeepaliveSeconds, Map<String, Long> drops, String failure,
-                               long nextRetryEpochSecond, long retryInSeconds, String insecure) {
+                               long nextRetryEpochSecond, long retryInSeconds, String insecure,
+                               String legacySession) {
+        /** A tunnel that is not a vtun-legacy one, or from a daemon that does not say its session settings. */
+        public TunnelStatus(String name, String state, String device, String mode, String transport,
+                            String compression, String peerPublicKey, String endpoint, List<String> allowedIps,
+                            long latestHandshakeEpochSecond, long rxBytes, long txBytes, long rxPackets,
+                            long txPackets, long handshakesCompleted, long handshakesFailed,
+                            long persistentKeepaliveSeconds, Map<String, Long> drops, String failure,
+                            long nextRetryEpochSecond, long retryInSeconds, String insecure) {
+            this(name, state, device, mode, transport, compression, peerPublicKey, endpoint, allowedIps,
+                    latestHandshakeEpochSecond, rxBytes, txBytes, rxPackets, txPackets, handshakesCompleted,
+                    handshakesFailed, persistentKeepaliveSeconds, drops, failure, nextRetryEpochSecond, retryInSeconds,
+                    insecure, null);
+        }
+
         /** A tunnel that speaks no insecure protocol. */
         public TunnelStatus(String name, String state, String device, String mode, String transport,
                             String compression, String peerPublicKey, String endpoint, List<String> allowedIps,
@@ -96,6 +119,9 @@ public record Status(String instance, String configFile, String publicKey, int l
             if (insecure != null) {
                 m.put("insecure", insecure);
             }
+            if (legacySession != null) {
+                m.put("legacy_session", legacySession);
+            }
             m.put("peer", peer);
             m.put("drops", drops);
             if (failure != null) {
@@ -117,7 +143,7 @@ public record Status(String instance, String configFile, String publicKey, int l
                     num(peer, "rx_packets"), num(peer, "tx_packets"), num(peer, "handshakes_completed"),
                     num(peer, "handshakes_failed"), num(peer, "persistent_keepalive"),
                     counts((Map<String, Object>) m.get("drops")), (String) m.get("failure"), num(m, "next_retry"),
-                    num(m, "retry_in"), (String) m.get("insecure"));
+                    num(m, "retry_in"), (String) m.get("insecure"), (String) m.get("legacy_session"));
         }
     }
 
@@ -133,6 +159,9 @@ public record Status(String instance, String configFile, String publicKey, int l
         }
         m.put("public_key", publicKey);
         m.put("listen_port", listenPort);
+        if (legacyListenPort != 0) {
+            m.put("legacy_listen_port", legacyListenPort);
+        }
         m.put("interface_drops", interfaceDrops);
         List<Object> list = new ArrayList<>();
         tunnels.forEach(t -> list.add(t.toMap()));
@@ -156,7 +185,7 @@ public record Status(String instance, String configFile, String publicKey, int l
         }
         return new Status((String) m.get("instance"), (String) m.get("config"), (String) m.get("public_key"),
                 (int) num(m, "listen_port"), tunnels,
-                counts((Map<String, Object>) m.get("interface_drops")));
+                counts((Map<String, Object>) m.get("interface_drops")), (int) num(m, "legacy_listen_port"));
     }
 
     /** The JSON of an error response. */

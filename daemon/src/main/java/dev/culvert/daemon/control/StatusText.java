@@ -24,6 +24,9 @@ public final class StatusText {
         if (status.listenPort() != 0) {
             out.append("  listening port: ").append(status.listenPort()).append('\n');
         }
+        if (status.legacyListenPort() != 0) {
+            out.append("  listening port (vtun-legacy, tcp): ").append(status.legacyListenPort()).append('\n');
+        }
         if (!status.interfaceDrops().isEmpty()) {
             out.append("  drops: ").append(drops(status.interfaceDrops())).append('\n');
         }
@@ -48,6 +51,9 @@ public final class StatusText {
             if (t.insecure() != null) {
                 out.append("  insecure: ").append(t.insecure())
                         .append(" (no MAC, no replay protection, a password-derived static key)\n");
+            }
+            if (t.legacySession() != null) {
+                out.append("  vtund session: ").append(t.legacySession()).append('\n');
             }
             out.append("  peer: ").append(t.peerPublicKey() == null || t.peerPublicKey().isEmpty()
                     ? "(no key: vtund password)" : t.peerPublicKey()).append('\n');

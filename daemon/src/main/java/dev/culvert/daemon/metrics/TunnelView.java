@@ -60,6 +60,19 @@ public interface TunnelView {
         return false;
     }
 
+    /**
+     * A vtun-legacy tunnel's session settings in use ({@code encrypt aes128cbc, compress lzo:9, keepalive no}, with who
+     * decided them), or null for any other tunnel.
+     */
+    default String legacySession() {
+        return null;
+    }
+
+    /** A vtun-legacy tunnel's compression in use ({@code off}, {@code lzo:9}, ...), or null for any other tunnel. */
+    default String legacyCompression() {
+        return null;
+    }
+
     /** Wall-clock millis of the next attempt to start a failed tunnel, 0 if none is planned. */
     default long nextRetryEpochMillis() {
         return 0;

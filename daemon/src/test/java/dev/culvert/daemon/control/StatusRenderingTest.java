@@ -81,6 +81,22 @@ class StatusRenderingTest {
     }
 
     @Test
+    void aLegacyClientShowsTheSessionSettingsInUseAndAServerItsListenPort() {
+        Status.TunnelStatus legacy = new Status.TunnelStatus("lion", "up", "cv0", "tun", "vtun-legacy", "lzo:9", "",
+                "192.0.2.2:5000", List.of(), NOW, 0, 0, 0, 0, 0, 0, 0, Map.of(), null, 0, 0, "vtun-legacy",
+                "proto tcp, encrypt aes128cbc, compress lzo:9, keepalive no (the server's FLAGS <TuL9E7>)");
+        Status status = new Status("site-a", null, OUR_KEY, 0, List.of(legacy), Map.of("vtun_unknown_session", 2L), 5000);
+        assertThat(status.toJson()).contains("\"listen_port\":0,\"legacy_listen_port\":5000")
+                .contains("\"legacy_session\":\"proto tcp, encrypt aes128cbc");
+        assertThat(sample().toJson()).doesNotContain("legacy_listen_port").doesNotContain("legacy_session");
+        assertThat(Status.fromJson(status.toJson())).isEqualTo(status);
+        assertThat(StatusText.render(status, NOW)).contains("  listening port (vtun-legacy, tcp): 5000\n")
+                .contains("  drops: vtun_unknown_session 2")
+                .contains("  vtund session: proto tcp, encrypt aes128cbc, compress lzo:9, keepalive no (the server's "
+                        + "FLAGS <TuL9E7>)\n");
+    }
+
+    @Test
     void errorsBecomeExceptions() {
         assertThatThrownBy(() -> Status.fromJson(Status.errorJson("no tunnel named 'x'")))
                 .hasMessage("no tunnel named 'x'");
