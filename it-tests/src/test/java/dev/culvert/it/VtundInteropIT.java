@@ -76,6 +76,9 @@ class VtundInteropIT {
             Ping.awaitReply(sites.b(), TwoSites.TUNNEL_IP_A);
             assertTraffic(sites);
             assertThat(daemon.stderr()).contains("up (vtund peer at " + TwoSites.UNDERLAY_B + ":" + PORT);
+            // what runs is the server's FLAGS, not the client's own (empty) legacy settings
+            assertThat(a.show()).contains("  vtund session: proto " + proto + ", encrypt " + encrypt + ", compress "
+                    + compress + ", keepalive ");
             stop(a, daemon);
         }
     }
@@ -164,6 +167,27 @@ class VtundInteropIT {
         }
     }
 
+    /** vtund's {@code persist no}: the client exits when its session ends; Culvert's stops dialling, state failed. */
+    @Test
+    void aClientWithPersistOffStopsWhenTheVtundServerGoes() {
+        CulvertDistribution culvert = CulvertDistribution.locate();
+        try (TwoSites sites = TwoSites.create();
+             CulvertNode a = new CulvertNode(culvert, sites.a(), "culvert");
+             VtundNode b = new VtundNode(sites.b(), "server")) {
+            b.startServer(session("tun", "tcp", "no", "no", PASSWORD), PORT);
+            BackgroundProcess client = startCulvert(a, clientConfig(a, "tun", PASSWORD)
+                    .replace("transport = vtun-legacy", "transport = vtun-legacy\n    persist = false"));
+            Ping.awaitReply(sites.a(), TwoSites.TUNNEL_IP_B);
+
+            b.kill();
+            await("culvert stops dialling").atMost(Duration.ofSeconds(20))
+                    .until(() -> client.stderr().contains("persist is off (vtund's persist no)"));
+            assertThat(client.stderr()).doesNotContain("redialling");
+            assertThat(a.show("cobra")).contains("state: failed");
+            stop(a, client);
+        }
+    }
+
     @Test
     void aReloadThatChangesTheSessionRestartsItAndTheVtundClientComesBack() {
         CulvertDistribution culvert = CulvertDistribution.locate();
@@ -177,7 +201,10 @@ class VtundInteropIT {
             a.writeConfig(serverConfig(a, "tun", "tcp", "aes256cbc", "lzo:9", PASSWORD));
             server.signal("HUP");
             await("the reload").atMost(Duration.ofSeconds(20))
-                    .until(() -> server.stderr().contains("vtun-legacy restarted: cobra"));
+                    .until(() -> server.stderr().contains("reload: tunnel cobra restarts: legacy.encrypt no -> "
+                            + "aes256cbc, legacy.compress no -> lzo:9"));
+            await("the reload's summary").atMost(Duration.ofSeconds(20))
+                    .until(() -> server.stderr().contains("reloaded: 0 unchanged, 0 changed in place, 1 restarted"));
             // the server decides: vtund's client (persist) comes back and takes the new FLAGS
             await("the new session").atMost(Duration.ofSeconds(30))
                     .until(() -> server.stderr().contains("FLAGS <TuL9KE14>"));
