@@ -457,8 +457,12 @@ public final class Daemon implements AutoCloseable {
         metrics.removeTunnel(f.name());
     }
 
-    /** The modern tunnels' outcome and the vtun-legacy ones' as one, in {@code next}'s order, then the removed ones. */
-    private static ReloadOutcome merged(CulvertConfig next, ReloadOutcome modern,
+    /**
+     * The modern tunnels' outcome and the vtun-legacy ones' as one, in {@code next}'s order, then the removed ones. A
+     * tunnel that moved between the two kinds ({@code transport udp -> vtun-legacy}) is one restart, not an add and a
+     * remove.
+     */
+    private static ReloadOutcome merged(CulvertConfig now, CulvertConfig next, ReloadOutcome modern,
                                         java.util.Map<String, ReloadOutcome.TunnelChange> legacy,
                                         List<ReloadOutcome.TunnelChange> legacyRemoved) {
         java.util.Map<String, ReloadOutcome.TunnelChange> byName = new java.util.HashMap<>();
@@ -472,6 +476,15 @@ public final class Daemon implements AutoCloseable {
         }
         byName.putAll(legacy);
         removed.addAll(legacyRemoved);
+        removed.removeIf(c -> next.tunnels().containsKey(c.name()));
+        byName.replaceAll((name, c) -> {
+            TunnelConfig was = now.tunnels().get(name);
+            if (c.change() != ReloadOutcome.Change.ADDED || was == null) {
+                return c;
+            }
+            return ReloadOutcome.TunnelChange.of(name, ReloadOutcome.Change.RESTARTED,
+                    Tunnel.restartReasons(was, next.tunnels().get(name)));
+        });
         List<ReloadOutcome.TunnelChange> ordered = new java.util.ArrayList<>();
         for (String name : next.tunnels().keySet()) {
             if (byName.containsKey(name)) {
@@ -600,7 +613,7 @@ public final class Daemon implements AutoCloseable {
                     warnAboutCompression(config, next);
                 });
                 startLegacy(legacyStarts, legacyChanges);
-                ReloadOutcome outcome = merged(next, modern, legacyChanges, removed).withSettings(settings);
+                ReloadOutcome outcome = merged(config, next, modern, legacyChanges, removed).withSettings(settings);
                 config = next;
                 List<String> notStarted = outcome.tunnels().stream()
                         .filter(t -> t.change() == ReloadOutcome.Change.FAILED || t.change() == ReloadOutcome.Change.KEPT_OLD)

@@ -227,8 +227,8 @@ final class Tunnel implements AutoCloseable, TunnelView {
             reasons.add("peer.endpoint " + now.peer().endpoint().map(Object::toString).orElse("none") + " -> "
                     + next.peer().endpoint().map(Object::toString).orElse("none"));
         }
-        differs(reasons, "transport", now.transport().name().toLowerCase(java.util.Locale.ROOT),
-                next.transport().name().toLowerCase(java.util.Locale.ROOT));
+        differs(reasons, "transport", now.transport().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'),
+                next.transport().name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
         return reasons;
     }
 

@@ -57,7 +57,16 @@ class LegacyReloadTest {
 
     /** Legacy client l1 with {@code l1Extra} in its block; l2 only if {@code l2Extra} is not null. */
     private CulvertConfig config(String l1Extra, String l2Extra) throws Exception {
-        String l2 = l2Extra == null ? "" : """
+        return config(l1Extra, l2Extra, true);
+    }
+
+    /** As {@link #config(String, String)}; l2 a modern (udp) tunnel unless {@code l2Legacy}. */
+    private CulvertConfig config(String l1Extra, String l2Extra, boolean l2Legacy) throws Exception {
+        String l2 = l2Extra == null ? "" : !l2Legacy ? """
+                l2 {
+                  device { name = cv-l2, address = "198.18.0.5/30" }
+                  %s
+                }""".formatted(l2Extra) : """
                 l2 {
                   transport = vtun-legacy
                   device { name = cv-l2, address = "198.18.0.5/30" }
@@ -140,6 +149,24 @@ class LegacyReloadTest {
         ReloadOutcome removed = daemon.reload(config("legacy.keepalive = yes", null));
         assertThat(removed.tunnels()).extracting(ReloadOutcome.TunnelChange::change)
                 .containsExactly(Change.UNCHANGED, Change.REMOVED);
+    }
+
+    @Test
+    void aTunnelMovedToOrFromVtunLegacyIsOneRestart() throws Exception {
+        String key = TwinHosts.writeKey(dir.resolve("b.key"));
+        String modern = "peer { public-key = \"" + key + "\", allowed-ips = [\"198.18.0.6/32\"] }";
+        daemon = Daemon.start(config("", null), host);
+
+        ReloadOutcome toModern = daemon.reload(config("", modern, false));
+        assertThat(toModern.tunnels()).extracting(ReloadOutcome.TunnelChange::change)
+                .containsExactly(Change.UNCHANGED, Change.ADDED);
+        ReloadOutcome toLegacy = daemon.reload(config("", ""));
+        assertThat(toLegacy.tunnels()).hasSize(2);
+        assertThat(toLegacy.tunnels().get(1).change()).isEqualTo(Change.RESTARTED);
+        assertThat(toLegacy.tunnels().get(1).details()).contains("transport udp -> vtun-legacy");
+        ReloadOutcome back = daemon.reload(config("", modern, false));
+        assertThat(back.tunnels()).hasSize(2);
+        assertThat(back.tunnels().get(1).change()).isEqualTo(Change.RESTARTED);
     }
 
     @Test
