@@ -214,6 +214,34 @@ class VtundInteropIT {
         }
     }
 
+    /** New-user finding 1: a legacy tunnel whose new settings fail runs on its previous ones, and `culvert reload` says so. */
+    @Test
+    void aReloadWhoseNewSettingsFailKeepsTheVtundSessionOnThePreviousOnes() {
+        CulvertDistribution culvert = CulvertDistribution.locate();
+        try (TwoSites sites = TwoSites.create();
+             CulvertNode a = new CulvertNode(culvert, sites.a(), "culvert");
+             VtundNode b = new VtundNode(sites.b(), "client")) {
+            BackgroundProcess server = startCulvert(a, serverConfig(a, "tun", "tcp", "no", "no", PASSWORD));
+            b.startClient(session("tun", "tcp", "no", "no", PASSWORD), TwoSites.UNDERLAY_A, PORT);
+            Ping.awaitReply(sites.b(), TwoSites.TUNNEL_IP_A);
+
+            a.writeConfig(serverConfig(a, "tun", "tcp", "aes128cbc", "no", PASSWORD)
+                    .replace("transport = vtun-legacy", "transport = vtun-legacy\n    up = [\"/bin/false\"]"));
+            String socket = a.dir().resolve(dev.culvert.it.node.DaemonConfig.CONTROL_SOCKET).toString();
+            ExecResult partly = culvert.run(null, "reload", "--socket", socket);
+
+            assertThat(partly.exitCode()).as(partly.describe()).isEqualTo(4);
+            assertThat(partly.stdout()).contains("culvert reload: partly applied\n")
+                    .contains("  cobra: new settings failed (legacy.encrypt no -> aes128cbc, up hooks (0 -> 1 commands)): ")
+                    .contains("; previous settings restored (device re-created)\n");
+            // vtund's client (persist) redials and is served on the previous settings
+            Ping.awaitReply(sites.b(), TwoSites.TUNNEL_IP_A);
+            Ping.awaitReply(sites.a(), TwoSites.TUNNEL_IP_B);
+            assertThat(a.show("cobra")).contains("reload failed (previous settings restored; device re-created): ");
+            stop(a, server);
+        }
+    }
+
     @Test
     void aMalformedFrameClosesTheSessionCountedAndTheServerGoesOn() throws Exception {
         CulvertDistribution culvert = CulvertDistribution.locate();
