@@ -47,11 +47,25 @@ public final class VtundImport {
      * @param server    the server's host for a client (vtund's command-line HOST), or null
      * @param type      for a client whose file does not say: tun or ether (the server decides in vtund), or null
      * @param proto     for a client whose file does not say: tcp or udp, or null
-     * @param peerKeys  peer public keys by tunnel or session name (modern only)
+     * @param peerKeys  peer public keys by tunnel or session name (modern only); key {@link #ANY_TUNNEL}: for
+     *                  every tunnel without its own (a client's: the server has one key)
      * @param siteName  the base name of the files written (NAME.conf, NAME.key)
+     * @param siteNamed the site name was given ({@code --name}): every file written starts with it, the password
+     *                  files too ({@code SITE-TUNNEL.vtun-password}), so two imports can share a folder
      */
     public record Request(VtundConf conf, List<String> sessions, boolean legacy, Role role, String server,
-                          String type, String proto, Map<String, String> peerKeys, String siteName) {}
+                          String type, String proto, Map<String, String> peerKeys, String siteName,
+                          boolean siteNamed) {
+        public Request(VtundConf conf, List<String> sessions, boolean legacy, Role role, String server, String type,
+                       String proto, Map<String, String> peerKeys, String siteName) {
+            this(conf, sessions, legacy, role, server, type, proto, peerKeys, siteName, false);
+        }
+    }
+
+    /** The {@link Request#peerKeys()} key of a peer key for every tunnel. */
+    public static final String ANY_TUNNEL = "*";
+    /** Culvert's default metrics port (reference.conf, culvert.metrics.bind). */
+    static final int METRICS_PORT = 9586;
 
     /** One line of the report: {@code file:line: [session: ]what — why}. */
     public record Item(String session, int line, String what, String why) {
@@ -152,6 +166,8 @@ public final class VtundImport {
         String keyFile;
         String source;
         boolean legacy;
+        /** culvert.metrics.bind to write, or null for the default. */
+        String metricsBind;
 
         public Role role() {
             return role;
@@ -192,7 +208,59 @@ public final class VtundImport {
         public boolean legacy() {
             return legacy;
         }
+
+        public String metricsBind() {
+            return metricsBind;
+        }
     }
+
+    /**
+     * The configs to write for a plan: the plan itself, or — for a modern client with several tunnels — one plan
+     * per tunnel. In Culvert a peer's public key belongs to one tunnel and the private key is the daemon's, and a
+     * vtund client's sessions all go to one server (one server key): so each session becomes its own daemon with
+     * its own key ({@code TUNNEL.conf}, {@code TUNNEL.key}; {@code SITE-TUNNEL.*} after {@code --name}), its own
+     * control socket (named by the config file) and its own metrics port (9586, 9587, …), and the server's tunnels
+     * each expect a different client key. Each part keeps the items of its session and those of no imported
+     * session; the split itself is added to the whole plan's {@link Plan#chosen()}.
+     */
+    public static List<Plan> outputs(Plan plan, boolean siteNamed) {
+        if (plan.legacy || plan.role != Role.CLIENT || plan.tunnels.size() < 2) {
+            return List.of(plan);
+        }
+        java.util.Set<String> imported = new java.util.HashSet<>();
+        plan.tunnels.forEach(t -> imported.add(t.session));
+        List<Plan> parts = new ArrayList<>();
+        List<String> files = new ArrayList<>();
+        for (int i = 0; i < plan.tunnels.size(); i++) {
+            Tunnel t = plan.tunnels.get(i);
+            Plan p = new Plan();
+            p.role = plan.role;
+            p.roleReason = plan.roleReason;
+            p.port = plan.port;
+            p.listen = plan.listen;
+            p.source = plan.source;
+            p.legacy = false;
+            p.siteName = siteNamed ? plan.siteName + "-" + t.name : t.name;
+            p.keyFile = p.siteName + ".key";
+            p.metricsBind = "127.0.0.1:" + (METRICS_PORT + i);
+            p.tunnels.add(t);
+            java.util.function.Predicate<Item> mine = it -> it.session() == null || it.session().equals(t.session)
+                    || !imported.contains(it.session());
+            plan.notCarried.stream().filter(mine).forEach(p.notCarried::add);
+            plan.carried.stream().filter(mine).forEach(p.carried::add);
+            plan.chosen.stream().filter(mine).forEach(p.chosen::add);
+            p.chosen.add(new Item(t.session, 0, "one daemon for this session: " + p.configFile() + " with its own "
+                    + "key " + p.keyFile + " and metrics.bind = " + p.metricsBind, SPLIT_WHY));
+            parts.add(p);
+            files.add(p.configFile() + " (" + p.keyFile + ", metrics " + p.metricsBind + ")");
+        }
+        plan.chosen.add(new Item(null, 0, "one config per session: " + String.join(", ", files), SPLIT_WHY
+                + "; each runs as culvert@NAME with its own control socket (/run/culvert/NAME/)"));
+        return parts;
+    }
+
+    private static final String SPLIT_WHY = "the sessions share a server, and in Culvert a peer's key belongs to "
+            + "one tunnel and the private key is the daemon's: the server's tunnels each expect their own client key";
 
     private static final List<String> LEGACY_CIPHERS = List.of("no", "blowfish128ecb", "oldblowfish128ecb",
             "aes128ecb", "aes128cbc", "aes128cfb", "aes128ofb", "aes256ecb", "aes256cbc", "aes256cfb", "aes256ofb");
@@ -491,7 +559,8 @@ public final class VtundImport {
             t.endpoint = hostPort(request.server(), plan.port);
         }
         t.peerKey = Optional.ofNullable(request.peerKeys().get(t.name))
-                .or(() -> Optional.ofNullable(request.peerKeys().get(s.name))).orElse(null);
+                .or(() -> Optional.ofNullable(request.peerKeys().get(s.name)))
+                .or(() -> Optional.ofNullable(request.peerKeys().get(ANY_TUNNEL))).orElse(null);
         if (!s.passwd.fromDefaultSection() || s.passwd.inFile()) {
             carried(s, s.passwd.line(), "passwd", "replaced by key pairs: this site's new key and the peer's "
                     + "public key (peer.public-key)");
@@ -547,7 +616,8 @@ public final class VtundImport {
     private boolean legacy(Session s, Tunnel t, String proto) {
         t.transport = "vtun-legacy";
         t.password = s.passwd.value();
-        t.passwordFile = t.name + ".vtun-password";
+        t.passwordFile = (request.siteNamed() && !request.siteName().equals(t.name) ? request.siteName() + "-" : "")
+                + t.name + ".vtun-password";
         if (plan.role == Role.CLIENT) {
             t.endpoint = hostPort(request.server(), plan.port);
         }
@@ -1086,6 +1156,10 @@ public final class VtundImport {
                 }
             }
             h.close();
+        }
+        if (plan.metricsBind != null) {
+            h.comment("One daemon per session on this host: each needs its own metrics port (or \"off\").");
+            h.kv("metrics.bind", ConfigUtil.quoteString(plan.metricsBind));
         }
         h.open("tunnels");
         for (Tunnel t : plan.tunnels) {

@@ -110,17 +110,32 @@ class ImportVtundCommandTest {
                 Outcome o = run(args.toArray(String[]::new));
                 assertThat(o.exit()).as("%s %s: %s", name, legacy, o.err()).isZero();
                 String stem = name.substring(0, name.length() - 5);
-                Path conf = out.resolve(stem + ".conf");
-                Path key = out.resolve(stem + ".key");
-                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
-                // the config is HOCON; the checks every config passes
-                Config parsed = ConfigFactory.parseFile(conf.toFile(), ConfigParseOptions.defaults()
-                        .setAllowMissing(false));
-                assertThat(parsed.getObject("culvert.tunnels").keySet()).isNotEmpty();
-                ConfigCheck.Result result = check(conf);
-                assertThat(result.problems()).as("%s:\n%s", name, Files.readString(conf)).isEmpty();
-                if (legacy) {
-                    assertLegacySchema(parsed, out, Files.readString(example), o.out());
+                // one config for the site; a modern client with several sessions: one per session (own key)
+                List<Path> confs;
+                try (var list = Files.list(out)) {
+                    confs = list.filter(p -> p.toString().endsWith(".conf")).sorted().toList();
+                }
+                if (legacy || !client) {
+                    assertThat(confs).containsExactly(out.resolve(stem + ".conf"));
+                } else if (name.contains("ipv6")) {
+                    assertThat(confs).containsExactly(out.resolve("big-buck-bunny-ipv6.conf"),
+                            out.resolve("big-buck-bunny.conf"));
+                } else {
+                    assertThat(confs).containsExactly(out.resolve("cobra.conf"), out.resolve("lion.conf"));
+                }
+                for (Path conf : confs) {
+                    Path key = out.resolve(conf.getFileName().toString().replaceFirst("\\.conf$", ".key"));
+                    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key)))
+                            .isEqualTo("rw-------");
+                    // the config is HOCON; the checks every config passes
+                    Config parsed = ConfigFactory.parseFile(conf.toFile(), ConfigParseOptions.defaults()
+                            .setAllowMissing(false));
+                    assertThat(parsed.getObject("culvert.tunnels").keySet()).isNotEmpty();
+                    ConfigCheck.Result result = check(conf);
+                    assertThat(result.problems()).as("%s:\n%s", name, Files.readString(conf)).isEmpty();
+                    if (legacy) {
+                        assertLegacySchema(parsed, out, Files.readString(example), o.out());
+                    }
                 }
                 // nothing dropped silently: the session types Culvert has no device for are named
                 if (Files.readString(example).contains("\nsz {")) {
@@ -210,6 +225,81 @@ class ImportVtundCommandTest {
                         + "uses the first one, line 25", ":29: cobra: compress lzo:9 — Culvert has no LZO");
         assertThat(o.out()).contains("This site's public key: " + Keys.encode(X25519.publicKey(Keys.parse(
                 Files.readString(dir.resolve("vtund-server.key")).strip()))));
+    }
+
+    private static Path example(Path dir, String name) throws IOException {
+        Path unpacked = Files.createDirectories(dir.resolve("examples"));
+        if (!Files.exists(unpacked.resolve("vtund.conf"))) {
+            debianExamples(unpacked);
+        }
+        return EXAMPLES.resolve(name);
+    }
+
+    private static String group(String regex, String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(regex).matcher(text);
+        assertThat(m.find()).as("%s in:\n%s", regex, text).isTrue();
+        return m.group(1);
+    }
+
+    private static String publicKeyOf(Path keyFile) throws IOException {
+        return Keys.encode(X25519.publicKey(Keys.parse(Files.readString(keyFile).strip())));
+    }
+
+    /**
+     * Debian's pair has two sessions between the same two sites (cobra: tun, lion: ether). A peer's key belongs to
+     * one tunnel and the private key is the daemon's, so the modern client writes one config per session, each
+     * with its own key and metrics port, and each server tunnel expects a different client key — following the
+     * printed steps, every file passes check-config.
+     */
+    @Test
+    void debiansTwoSessionPairImportsModernIntoConfigsThatPassCheckConfig(@TempDir Path dir) throws IOException {
+        Path serverDir = Files.createDirectory(dir.resolve("server"));
+        Path clientDir = Files.createDirectory(dir.resolve("client"));
+        Outcome s = run("import-vtund", example(dir, "vtund-server.conf").toString(), "--out", serverDir.toString());
+        assertThat(s.exit()).as(s.err()).isZero();
+        String serverKey = group("This site's public key: (\\S+)", s.out());
+        assertThat(s.out()).contains("--server THIS_HOST --peer-key " + serverKey, "one config, with its own key, "
+                + "per session", "Each tunnel takes a different key");
+        // the client: the server's one key for every session
+        Outcome c = run("import-vtund", example(dir, "vtund-client.conf").toString(), "--server", "192.0.2.1",
+                "--proto", "udp", "--peer-key", serverKey, "--out", clientDir.toString());
+        assertThat(c.exit()).as(c.err()).isZero();
+        String cobraKey = group("\n  cobra: (\\S+)", c.out());
+        String lionKey = group("\n  lion: (\\S+)", c.out());
+        assertThat(cobraKey).isNotEqualTo(lionKey);
+        assertThat(cobraKey).isEqualTo(publicKeyOf(clientDir.resolve("cobra.key")));
+        assertThat(lionKey).isEqualTo(publicKeyOf(clientDir.resolve("lion.key")));
+        assertThat(c.out()).contains("--peer-key cobra=" + cobraKey + " --peer-key lion=" + lionKey,
+                "systemctl enable --now culvert@cobra culvert@lion");
+        List<Integer> ports = new ArrayList<>();
+        for (String tunnel : List.of("cobra", "lion")) {
+            ConfigCheck.Result r = check(clientDir.resolve(tunnel + ".conf"));
+            assertThat(r.problems()).as(tunnel).isEmpty();
+            assertThat(r.config().tunnels().keySet()).containsExactly(tunnel);
+            assertThat(r.config().tunnels().get(tunnel).peer().publicKey()).isEqualTo(serverKey);
+            ports.add(r.config().metricsBind().orElseThrow().getPort());
+        }
+        assertThat(ports).doesNotHaveDuplicates();
+        // the server: each client key at the line its import printed
+        Path serverConf = serverDir.resolve("vtund-server.conf");
+        List<String> lines = new ArrayList<>(Files.readAllLines(serverConf));
+        for (String[] tk : List.of(new String[] {"cobra", cobraKey}, new String[] {"lion", lionKey})) {
+            int at = Integer.parseInt(group("tunnel " + tk[0] + ", line (\\d+)", s.out()));
+            assertThat(lines.get(at - 1).strip()).isEqualTo("# public-key = \"PEER-PUBLIC-KEY\"");
+            lines.set(at - 1, "public-key = \"" + tk[1] + "\"");
+        }
+        Files.write(serverConf, lines);
+        ConfigCheck.Result r = check(serverConf);
+        assertThat(r.problems()).isEmpty();
+        assertThat(r.config().tunnels().get("cobra").peer().publicKey()).isEqualTo(cobraKey);
+        assertThat(r.config().tunnels().get("lion").peer().publicKey()).isEqualTo(lionKey);
+        // what failed before: one key for both of the server's tunnels is refused up front, nothing written
+        Path again = Files.createDirectory(dir.resolve("again"));
+        Outcome same = run("import-vtund", example(dir, "vtund-server.conf").toString(), "--out", again.toString(),
+                "--peer-key", "cobra=" + cobraKey, "--peer-key", "lion=" + cobraKey);
+        assertThat(same.exit()).isEqualTo(ExitStatus.USAGE);
+        assertThat(same.err()).contains("a peer's key belongs to one tunnel");
+        assertThat(again).isEmptyDirectory();
     }
 
     @Test
