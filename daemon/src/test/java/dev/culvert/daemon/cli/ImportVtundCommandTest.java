@@ -386,6 +386,31 @@ class ImportVtundCommandTest {
         assertThat(Files.readString(dir.resolve("s.vtun-password"))).isEqualTo("p");
     }
 
+    /** Both ends of Debian's pair imported with --legacy into one folder: the refusal's --name SITE works. */
+    @Test
+    void theRefusalsNameSiteRenamesThePasswordFilesToo(@TempDir Path dir) throws IOException {
+        Path out = Files.createDirectory(dir.resolve("out"));
+        Outcome s = run("import-vtund", example(dir, "vtund-server.conf").toString(), "--legacy", "--role", "server",
+                "--out", out.toString());
+        assertThat(s.exit()).as(s.err()).isZero();
+        Outcome c = run("import-vtund", example(dir, "vtund-client.conf").toString(), "--legacy", "--server",
+                "192.0.2.1", "--out", out.toString());
+        assertThat(c.exit()).isEqualTo(ImportVtundCommand.CANT_CREATE);
+        assertThat(c.err()).contains("cobra.vtun-password", "--name SITE");
+        c = run("import-vtund", example(dir, "vtund-client.conf").toString(), "--legacy", "--server", "192.0.2.1",
+                "--out", out.toString(), "--name", "client");
+        assertThat(c.exit()).as(c.err()).isZero();
+        assertThat(out.resolve("client-cobra.vtun-password")).exists();
+        assertThat(out.resolve("client-lion.vtun-password")).exists();
+        assertThat(c.out()).contains("client-cobra.vtun-password, client-lion.vtun-password");
+        for (String conf : List.of("vtund-server.conf", "client.conf")) {
+            assertThat(check(out.resolve(conf)).problems()).as(conf).isEmpty();
+        }
+        Config client = ConfigFactory.parseFile(out.resolve("client.conf").toFile());
+        assertThat(client.getString("culvert.tunnels.lion.legacy.password-file")).isEqualTo("client-lion.vtun-password");
+        assertThat(Files.readString(out.resolve("cobra.vtun-password"))).isEqualTo("Ma&^TU"); // the server's, kept
+    }
+
     @Test
     void exitCodes(@TempDir Path dir) throws IOException {
         Path bad = dir.resolve("bad.conf");
