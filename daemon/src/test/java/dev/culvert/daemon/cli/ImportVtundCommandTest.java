@@ -500,7 +500,46 @@ class ImportVtundCommandTest {
         assertThat(t.hasPath("legacy.compress")).isFalse();
         assertThat(t.hasPath("legacy.keepalive")).isFalse();
         assertThat(t.getInt("device.mtu")).isEqualTo(1400);
-        assertThat(o.out()).contains("proto tcp — the file does not say (vtund's server decides");
+        // the server decides proto (its FLAGS): nothing to give, and the output does not ask for --proto
+        assertThat(o.out()).contains("cobra: proto (not in the file) — legacy.proto left out: the server decides it")
+                .doesNotContain("--proto");
+        assertThat(o.out()).contains(":2: cobra: encrypt aes256ecb — legacy.encrypt = aes256ecb",
+                "cobra: persist keep — a vtun-legacy client redials 5 s");
+    }
+
+    /** Debian's examples in --legacy mode: what the printed report says matches what is written (findings 8-11). */
+    @Test
+    void theLegacyReportSaysWhatIsWritten(@TempDir Path dir) throws IOException {
+        Path out = Files.createDirectory(dir.resolve("server"));
+        Outcome s = run("import-vtund", example(dir, "vtund-server.conf").toString(), "--legacy", "--role", "server",
+                "--out", out.toString());
+        assertThat(s.exit()).as(s.err()).isZero();
+        // bindaddr { iface lo; }: loopback only, as vtund
+        Config c = ConfigFactory.parseFile(out.resolve("vtund-server.conf").toFile());
+        assertThat(c.getString("culvert.listen.vtun-legacy")).isEqualTo("127.0.0.1:5000");
+        assertThat(s.out()).contains(":5: bindaddr { iface lo; } — listens on 127.0.0.1");
+        // carried over: what the legacy block holds, and the default section's speed 0
+        assertThat(s.out()).contains(":28: cobra: proto udp — legacy.proto = udp",
+                ":29: cobra: compress lzo:9 — legacy.compress = \"lzo:9\"",
+                ":30: cobra: encrypt blowfish128ecb — legacy.encrypt = blowfish128ecb",
+                ":31: cobra: keepalive 30:4 — legacy.keepalive = \"30:4\" (vtund's yes",
+                "cobra: speed 0 (default section) — no shaping");
+        assertThat(c.getString("culvert.tunnels.cobra.legacy.keepalive")).isEqualTo("30:4");
+        // the stale note of the first round is gone
+        assertThat(s.out()).doesNotContain("legacy transport)", "WireGuard");
+        Path client = Files.createDirectory(dir.resolve("client"));
+        Outcome k = run("import-vtund", example(dir, "vtund-client.conf").toString(), "--legacy", "--server",
+                "192.0.2.1", "--out", client.toString());
+        assertThat(k.exit()).as(k.err()).isZero();
+        assertThat(k.out()).contains(":5: timeout 60 — a vtun-legacy client redials 5 s").doesNotContain("WireGuard",
+                "--proto udp");
+        // IPv6 example: the device name used is the one printed; addresses in RFC 5952 form
+        Path v6 = Files.createDirectory(dir.resolve("v6"));
+        Outcome v = run("import-vtund", example(dir, "vtund-ipv6-server.conf").toString(), "--legacy", "--role",
+                "server", "--out", v6.toString());
+        assertThat(v.exit()).as(v.err()).isZero();
+        assertThat(v.out()).contains("big-buck-bunny-ipv6: device.name = cv-big-buck-b-2",
+                "device.address = fc00:170:0:6a::1/112").doesNotContain("cv-big-buck-bunny", ":0:0:0:");
     }
 
     @Test
