@@ -81,8 +81,8 @@ final class ImportVtundCommand implements Callable<Integer> {
             + "say (vtund's server decides it)")
     String type;
 
-    @Option(names = "--proto", paramLabel = "tcp|udp", description = "a client's transport when its file does not say "
-            + "(vtund's server decides it)")
+    @Option(names = "--proto", paramLabel = "tcp|udp", description = "a modern client's transport when its file does "
+            + "not say (vtund's server decides it; a vtun-legacy client follows the server and needs none)")
     String proto;
 
     @Option(names = "--peer-key", paramLabel = "[SESSION=]KEY", description = "the peer's public key for a modern "
