@@ -306,8 +306,11 @@ final class ImportVtundCommand implements Callable<Integer> {
         } else {
             o.println(n++ + ". Send this site's public key (above; it is not secret) to the peer's admin.");
             if (server) {
+                java.util.Set<String> protos = new java.util.TreeSet<>(plan.tunnels().stream()
+                        .map(VtundImport.Tunnel::transport).toList());
                 o.println(n++ + ". The client imports its own vtund.conf with it: culvert import-vtund /etc/vtund.conf "
-                        + "--server THIS_HOST --peer-key " + publicKeys.get(0) + (plan.tunnels().size() > 1
+                        + "--server THIS_HOST" + (protos.size() == 1 ? " --proto " + protos.iterator().next() : "")
+                        + " --peer-key " + publicKeys.get(0) + (plan.tunnels().size() > 1
                         ? "   (with several sessions it writes one config, with its own key, per session and prints "
                         + "each key: a peer's key belongs to one tunnel)" : "")
                         + "   (or, if it imported already, sets peer.public-key = \"" + publicKeys.get(0)

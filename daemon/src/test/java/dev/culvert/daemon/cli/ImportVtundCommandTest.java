@@ -258,7 +258,7 @@ class ImportVtundCommandTest {
         Outcome s = run("import-vtund", example(dir, "vtund-server.conf").toString(), "--out", serverDir.toString());
         assertThat(s.exit()).as(s.err()).isZero();
         String serverKey = group("This site's public key: (\\S+)", s.out());
-        assertThat(s.out()).contains("--server THIS_HOST --peer-key " + serverKey, "one config, with its own key, "
+        assertThat(s.out()).contains("--server THIS_HOST --proto udp --peer-key " + serverKey, "one config, with its own key, "
                 + "per session", "Each tunnel takes a different key");
         // the client: the server's one key for every session
         Outcome c = run("import-vtund", example(dir, "vtund-client.conf").toString(), "--server", "192.0.2.1",
