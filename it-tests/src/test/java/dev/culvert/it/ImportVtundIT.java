@@ -117,6 +117,83 @@ class ImportVtundIT {
         }
     }
 
+    /**
+     * Two sessions between the same two sites (as Debian's cobra, tun, and lion, ether): the server imports one
+     * config with a tunnel per session; the client, given the server's key once, one config per session, each its
+     * own daemon with its own key and metrics port; each server tunnel takes its own client key. Three daemons, two
+     * of them side by side on the client's site, and a ping through each tunnel.
+     */
+    @Test
+    void twoSessionsBetweenTheSameSitesRunAsOneServerAndTwoClientDaemons() throws IOException {
+        CulvertDistribution culvert = CulvertDistribution.locate();
+        Path work = Workspace.newDir("import-vtund-two");
+        Path serverConf = work.resolve("server-vtund.conf");
+        Path clientConf = work.resolve("client-vtund.conf");
+        Files.writeString(serverConf, """
+                options { port %s; bindaddr { addr %s; }; }
+                cobra {
+                  passwd Ma&^TU; type tun; proto udp; keepalive yes;
+                  up { ifconfig "%%%% %s pointopoint %s mtu 1400"; };
+                }
+                lion {
+                  passwd Ma&^TU; type ether; device tap0; proto udp; keepalive yes;
+                  up { ifconfig "%%%% 198.19.1.1 netmask 255.255.255.0"; };
+                  down { ifconfig "%%%% down"; };
+                }
+                """.formatted(PORT, TwoSites.UNDERLAY_A, TwoSites.TUNNEL_IP_A, TwoSites.TUNNEL_IP_B));
+        Files.writeString(clientConf, """
+                options { port %s; timeout 60; }
+                cobra {
+                  passwd Ma&^TU; device tun1; persist yes;
+                  up { ifconfig "%%%% %s pointopoint %s mtu 1400"; };
+                }
+                lion {
+                  passwd Ma&^TU; type ether; device tap1; persist yes;
+                  up { ifconfig "%%%% 198.19.1.2 netmask 255.255.255.0"; };
+                }
+                """.formatted(PORT, TwoSites.TUNNEL_IP_B, TwoSites.TUNNEL_IP_A));
+        Path outA = Files.createDirectory(work.resolve("site-a"));
+        Path outB = Files.createDirectory(work.resolve("site-b"));
+        ExecResult a = culvert.run(null, "import-vtund", serverConf.toString(), "--out", outA.toString());
+        assertThat(a.exitCode()).as(a.describe()).isZero();
+        String keyA = group(PUBLIC_KEY, a.stdout());
+        ExecResult b = culvert.run(null, "import-vtund", clientConf.toString(), "--server", TwoSites.UNDERLAY_A,
+                "--proto", "udp", "--peer-key", keyA, "--out", outB.toString());
+        assertThat(b.exitCode()).as(b.describe()).isZero();
+        Path configA = outA.resolve("server-vtund.conf");
+        List<String> lines = new java.util.ArrayList<>(Files.readAllLines(configA));
+        for (String tunnel : List.of("cobra", "lion")) {
+            String clientKey = group(Pattern.compile("\\n  " + tunnel + ": (\\S+)"), b.stdout());
+            int at = Integer.parseInt(group(Pattern.compile("tunnel " + tunnel + ", line (\\d+)"), a.stdout()));
+            lines.set(at - 1, "public-key = \"" + clientKey + "\"");
+        }
+        Files.write(configA, lines);
+        for (Path config : List.of(configA, outB.resolve("cobra.conf"), outB.resolve("lion.conf"))) {
+            ExecResult check = culvert.checkConfig(config);
+            assertThat(check.exitCode()).as(check.describe()).isZero();
+        }
+
+        try (TwoSites sites = TwoSites.create();
+             CulvertNode nodeA = CulvertNode.withKeysFromTestJvm(culvert, sites.a(), "import2-a");
+             CulvertNode cobra = CulvertNode.withKeysFromTestJvm(culvert, sites.b(), "import2-cobra");
+             CulvertNode lion = CulvertNode.withKeysFromTestJvm(culvert, sites.b(), "import2-lion")) {
+            BackgroundProcess runA = nodeA.launch(withOwnControlSocket(configA, nodeA));
+            BackgroundProcess runCobra = cobra.launch(withOwnControlSocket(outB.resolve("cobra.conf"), cobra));
+            BackgroundProcess runLion = lion.launch(withOwnControlSocket(outB.resolve("lion.conf"), lion));
+            Daemons.awaitRunning(nodeA, runA, List.of("cv-cobra", "tap0"));
+            Daemons.awaitRunning(cobra, runCobra, List.of("tun1"));
+            Daemons.awaitRunning(lion, runLion, List.of("tap1")); // its own metrics port: both daemons start
+
+            Ping.awaitReply(sites.b(), TwoSites.TUNNEL_IP_A);
+            Ping.awaitReply(sites.b(), "198.19.1.1");
+            Ping.awaitReply(sites.a(), TwoSites.TUNNEL_IP_B);
+            Ping.awaitReply(sites.a(), "198.19.1.2");
+            Daemons.requireAlive(runA);
+            Daemons.requireAlive(runCobra);
+            Daemons.requireAlive(runLion);
+        }
+    }
+
     /** The imported config plus a control socket in the node's folder (both daemons share one file system). */
     private static Path withOwnControlSocket(Path config, CulvertNode node) throws IOException {
         Path copy = config.resolveSibling(config.getFileName().toString().replace(".conf", "-run.conf"));

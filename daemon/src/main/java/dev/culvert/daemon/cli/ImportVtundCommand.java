@@ -32,8 +32,10 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "import-vtund", description = {"Turn a vtund.conf (vtund 3.0.4: options, default and session "
         + "sections, up/down blocks) into one Culvert config for this site: SITE.conf with a tunnel per session, "
-        + "and SITE.key, a new private key (mode 0600). Modern tunnels by default (this site's public key and the "
-        + "steps to give it to the peer are printed); with --legacy, vtun-legacy tunnels that keep today's vtund "
+        + "and SITE.key, a new private key (mode 0600) — for a modern client with several sessions one config and "
+        + "key per session (TUNNEL.conf, TUNNEL.key, each with its own metrics port), as a peer's key belongs to "
+        + "one tunnel. Modern tunnels by default (the public key and the steps to give it to the peer are "
+        + "printed); with --legacy, vtun-legacy tunnels that keep today's vtund "
         + "peer working, each session's password in its own 0600 file (never in the config or the output). Every "
         + "option that cannot be carried over is listed with its line and reason, in the output and the config. "
         + "Nothing is overwritten. Exit 0 written; 2 usage (the file does not say which end it is: give --role, "
@@ -55,9 +57,11 @@ final class ImportVtundCommand implements Callable<Integer> {
             + "directory); it must exist")
     Path out = Path.of("");
 
-    @Option(names = "--name", paramLabel = "SITE", description = "base name of the files (SITE.conf, SITE.key; "
+    @Option(names = "--name", paramLabel = "SITE", description = "base name of the files (SITE.conf, SITE.key, "
+            + "SITE-TUNNEL.vtun-password; a modern client with several sessions: SITE-TUNNEL.conf and .key; "
             + "culvert@SITE runs /etc/culvert/SITE.conf). Default: the session's name when one --session is given, "
-            + "else the vtund.conf's file name without .conf")
+            + "else the vtund.conf's file name without .conf (password files: TUNNEL.vtun-password; a modern "
+            + "client with several sessions: TUNNEL.conf and .key)")
     String name;
 
     @Option(names = "--legacy", description = "write vtun-legacy tunnels (vtund's protocol, for a vtund peer) "
@@ -77,13 +81,15 @@ final class ImportVtundCommand implements Callable<Integer> {
             + "say (vtund's server decides it)")
     String type;
 
-    @Option(names = "--proto", paramLabel = "tcp|udp", description = "a client's transport when its file does not say "
-            + "(vtund's server decides it)")
+    @Option(names = "--proto", paramLabel = "tcp|udp", description = "a modern client's transport when its file does "
+            + "not say (vtund's server decides it; a vtun-legacy client follows the server and needs none)")
     String proto;
 
     @Option(names = "--peer-key", paramLabel = "[SESSION=]KEY", description = "the peer's public key for a modern "
-            + "tunnel (the peer prints it when it imports); SESSION= may be left out when one --session is given. "
-            + "Without it the config says where the key goes and check-config reports it missing")
+            + "tunnel (the peer prints it when it imports); SESSION= may be left out when one --session is given, "
+            + "and on a client (the server's one key, for every session). A server's tunnels each need a different "
+            + "key: a client with several sessions writes one config, with its own key, per session. Without it "
+            + "the config says where the key goes and check-config reports it missing")
     List<String> peerKeys = new ArrayList<>();
 
     @picocli.CommandLine.Spec
@@ -125,10 +131,7 @@ final class ImportVtundCommand implements Callable<Integer> {
                 throw usage("--peer-key " + k + ": not a public key (" + e.getMessage() + ")");
             }
             if (sessionPart == null) {
-                if (sessions.size() != 1) {
-                    throw usage("--peer-key without SESSION= needs exactly one --session");
-                }
-                sessionPart = sessions.get(0);
+                sessionPart = sessions.size() == 1 ? sessions.get(0) : VtundImport.ANY_TUNNEL;
             }
             keys.put(sessionPart, key);
         }
@@ -148,23 +151,40 @@ final class ImportVtundCommand implements Callable<Integer> {
         VtundImport.Plan plan;
         try {
             plan = VtundImport.plan(new VtundImport.Request(conf, sessions, legacy, requestedRole, server, type, proto,
-                    keys, site), HookPrograms.searchPath());
+                    keys, site, name != null), HookPrograms.searchPath());
         } catch (VtundImport.UsageException e) {
             throw usage(e.getMessage());
         } catch (VtundImport.NothingToImportException e) {
             err.println("culvert import-vtund: " + e.getMessage());
             return ExitStatus.CONFIG;
         }
+        boolean server = plan.role() == VtundImport.Role.SERVER;
         for (String k : keys.keySet()) {
-            if (plan.tunnels().stream().noneMatch(t -> t.name().equals(k) || t.session().equals(k))) {
+            if (k.equals(VtundImport.ANY_TUNNEL)) {
+                if (server && plan.tunnels().size() > 1) {
+                    throw usage("--peer-key without SESSION=: this server's tunnels each expect their own client key "
+                            + "(the client writes one config, with its own key, per session): give SESSION=KEY for "
+                            + "each");
+                }
+            } else if (plan.tunnels().stream().noneMatch(t -> t.name().equals(k) || t.session().equals(k))) {
                 throw usage("--peer-key " + k + "=...: no such tunnel imported");
             }
         }
-        String config = VtundImport.render(plan);
-
-        Path configFile = out.resolve(plan.configFile());
-        Path keyFile = out.resolve(plan.keyFile());
-        List<Path> all = new ArrayList<>(List.of(configFile, keyFile));
+        if (server && new java.util.HashSet<>(keys.values()).size() < keys.size()) {
+            throw usage("--peer-key: the same key for two tunnels; a peer's key belongs to one tunnel: the client "
+                    + "writes one config, with its own key, per session, and prints each");
+        }
+        List<VtundImport.Plan> parts = VtundImport.outputs(plan, name != null);
+        List<Output> outputs = new ArrayList<>();
+        for (VtundImport.Plan part : parts) {
+            outputs.add(new Output(part, VtundImport.render(part), out.resolve(part.configFile()),
+                    out.resolve(part.keyFile())));
+        }
+        List<Path> all = new ArrayList<>();
+        for (Output o : outputs) {
+            all.add(o.configFile());
+            all.add(o.keyFile());
+        }
         for (VtundImport.Tunnel t : plan.tunnels()) {
             if (t.passwordFile() != null) {
                 all.add(out.resolve(t.passwordFile()));
@@ -182,18 +202,28 @@ final class ImportVtundCommand implements Callable<Integer> {
                     + "--name SITE)");
             return CANT_CREATE;
         }
-        byte[] privateKey = X25519.generatePrivateKey(new SecureRandom());
-        String publicKey = Keys.encode(X25519.publicKey(privateKey));
+        List<String> publicKeys = new ArrayList<>();
         List<Path> written = new ArrayList<>();
         try {
-            writeSecret(keyFile, Keys.encode(privateKey) + "\n", written);
+            for (Output o : outputs) {
+                byte[] privateKey = X25519.generatePrivateKey(new SecureRandom());
+                try {
+                    publicKeys.add(Keys.encode(X25519.publicKey(privateKey)));
+                    writeSecret(o.keyFile(), Keys.encode(privateKey) + "\n", written);
+                } finally {
+                    Secrets.wipe(privateKey);
+                }
+            }
             for (VtundImport.Tunnel t : plan.tunnels()) {
                 if (t.passwordFile() != null) {
                     writeSecret(out.resolve(t.passwordFile()), t.password(), written);
                 }
             }
-            Files.writeString(configFile, config, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE_NEW);
-            written.add(configFile);
+            for (Output o : outputs) {
+                Files.writeString(o.configFile(), o.config(), StandardCharsets.UTF_8,
+                        java.nio.file.StandardOpenOption.CREATE_NEW);
+                written.add(o.configFile());
+            }
         } catch (FileAlreadyExistsException e) {
             err.println("culvert import-vtund: " + e.getFile() + " appeared while writing: refusing to overwrite it; "
                     + "written so far: " + written);
@@ -201,10 +231,8 @@ final class ImportVtundCommand implements Callable<Integer> {
         } catch (IOException e) {
             err.println("culvert import-vtund: cannot write " + e.getMessage() + "; written so far: " + written);
             return ExitStatus.FAILURE;
-        } finally {
-            Secrets.wipe(privateKey);
         }
-        report(stdout, plan, conf, configFile, keyFile, publicKey);
+        report(stdout, plan, conf, outputs, publicKeys);
         stdout.flush();
         return ExitStatus.OK;
     }
@@ -216,56 +244,103 @@ final class ImportVtundCommand implements Callable<Integer> {
         Files.writeString(file, content, StandardCharsets.UTF_8);
     }
 
-    private void report(PrintWriter o, VtundImport.Plan plan, VtundConf conf, Path configFile, Path keyFile,
-                        String publicKey) {
+    /** One config to write: its plan, its text and its two files. */
+    private record Output(VtundImport.Plan plan, String config, Path configFile, Path keyFile) {}
+
+    private void report(PrintWriter o, VtundImport.Plan plan, VtundConf conf, List<Output> outputs,
+                        List<String> publicKeys) {
         String src = conf.file().toString();
+        boolean server = plan.role() == VtundImport.Role.SERVER;
+        boolean split = outputs.size() > 1;
         o.println("Imported " + src + " as a " + plan.role().name().toLowerCase(Locale.ROOT) + " (" + plan.roleReason()
                 + "); tunnels: " + String.join(", ", plan.tunnels().stream().map(t -> t.name() + " (session "
                         + t.session() + ", " + t.transport() + ")").toList()));
-        o.println("Wrote " + configFile + " (config), " + keyFile + " (this site's private key, mode 0600)"
-                + (plan.legacy() ? ", and one password file per tunnel (mode 0600): " + String.join(", ",
-                        plan.tunnels().stream().map(VtundImport.Tunnel::passwordFile).toList()) : ""));
+        for (Output out : outputs) {
+            o.println("Wrote " + out.configFile() + " (config), " + out.keyFile() + " (" + (split ? "tunnel "
+                    + out.plan().tunnels().get(0).name() + "'s" : "this site's") + " private key, mode 0600)"
+                    + (plan.legacy() ? ", and one password file per tunnel (mode 0600): " + String.join(", ",
+                            plan.tunnels().stream().map(VtundImport.Tunnel::passwordFile).toList()) : ""));
+        }
         conf.warnings().forEach(w -> o.println("warning: " + src + ":" + w.line() + ": " + w.message()));
         section(o, "Not carried over", plan.notCarried(), src);
         section(o, "Chosen (check these)", plan.chosen(), src);
         section(o, "Carried over", plan.carried(), src);
         o.println();
-        o.println("This site's public key: " + publicKey);
+        if (split) {
+            o.println("This site's public keys, one per config (a peer's key belongs to one tunnel):");
+            for (int i = 0; i < outputs.size(); i++) {
+                o.println("  " + outputs.get(i).plan().tunnels().get(0).session() + ": " + publicKeys.get(i) + "   ("
+                        + outputs.get(i).plan().configFile() + ")");
+            }
+        } else {
+            o.println("This site's public key: " + publicKeys.get(0));
+        }
         o.println();
         o.println("Next steps:");
         int n = 1;
-        String conf0 = "/etc/culvert/" + plan.configFile();
+        List<String> instances = outputs.stream().map(x -> "culvert@" + x.plan().configFile()
+                .replaceFirst("\\.conf$", "")).toList();
+        String checks = String.join("; ", outputs.stream().map(x -> "culvert check-config --user culvert /etc/culvert/"
+                + x.plan().configFile()).toList());
         if (plan.legacy()) {
-            o.println(n++ + ". Copy " + configFile + ", " + keyFile + " and the password files to /etc/culvert/, "
-                    + "owned by the daemon's user: chown culvert: /etc/culvert/" + plan.keyFile()
-                    + " /etc/culvert/*.vtun-password");
-            o.println(n++ + ". culvert check-config --user culvert " + conf0 + "   (vtun-legacy tunnels need a "
-                    + "Culvert with the legacy transport)");
+            String conf0 = "/etc/culvert/" + plan.configFile();
+            o.println(n++ + ". Copy " + outputs.get(0).configFile() + ", " + outputs.get(0).keyFile() + " and the "
+                    + "password files to /etc/culvert/, owned by the daemon's user: chown culvert: /etc/culvert/"
+                    + plan.keyFile() + " " + String.join(" ", plan.tunnels().stream().map(t -> "/etc/culvert/"
+                            + t.passwordFile()).toList()));
+            o.println(n++ + ". culvert check-config --user culvert " + conf0);
             o.println(n++ + ". Stop vtund here (systemctl stop vtun, or kill the vtund process), then: systemctl "
-                    + "enable --now culvert@" + plan.configFile().replaceFirst("\\.conf$", ""));
-            o.println(n++ + ". Confirm: culvert show (the tunnel is up once the vtund peer " + (plan.role()
-                    == VtundImport.Role.SERVER ? "connects" : "accepts") + "); the peer keeps running vtund as today");
+                    + "enable --now " + instances.get(0));
+            o.println(n++ + ". Confirm: culvert show (the tunnel is up once the vtund peer " + (server ? "connects"
+                    : "accepts") + "); the peer keeps running vtund as today");
             o.println(n++ + ". Later, move both ends to a modern tunnel: run import-vtund without --legacy on both "
                     + "(README, Migrating from vtund)");
             return;
         }
-        o.println(n++ + ". Send this site's public key (above; it is not secret) to the peer's admin.");
-        o.println(n++ + ". The peer imports its own vtund.conf with it: culvert import-vtund /etc/vtund.conf"
-                + (plan.role() == VtundImport.Role.SERVER ? " --server THIS_HOST" : " --role server")
-                + " --peer-key " + (plan.tunnels().size() == 1 ? "" : "SESSION=") + publicKey
-                + "   (or, if it imported already, sets peer.public-key = \"" + publicKey + "\" in its tunnel)");
-        List<VtundImport.Tunnel> missing = plan.tunnels().stream().filter(t -> t.peerKey().isEmpty()).toList();
-        if (!missing.isEmpty()) {
-            o.println(n++ + ". Put the peer's public key (it prints it when it imports) into " + configFile + ": "
-                    + String.join("; ", missing.stream().map(t -> "tunnel " + t.name() + ", line " + t.peerKeyLine()
-                            + ": public-key = \"PEER-KEY\"").toList()) + ". Until then check-config reports it missing.");
+        if (split) {
+            o.println(n++ + ". Send these public keys (above; they are not secret) to the server's admin: each goes "
+                    + "into the server's tunnel of its session, a different key per tunnel: import-vtund ... "
+                    + String.join(" ", outputs.stream().map(x -> "--peer-key " + x.plan().tunnels().get(0).session()
+                            + "=" + publicKeys.get(outputs.indexOf(x))).toList())
+                    + "   (or, if it imported already, peer.public-key in each tunnel, at the lines it printed)");
+        } else {
+            o.println(n++ + ". Send this site's public key (above; it is not secret) to the peer's admin.");
+            if (server) {
+                java.util.Set<String> protos = new java.util.TreeSet<>(plan.tunnels().stream()
+                        .map(VtundImport.Tunnel::transport).toList());
+                o.println(n++ + ". The client imports its own vtund.conf with it: culvert import-vtund /etc/vtund.conf "
+                        + "--server THIS_HOST" + (protos.size() == 1 ? " --proto " + protos.iterator().next() : "")
+                        + " --peer-key " + publicKeys.get(0) + (plan.tunnels().size() > 1
+                        ? "   (with several sessions it writes one config, with its own key, per session and prints "
+                        + "each key: a peer's key belongs to one tunnel)" : "")
+                        + "   (or, if it imported already, sets peer.public-key = \"" + publicKeys.get(0)
+                        + "\" in each tunnel)");
+            } else {
+                o.println(n++ + ". The server imports its own vtund.conf with it: culvert import-vtund /etc/vtund.conf "
+                        + "--role server --peer-key " + (plan.tunnels().size() == 1 ? plan.tunnels().get(0).session()
+                        + "=" : "SESSION=") + publicKeys.get(0) + "   (or, if it imported already, sets "
+                        + "peer.public-key = \"" + publicKeys.get(0) + "\" in its tunnel "
+                        + plan.tunnels().get(0).name() + ")");
+            }
         }
-        o.println(n++ + ". Copy " + configFile + " and " + keyFile + " to /etc/culvert/, the key owned by the "
-                + "daemon's user: chown culvert: /etc/culvert/" + plan.keyFile() + "; then culvert check-config --user "
-                + "culvert " + conf0);
-        o.println(n++ + ". Stop vtund on both ends, then on each: systemctl enable --now culvert@"
-                + plan.configFile().replaceFirst("\\.conf$", "") + "; confirm with culvert show and a ping "
-                + "across the tunnel");
+        List<String> missing = new ArrayList<>();
+        for (Output out : outputs) {
+            out.plan().tunnels().stream().filter(t -> t.peerKey().isEmpty()).forEach(t -> missing.add(
+                    out.configFile() + ", tunnel " + t.name() + ", line " + t.peerKeyLine() + ": public-key = \""
+                            + (server ? "CLIENT-KEY-FOR-" + t.session() : "SERVER-KEY") + "\""));
+        }
+        if (!missing.isEmpty()) {
+            o.println(n++ + ". Put the peer's public key (it prints it when it imports) into " + String.join("; ",
+                    missing) + "." + (server && plan.tunnels().size() > 1 ? " Each tunnel takes a different key: "
+                    + "the client's config for that session." : "") + " Until then check-config reports it missing.");
+        }
+        o.println(n++ + ". Copy " + String.join(", ", outputs.stream().map(x -> x.configFile() + " and "
+                + x.keyFile()).toList()) + " to /etc/culvert/, the key" + (split ? "s" : "") + " owned by the daemon's "
+                + "user: chown culvert: " + String.join(" ", outputs.stream().map(x -> "/etc/culvert/"
+                        + x.plan().keyFile()).toList()) + "; then " + checks);
+        o.println(n++ + ". Stop vtund on both ends, then here: systemctl enable --now " + String.join(" ", instances)
+                + " (the peer starts its own); confirm with culvert show" + (split ? " --config /etc/culvert/NAME.conf"
+                : "") + " and a ping across the tunnel");
     }
 
     private static void section(PrintWriter o, String title, List<VtundImport.Item> items, String src) {

@@ -47,11 +47,25 @@ public final class VtundImport {
      * @param server    the server's host for a client (vtund's command-line HOST), or null
      * @param type      for a client whose file does not say: tun or ether (the server decides in vtund), or null
      * @param proto     for a client whose file does not say: tcp or udp, or null
-     * @param peerKeys  peer public keys by tunnel or session name (modern only)
+     * @param peerKeys  peer public keys by tunnel or session name (modern only); key {@link #ANY_TUNNEL}: for
+     *                  every tunnel without its own (a client's: the server has one key)
      * @param siteName  the base name of the files written (NAME.conf, NAME.key)
+     * @param siteNamed the site name was given ({@code --name}): every file written starts with it, the password
+     *                  files too ({@code SITE-TUNNEL.vtun-password}), so two imports can share a folder
      */
     public record Request(VtundConf conf, List<String> sessions, boolean legacy, Role role, String server,
-                          String type, String proto, Map<String, String> peerKeys, String siteName) {}
+                          String type, String proto, Map<String, String> peerKeys, String siteName,
+                          boolean siteNamed) {
+        public Request(VtundConf conf, List<String> sessions, boolean legacy, Role role, String server, String type,
+                       String proto, Map<String, String> peerKeys, String siteName) {
+            this(conf, sessions, legacy, role, server, type, proto, peerKeys, siteName, false);
+        }
+    }
+
+    /** The {@link Request#peerKeys()} key of a peer key for every tunnel. */
+    public static final String ANY_TUNNEL = "*";
+    /** Culvert's default metrics port (reference.conf, culvert.metrics.bind). */
+    static final int METRICS_PORT = 9586;
 
     /** One line of the report: {@code file:line: [session: ]what — why}. */
     public record Item(String session, int line, String what, String why) {
@@ -104,6 +118,8 @@ public final class VtundImport {
         String legacyEncrypt;
         String legacyCompress;
         String legacyKeepalive;
+        /** Why Culvert names the device (the file names none, or none it accepts); the name is chosen last. */
+        String deviceWhy;
         String password;
         String passwordFile;
         /** Line of the config where the peer key goes (set by render), for the printed steps. */
@@ -152,6 +168,8 @@ public final class VtundImport {
         String keyFile;
         String source;
         boolean legacy;
+        /** culvert.metrics.bind to write, or null for the default. */
+        String metricsBind;
 
         public Role role() {
             return role;
@@ -192,7 +210,59 @@ public final class VtundImport {
         public boolean legacy() {
             return legacy;
         }
+
+        public String metricsBind() {
+            return metricsBind;
+        }
     }
+
+    /**
+     * The configs to write for a plan: the plan itself, or — for a modern client with several tunnels — one plan
+     * per tunnel. In Culvert a peer's public key belongs to one tunnel and the private key is the daemon's, and a
+     * vtund client's sessions all go to one server (one server key): so each session becomes its own daemon with
+     * its own key ({@code TUNNEL.conf}, {@code TUNNEL.key}; {@code SITE-TUNNEL.*} after {@code --name}), its own
+     * control socket (named by the config file) and its own metrics port (9586, 9587, …), and the server's tunnels
+     * each expect a different client key. Each part keeps the items of its session and those of no imported
+     * session; the split itself is added to the whole plan's {@link Plan#chosen()}.
+     */
+    public static List<Plan> outputs(Plan plan, boolean siteNamed) {
+        if (plan.legacy || plan.role != Role.CLIENT || plan.tunnels.size() < 2) {
+            return List.of(plan);
+        }
+        java.util.Set<String> imported = new java.util.HashSet<>();
+        plan.tunnels.forEach(t -> imported.add(t.session));
+        List<Plan> parts = new ArrayList<>();
+        List<String> files = new ArrayList<>();
+        for (int i = 0; i < plan.tunnels.size(); i++) {
+            Tunnel t = plan.tunnels.get(i);
+            Plan p = new Plan();
+            p.role = plan.role;
+            p.roleReason = plan.roleReason;
+            p.port = plan.port;
+            p.listen = plan.listen;
+            p.source = plan.source;
+            p.legacy = false;
+            p.siteName = siteNamed ? plan.siteName + "-" + t.name : t.name;
+            p.keyFile = p.siteName + ".key";
+            p.metricsBind = "127.0.0.1:" + (METRICS_PORT + i);
+            p.tunnels.add(t);
+            java.util.function.Predicate<Item> mine = it -> it.session() == null || it.session().equals(t.session)
+                    || !imported.contains(it.session());
+            plan.notCarried.stream().filter(mine).forEach(p.notCarried::add);
+            plan.carried.stream().filter(mine).forEach(p.carried::add);
+            plan.chosen.stream().filter(mine).forEach(p.chosen::add);
+            p.chosen.add(new Item(t.session, 0, "one daemon for this session: " + p.configFile() + " with its own "
+                    + "key " + p.keyFile + " and metrics.bind = " + p.metricsBind, SPLIT_WHY));
+            parts.add(p);
+            files.add(p.configFile() + " (" + p.keyFile + ", metrics " + p.metricsBind + ")");
+        }
+        plan.chosen.add(new Item(null, 0, "one config per session: " + String.join(", ", files), SPLIT_WHY
+                + "; each runs as culvert@NAME with its own control socket (/run/culvert/NAME/)"));
+        return parts;
+    }
+
+    private static final String SPLIT_WHY = "the sessions share a server, and in Culvert a peer's key belongs to "
+            + "one tunnel and the private key is the daemon's: the server's tunnels each expect their own client key";
 
     private static final List<String> LEGACY_CIPHERS = List.of("no", "blowfish128ecb", "oldblowfish128ecb",
             "aes128ecb", "aes128cbc", "aes128cfb", "aes128ofb", "aes256ecb", "aes256cbc", "aes256cfb", "aes256ofb");
@@ -278,8 +348,12 @@ public final class VtundImport {
             }
             if (!name.equals(cut("cv-" + t.name, 15))) {
                 t.device = name;
-                chosen(null, t.line, "tunnel " + t.name + ": device.name = " + name, "Culvert's default name for it, "
-                        + cut("cv-" + t.name, 15) + ", is another tunnel's");
+                plan.chosen.add(new Item(t.session, t.line, "device.name = " + name, (t.deviceWhy == null ? ""
+                        : t.deviceWhy + "; ") + "Culvert's default name for it, " + cut("cv-" + t.name, 15)
+                        + ", is another tunnel's"));
+            } else if (t.deviceWhy != null) {
+                plan.chosen.add(new Item(t.session, t.line, "device " + name, t.deviceWhy + "; Culvert's default "
+                        + "name (cv- and the tunnel's name, cut to 15 bytes)"));
             }
             taken.add(name);
         }
@@ -365,9 +439,19 @@ public final class VtundImport {
     }
 
     private void optionsNotes(VtundConf.Options o) {
-        o.bindIface().ifPresent(b -> notCarried(null, b.line(), "bindaddr { iface " + b.value() + "; }",
-                "Culvert listens on an address, not an interface: it listens on every address; set the listen "
-                        + "address to that interface's address to narrow it"));
+        boolean v6 = o.family().map(f -> f.value().equals("ipv6")).orElse(false);
+        String loopback = o.bindIface().filter(b -> b.value().equals("lo")).map(b -> v6 ? "::1" : "127.0.0.1")
+                .orElse(null);
+        o.bindIface().ifPresent(b -> {
+            if (loopback != null) {
+                carried(null, b.line(), "bindaddr { iface lo; }", "listens on " + loopback + " (lo's address), "
+                        + "loopback only, as vtund did");
+            } else {
+                notCarried(null, b.line(), "bindaddr { iface " + b.value() + "; }", "Culvert listens on an address, "
+                        + "not an interface: it listens on every address; set the listen address to that "
+                        + "interface's address to narrow it");
+            }
+        });
         o.bindAddr().ifPresent(b -> {
             if (!isIpLiteral(b.value())) {
                 notCarried(null, b.line(), "bindaddr { addr " + b.value() + "; }", "Culvert listens on an IP "
@@ -382,22 +466,24 @@ public final class VtundImport {
                         + "culvert@NAME), never from inetd");
             }
         });
-        o.timeout().ifPresent(b -> notCarried(null, b.line(), "timeout " + b.value(), "handshakes retry on "
-                + "WireGuard's timers (5 s), then back off to 30 s"));
+        o.timeout().ifPresent(b -> notCarried(null, b.line(), "timeout " + b.value(), timeoutWhy()));
         o.syslog().ifPresent(b -> notCarried(null, b.line(), "syslog " + b.value(), "Culvert logs to stderr (the "
                 + "journal under systemd)"));
         o.family().ifPresent(b -> notCarried(null, b.line(), b.value(), "Culvert takes the address family from "
                 + "the listen address and the endpoint"));
         if (plan.role == Role.SERVER) {
-            String host = o.bindAddr().map(VtundConf.Setting::value).filter(VtundImport::isIpLiteral).orElse(null);
+            String host = o.bindAddr().map(VtundConf.Setting::value).filter(VtundImport::isIpLiteral)
+                    .orElse(loopback);
             if (plan.legacy) {
-                plan.listen = hostPort(host != null ? host : o.family().map(f -> f.value().equals("ipv6") ? "::"
-                        : "0.0.0.0").orElse("0.0.0.0"), plan.port);
+                plan.listen = hostPort(host != null ? host : v6 ? "::" : "0.0.0.0", plan.port);
             } else {
                 plan.listen = host != null ? hostPort(host, plan.port) : ":" + plan.port;
             }
+            String where = host != null ? (loopback != null ? "bindaddr { iface lo; }" : "bindaddr")
+                    : o.bindIface().isPresent() || o.bindAddr().isPresent()
+                    ? "every address (vtund's bindaddr is not an IP address: see above)" : "every address, as vtund";
             chosen(null, o.port().map(VtundConf.Setting::line).orElse(0), "listen on " + plan.listen,
-                    o.port().isPresent() ? "options port" : "vtund's default port " + VTUN_PORT);
+                    (o.port().isPresent() ? "options port" : "vtund's default port " + VTUN_PORT) + "; " + where);
         }
     }
 
@@ -455,6 +541,9 @@ public final class VtundImport {
         if (plan.role == Role.CLIENT && request.proto() != null) {
             proto = request.proto();
             chosen(s, s.proto.line(), "proto " + proto, "--proto");
+        } else if (plan.role == Role.CLIENT && !s.proto.inFile() && plan.legacy) {
+            carried(s, s.line, "proto (not in the file)", "legacy.proto left out: the server decides it in its "
+                    + "FLAGS, as vtund's, and the vtun-legacy client follows");
         } else if (plan.role == Role.CLIENT && !s.proto.inFile()) {
             chosen(s, s.line, "proto tcp", "the file does not say (vtund's server decides, tcp by default): give "
                     + "--proto udp if the server says udp");
@@ -462,14 +551,16 @@ public final class VtundImport {
         s.device().ifPresent(d -> {
             if (d.value().length() > 15 || d.value().contains("%")) {
                 notCarried(s, d.line(), "device " + d.value(), "not a Linux interface name Culvert accepts "
-                        + "(1..15 bytes, no '%'): Culvert names it cv-" + t.name);
+                        + "(1..15 bytes, no '%'): the name under Chosen is used");
             } else {
                 t.device = d.value();
             }
         });
         if (s.device().isEmpty()) {
-            chosen(s, s.line, "device cv-" + t.name, "the file names none (vtund picks the first free "
-                    + (t.mode.equals("tap") ? "tapN" : "tunN") + ")");
+            t.deviceWhy = "the file names none (vtund picks the first free " + (t.mode.equals("tap") ? "tapN" : "tunN")
+                    + ")";
+        } else if (t.device == null) {
+            t.deviceWhy = "the file's device " + s.device().get().value() + " is not a name Culvert accepts";
         }
         if (plan.legacy) {
             if (!legacy(s, t, proto)) {
@@ -491,7 +582,8 @@ public final class VtundImport {
             t.endpoint = hostPort(request.server(), plan.port);
         }
         t.peerKey = Optional.ofNullable(request.peerKeys().get(t.name))
-                .or(() -> Optional.ofNullable(request.peerKeys().get(s.name))).orElse(null);
+                .or(() -> Optional.ofNullable(request.peerKeys().get(s.name)))
+                .or(() -> Optional.ofNullable(request.peerKeys().get(ANY_TUNNEL))).orElse(null);
         if (!s.passwd.fromDefaultSection() || s.passwd.inFile()) {
             carried(s, s.passwd.line(), "passwd", "replaced by key pairs: this site's new key and the peer's "
                     + "public key (peer.public-key)");
@@ -547,7 +639,8 @@ public final class VtundImport {
     private boolean legacy(Session s, Tunnel t, String proto) {
         t.transport = "vtun-legacy";
         t.password = s.passwd.value();
-        t.passwordFile = t.name + ".vtun-password";
+        t.passwordFile = (request.siteNamed() && !request.siteName().equals(t.name) ? request.siteName() + "-" : "")
+                + t.name + ".vtun-password";
         if (plan.role == Role.CLIENT) {
             t.endpoint = hostPort(request.server(), plan.port);
         }
@@ -561,11 +654,17 @@ public final class VtundImport {
         }
         boolean client = plan.role == Role.CLIENT;
         // a client writes the server-decided values its file states; the server's FLAGS decide in vtund
+        carried(s, s.passwd.line(), "passwd", "legacy.password-file = " + t.passwordFile + " (mode 0600; never in "
+                + "the config or the output)");
         if (!client || s.proto.inFile() || request.proto() != null) {
             t.legacyProto = proto;
+            carried(s, s.proto.line(), "proto " + proto + (s.proto.inFile() ? "" : " (vtund's default)"),
+                    "legacy.proto = " + proto);
         }
         if (!client || s.encrypt.inFile()) {
             t.legacyEncrypt = cipher;
+            carried(s, s.encrypt.line(), "encrypt " + cipher + (s.encrypt.inFile() ? "" : " (vtund's default)"),
+                    "legacy.encrypt = " + cipher);
             if (cipher.equals("blowfish128ecb")) {
                 chosen(s, s.encrypt.line(), "legacy.encrypt = blowfish128ecb" + (s.encrypt.inFile() ? "" : ""),
                         "vtund's \"encrypt yes\"; Debian 12's vtund crashes with any Blowfish cipher unless "
@@ -580,9 +679,24 @@ public final class VtundImport {
                 c = "no";
             }
             t.legacyCompress = c;
+            if (c.equals(s.compress.value())) {
+                carried(s, s.compress.line(), "compress " + c + (s.compress.inFile() ? "" : " (vtund's default)"),
+                        "legacy.compress = \"" + c + "\"");
+            }
         }
         if (!client || s.keepalive.inFile()) {
             t.legacyKeepalive = s.keepalive.value();
+            carried(s, s.keepalive.line(), "keepalive " + s.keepalive.value() + (s.keepalive.inFile() ? ""
+                    : " (vtund's default)"), "legacy.keepalive = \"" + s.keepalive.value() + "\""
+                    + (s.keepalive.value().equals("30:4") ? " (vtund's yes: every 30 s, 4 missed end the session)"
+                    : ""));
+        }
+        if (client && !s.encrypt.inFile()) {
+            carried(s, s.line, "encrypt, compress, keepalive (not in the file)", "left out: the server decides them "
+                    + "in its FLAGS, as vtund's, and the vtun-legacy client follows");
+        }
+        if (plan.role == Role.SERVER && s.multi.inFile() && s.multi.value().equals("killold")) {
+            carried(s, s.multi.line(), "multi killold", "always: a new session for the tunnel replaces the old one");
         }
         s.natHack().filter(n -> !n.value().equals("no")).ifPresent(n -> notCarried(s, n.line(), "nat_hack "
                 + n.value(), "not in the legacy transport (the first UDP sender could take the session over)"));
@@ -595,8 +709,23 @@ public final class VtundImport {
         return true;
     }
 
+    private String timeoutWhy() {
+        return plan.legacy ? "a vtun-legacy client redials 5 s after a failed or ended session (vtund's persist), "
+                + "with its own connect and authentication bounds" : "handshakes retry on WireGuard's timers (5 s), "
+                + "then back off to 30 s";
+    }
+
     private void common(Session s, Tunnel t) {
-        if (plan.role == Role.CLIENT) {
+        if (plan.role == Role.CLIENT && plan.legacy) {
+            if (s.persist.value().equals("no")) {
+                notCarried(s, s.persist.line(), s.persist.inFile() ? "persist no" : "vtund's default persist no",
+                        "a vtund client exits when the link drops; a vtun-legacy client redials 5 s after a session "
+                                + "ends, keeping its device, addresses and routes");
+            } else {
+                carried(s, s.persist.line(), "persist " + s.persist.value(), "a vtun-legacy client redials 5 s after "
+                        + "a session ends, keeping its device, addresses and routes");
+            }
+        } else if (plan.role == Role.CLIENT) {
             switch (s.persist.value()) {
                 case "no" -> {
                     t.persist = false;
@@ -613,8 +742,10 @@ public final class VtundImport {
             carried(s, s.persist.line(), "persist " + s.persist.value(), "a vtund server ignores it; Culvert's server "
                     + "keeps the device while the client is away (persist = true, the default)");
         }
-        s.timeout().ifPresent(x -> notCarried(s, x.line(), "timeout " + x.value(), "handshakes retry on WireGuard's "
-                + "timers (5 s), then back off to 30 s"));
+        s.timeout().ifPresent(x -> notCarried(s, x.line(), "timeout " + x.value(), timeoutWhy()));
+        s.speed().filter(x -> x.value()[0] == 0 && x.value()[1] == 0).ifPresent(x -> carried(s, x.line(),
+                "speed 0" + (x.fromDefaultSection() ? " (default section)" : ""), "no shaping, as Culvert: nothing "
+                        + "to write"));
         s.speed().filter(x -> x.value()[0] != 0 || x.value()[1] != 0).ifPresent(x -> notCarried(s, x.line(),
                 "speed " + x.value()[0] + (x.value()[0] == x.value()[1] ? "" : ":" + x.value()[1]),
                 "Culvert does not shape: add a tc qdisc in an up hook"));
@@ -903,7 +1034,7 @@ public final class VtundImport {
             if (p != null && local.contains("/")) {
                 return false; // "A/L peer P": the prefix belongs to the peer route; not worth guessing
             }
-            String address = l.address().getHostAddress() + "/" + l.prefixLength();
+            String address = l.toString(); // RFC 5952 form
             return apply(s, t, c, address, p == null ? null : network(p), null, shown);
         }
         if (a.size() == 5 && a.get(0).equals("route") && a.get(1).equals("add") && a.get(3).equals("dev")
@@ -925,7 +1056,7 @@ public final class VtundImport {
         } catch (IllegalArgumentException e) {
             return false;
         }
-        if (!network(r).equals(r.address().getHostAddress() + "/" + r.prefixLength())) {
+        if (!network(r).equals(r.toString())) {
             return false; // host bits set: Culvert refuses such a route
         }
         t.routes.add(network(r));
@@ -970,7 +1101,7 @@ public final class VtundImport {
             b[i] &= (byte) (0xff << (8 - keep));
         }
         try {
-            return InetAddress.getByAddress(b).getHostAddress() + "/" + c.prefixLength();
+            return Cidr.parse(InetAddress.getByAddress(b).getHostAddress() + "/" + c.prefixLength()).toString();
         } catch (java.net.UnknownHostException e) {
             throw new AssertionError(e);
         }
@@ -1086,6 +1217,10 @@ public final class VtundImport {
                 }
             }
             h.close();
+        }
+        if (plan.metricsBind != null) {
+            h.comment("One daemon per session on this host: each needs its own metrics port (or \"off\").");
+            h.kv("metrics.bind", ConfigUtil.quoteString(plan.metricsBind));
         }
         h.open("tunnels");
         for (Tunnel t : plan.tunnels) {

@@ -110,17 +110,32 @@ class ImportVtundCommandTest {
                 Outcome o = run(args.toArray(String[]::new));
                 assertThat(o.exit()).as("%s %s: %s", name, legacy, o.err()).isZero();
                 String stem = name.substring(0, name.length() - 5);
-                Path conf = out.resolve(stem + ".conf");
-                Path key = out.resolve(stem + ".key");
-                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key))).isEqualTo("rw-------");
-                // the config is HOCON; the checks every config passes
-                Config parsed = ConfigFactory.parseFile(conf.toFile(), ConfigParseOptions.defaults()
-                        .setAllowMissing(false));
-                assertThat(parsed.getObject("culvert.tunnels").keySet()).isNotEmpty();
-                ConfigCheck.Result result = check(conf);
-                assertThat(result.problems()).as("%s:\n%s", name, Files.readString(conf)).isEmpty();
-                if (legacy) {
-                    assertLegacySchema(parsed, out, Files.readString(example), o.out());
+                // one config for the site; a modern client with several sessions: one per session (own key)
+                List<Path> confs;
+                try (var list = Files.list(out)) {
+                    confs = list.filter(p -> p.toString().endsWith(".conf")).sorted().toList();
+                }
+                if (legacy || !client) {
+                    assertThat(confs).containsExactly(out.resolve(stem + ".conf"));
+                } else if (name.contains("ipv6")) {
+                    assertThat(confs).containsExactly(out.resolve("big-buck-bunny-ipv6.conf"),
+                            out.resolve("big-buck-bunny.conf"));
+                } else {
+                    assertThat(confs).containsExactly(out.resolve("cobra.conf"), out.resolve("lion.conf"));
+                }
+                for (Path conf : confs) {
+                    Path key = out.resolve(conf.getFileName().toString().replaceFirst("\\.conf$", ".key"));
+                    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(key)))
+                            .isEqualTo("rw-------");
+                    // the config is HOCON; the checks every config passes
+                    Config parsed = ConfigFactory.parseFile(conf.toFile(), ConfigParseOptions.defaults()
+                            .setAllowMissing(false));
+                    assertThat(parsed.getObject("culvert.tunnels").keySet()).isNotEmpty();
+                    ConfigCheck.Result result = check(conf);
+                    assertThat(result.problems()).as("%s:\n%s", name, Files.readString(conf)).isEmpty();
+                    if (legacy) {
+                        assertLegacySchema(parsed, out, Files.readString(example), o.out());
+                    }
                 }
                 // nothing dropped silently: the session types Culvert has no device for are named
                 if (Files.readString(example).contains("\nsz {")) {
@@ -212,6 +227,81 @@ class ImportVtundCommandTest {
                 Files.readString(dir.resolve("vtund-server.key")).strip()))));
     }
 
+    private static Path example(Path dir, String name) throws IOException {
+        Path unpacked = Files.createDirectories(dir.resolve("examples"));
+        if (!Files.exists(unpacked.resolve("vtund.conf"))) {
+            debianExamples(unpacked);
+        }
+        return EXAMPLES.resolve(name);
+    }
+
+    private static String group(String regex, String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(regex).matcher(text);
+        assertThat(m.find()).as("%s in:\n%s", regex, text).isTrue();
+        return m.group(1);
+    }
+
+    private static String publicKeyOf(Path keyFile) throws IOException {
+        return Keys.encode(X25519.publicKey(Keys.parse(Files.readString(keyFile).strip())));
+    }
+
+    /**
+     * Debian's pair has two sessions between the same two sites (cobra: tun, lion: ether). A peer's key belongs to
+     * one tunnel and the private key is the daemon's, so the modern client writes one config per session, each
+     * with its own key and metrics port, and each server tunnel expects a different client key — following the
+     * printed steps, every file passes check-config.
+     */
+    @Test
+    void debiansTwoSessionPairImportsModernIntoConfigsThatPassCheckConfig(@TempDir Path dir) throws IOException {
+        Path serverDir = Files.createDirectory(dir.resolve("server"));
+        Path clientDir = Files.createDirectory(dir.resolve("client"));
+        Outcome s = run("import-vtund", example(dir, "vtund-server.conf").toString(), "--out", serverDir.toString());
+        assertThat(s.exit()).as(s.err()).isZero();
+        String serverKey = group("This site's public key: (\\S+)", s.out());
+        assertThat(s.out()).contains("--server THIS_HOST --proto udp --peer-key " + serverKey, "one config, with its own key, "
+                + "per session", "Each tunnel takes a different key");
+        // the client: the server's one key for every session
+        Outcome c = run("import-vtund", example(dir, "vtund-client.conf").toString(), "--server", "192.0.2.1",
+                "--proto", "udp", "--peer-key", serverKey, "--out", clientDir.toString());
+        assertThat(c.exit()).as(c.err()).isZero();
+        String cobraKey = group("\n  cobra: (\\S+)", c.out());
+        String lionKey = group("\n  lion: (\\S+)", c.out());
+        assertThat(cobraKey).isNotEqualTo(lionKey);
+        assertThat(cobraKey).isEqualTo(publicKeyOf(clientDir.resolve("cobra.key")));
+        assertThat(lionKey).isEqualTo(publicKeyOf(clientDir.resolve("lion.key")));
+        assertThat(c.out()).contains("--peer-key cobra=" + cobraKey + " --peer-key lion=" + lionKey,
+                "systemctl enable --now culvert@cobra culvert@lion");
+        List<Integer> ports = new ArrayList<>();
+        for (String tunnel : List.of("cobra", "lion")) {
+            ConfigCheck.Result r = check(clientDir.resolve(tunnel + ".conf"));
+            assertThat(r.problems()).as(tunnel).isEmpty();
+            assertThat(r.config().tunnels().keySet()).containsExactly(tunnel);
+            assertThat(r.config().tunnels().get(tunnel).peer().publicKey()).isEqualTo(serverKey);
+            ports.add(r.config().metricsBind().orElseThrow().getPort());
+        }
+        assertThat(ports).doesNotHaveDuplicates();
+        // the server: each client key at the line its import printed
+        Path serverConf = serverDir.resolve("vtund-server.conf");
+        List<String> lines = new ArrayList<>(Files.readAllLines(serverConf));
+        for (String[] tk : List.of(new String[] {"cobra", cobraKey}, new String[] {"lion", lionKey})) {
+            int at = Integer.parseInt(group("tunnel " + tk[0] + ", line (\\d+)", s.out()));
+            assertThat(lines.get(at - 1).strip()).isEqualTo("# public-key = \"PEER-PUBLIC-KEY\"");
+            lines.set(at - 1, "public-key = \"" + tk[1] + "\"");
+        }
+        Files.write(serverConf, lines);
+        ConfigCheck.Result r = check(serverConf);
+        assertThat(r.problems()).isEmpty();
+        assertThat(r.config().tunnels().get("cobra").peer().publicKey()).isEqualTo(cobraKey);
+        assertThat(r.config().tunnels().get("lion").peer().publicKey()).isEqualTo(lionKey);
+        // what failed before: one key for both of the server's tunnels is refused up front, nothing written
+        Path again = Files.createDirectory(dir.resolve("again"));
+        Outcome same = run("import-vtund", example(dir, "vtund-server.conf").toString(), "--out", again.toString(),
+                "--peer-key", "cobra=" + cobraKey, "--peer-key", "lion=" + cobraKey);
+        assertThat(same.exit()).isEqualTo(ExitStatus.USAGE);
+        assertThat(same.err()).contains("a peer's key belongs to one tunnel");
+        assertThat(again).isEmptyDirectory();
+    }
+
     @Test
     void aClientWithoutPeerKeySaysWhereItGoesAndCheckConfigNamesOnlyThat(@TempDir Path dir) throws IOException {
         Path client = debianExamples(dir).stream().filter(p -> p.getFileName().toString().equals("vtund-client.conf"))
@@ -294,6 +384,31 @@ class ImportVtundCommandTest {
         assertThat(Files.readAllBytes(dir.resolve("v.key"))).isEqualTo(key);
         assertThat(Files.readAllBytes(dir.resolve("v.conf"))).isEqualTo(conf);
         assertThat(Files.readString(dir.resolve("s.vtun-password"))).isEqualTo("p");
+    }
+
+    /** Both ends of Debian's pair imported with --legacy into one folder: the refusal's --name SITE works. */
+    @Test
+    void theRefusalsNameSiteRenamesThePasswordFilesToo(@TempDir Path dir) throws IOException {
+        Path out = Files.createDirectory(dir.resolve("out"));
+        Outcome s = run("import-vtund", example(dir, "vtund-server.conf").toString(), "--legacy", "--role", "server",
+                "--out", out.toString());
+        assertThat(s.exit()).as(s.err()).isZero();
+        Outcome c = run("import-vtund", example(dir, "vtund-client.conf").toString(), "--legacy", "--server",
+                "192.0.2.1", "--out", out.toString());
+        assertThat(c.exit()).isEqualTo(ImportVtundCommand.CANT_CREATE);
+        assertThat(c.err()).contains("cobra.vtun-password", "--name SITE");
+        c = run("import-vtund", example(dir, "vtund-client.conf").toString(), "--legacy", "--server", "192.0.2.1",
+                "--out", out.toString(), "--name", "client");
+        assertThat(c.exit()).as(c.err()).isZero();
+        assertThat(out.resolve("client-cobra.vtun-password")).exists();
+        assertThat(out.resolve("client-lion.vtun-password")).exists();
+        assertThat(c.out()).contains("client-cobra.vtun-password, client-lion.vtun-password");
+        for (String conf : List.of("vtund-server.conf", "client.conf")) {
+            assertThat(check(out.resolve(conf)).problems()).as(conf).isEmpty();
+        }
+        Config client = ConfigFactory.parseFile(out.resolve("client.conf").toFile());
+        assertThat(client.getString("culvert.tunnels.lion.legacy.password-file")).isEqualTo("client-lion.vtun-password");
+        assertThat(Files.readString(out.resolve("cobra.vtun-password"))).isEqualTo("Ma&^TU"); // the server's, kept
     }
 
     @Test
@@ -385,7 +500,46 @@ class ImportVtundCommandTest {
         assertThat(t.hasPath("legacy.compress")).isFalse();
         assertThat(t.hasPath("legacy.keepalive")).isFalse();
         assertThat(t.getInt("device.mtu")).isEqualTo(1400);
-        assertThat(o.out()).contains("proto tcp — the file does not say (vtund's server decides");
+        // the server decides proto (its FLAGS): nothing to give, and the output does not ask for --proto
+        assertThat(o.out()).contains("cobra: proto (not in the file) — legacy.proto left out: the server decides it")
+                .doesNotContain("--proto");
+        assertThat(o.out()).contains(":2: cobra: encrypt aes256ecb — legacy.encrypt = aes256ecb",
+                "cobra: persist keep — a vtun-legacy client redials 5 s");
+    }
+
+    /** Debian's examples in --legacy mode: what the printed report says matches what is written (findings 8-11). */
+    @Test
+    void theLegacyReportSaysWhatIsWritten(@TempDir Path dir) throws IOException {
+        Path out = Files.createDirectory(dir.resolve("server"));
+        Outcome s = run("import-vtund", example(dir, "vtund-server.conf").toString(), "--legacy", "--role", "server",
+                "--out", out.toString());
+        assertThat(s.exit()).as(s.err()).isZero();
+        // bindaddr { iface lo; }: loopback only, as vtund
+        Config c = ConfigFactory.parseFile(out.resolve("vtund-server.conf").toFile());
+        assertThat(c.getString("culvert.listen.vtun-legacy")).isEqualTo("127.0.0.1:5000");
+        assertThat(s.out()).contains(":5: bindaddr { iface lo; } — listens on 127.0.0.1");
+        // carried over: what the legacy block holds, and the default section's speed 0
+        assertThat(s.out()).contains(":28: cobra: proto udp — legacy.proto = udp",
+                ":29: cobra: compress lzo:9 — legacy.compress = \"lzo:9\"",
+                ":30: cobra: encrypt blowfish128ecb — legacy.encrypt = blowfish128ecb",
+                ":31: cobra: keepalive 30:4 — legacy.keepalive = \"30:4\" (vtund's yes",
+                "cobra: speed 0 (default section) — no shaping");
+        assertThat(c.getString("culvert.tunnels.cobra.legacy.keepalive")).isEqualTo("30:4");
+        // the stale note of the first round is gone
+        assertThat(s.out()).doesNotContain("legacy transport)", "WireGuard");
+        Path client = Files.createDirectory(dir.resolve("client"));
+        Outcome k = run("import-vtund", example(dir, "vtund-client.conf").toString(), "--legacy", "--server",
+                "192.0.2.1", "--out", client.toString());
+        assertThat(k.exit()).as(k.err()).isZero();
+        assertThat(k.out()).contains(":5: timeout 60 — a vtun-legacy client redials 5 s").doesNotContain("WireGuard",
+                "--proto udp");
+        // IPv6 example: the device name used is the one printed; addresses in RFC 5952 form
+        Path v6 = Files.createDirectory(dir.resolve("v6"));
+        Outcome v = run("import-vtund", example(dir, "vtund-ipv6-server.conf").toString(), "--legacy", "--role",
+                "server", "--out", v6.toString());
+        assertThat(v.exit()).as(v.err()).isZero();
+        assertThat(v.out()).contains("big-buck-bunny-ipv6: device.name = cv-big-buck-b-2",
+                "device.address = fc00:170:0:6a::1/112").doesNotContain("cv-big-buck-bunny", ":0:0:0:");
     }
 
     @Test
