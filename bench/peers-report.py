@@ -15,7 +15,9 @@ import statistics
 import subprocess
 import sys
 
-CLASS_ORDER = {"base": 0, "culvert": 1, "peer": 2, "encrypted": 3, "plain": 4}
+CLASS_ORDER = {"base": 0, "culvert": 1, "peer": 2, "encrypted": 3, "plain": 4, "legacy": 5}
+# per-end CPU (A = sender, B = receiver): the legacy section (issue 12)
+PER_END = [f"{t}_cpu_{e}_s{g}" for t in ("tcp1", "tcp4", "udp") for e in "ab" for g in ("", "_per_gb")]
 
 # (column, title, higher_is_better)
 THROUGHPUT = [
@@ -153,7 +155,7 @@ def main(argv):
         a = {"_ok": len(ok), "_n": len(by[s]), "_notes": sorted({r["note"] for r in by[s] if r["note"] not in ("", "-", "NA")}),
              "_status": sorted({r["status"] for r in by[s]}),
              "_offloads": sorted({r.get("offloads") or "" for r in ok} - {"", "-", "NA"})}
-        for k, _, _ in THROUGHPUT + LATENCY:
+        for k in [k for k, _, _ in THROUGHPUT + LATENCY] + PER_END:
             v = [x for x in (num(r.get(k)) for r in ok) if x is not None]
             a[k] = (statistics.median(v), min(v), max(v)) if v else None
         agg[s] = a
@@ -269,6 +271,8 @@ def main(argv):
                             else "NA" for k in RATIO])
     table(L, ["system"] + [SHORT[k] for k in RATIO], rows_)
 
+    legacy_section(L, order, cls, agg, med, cell, meta)
+
     L.append("## Systems")
     L.append("")
     for s in order:
@@ -289,6 +293,41 @@ def main(argv):
     with open(os.path.join(out, "report.md"), "w") as f:
         f.write("\n".join(L) + "\n")
     return 0
+
+
+def legacy_reference(s):
+    """culvert-vtun-tcp-aes128lzo[-j17] -> vtun-tcp-aes128lzo (vtund <-> vtund with the same settings)."""
+    base = s[:-4] if s.endswith("-j17") else s
+    return base[len("culvert-"):] if base.startswith("culvert-vtun-") else None
+
+
+def legacy_section(L, order, cls, agg, med, cell, meta):
+    """Issue 12: each vtund -> Culvert pair beside vtund -> vtund with the same settings, per end."""
+    pairs = [(s, legacy_reference(s)) for s in order if cls[s] == "legacy"]
+    pairs = [(s, r) for s, r in pairs if r in agg]
+    if not pairs:
+        return
+    secs = num((meta.get("params", "").split("PB_TIME=") + ["8"])[1].split()[0]) or 8.0
+    L.append("## Legacy VTUN (issue 12): vtund → Culvert beside vtund → vtund")
+    L.append("")
+    L.append("Both pairs have vtund's client in A, the sender (iperf3 runs A → B). The receiving end B is vtund's "
+             "server in the reference row and Culvert (`transport = vtun-legacy`, server) in the mixed row. "
+             "CPU s/GB per end = that end's utime+stime per 10⁹ bytes received; *busy* = that end's CPU seconds ÷ "
+             f"the {secs:.0f} s test (1.00 = one core all the time; vtund is single-threaded, so an end near 1.00 "
+             "is the bottleneck). *mixed ÷ ref* = throughput of the mixed pair ÷ vtund ↔ vtund.")
+    L.append("")
+    rows_ = []
+    for s, r in pairs:
+        for t, col in (("tcp1", "tcp1_mbps"), ("tcp4", "tcp4_mbps"), ("udp", "udp_mbps")):
+            ratio = (f"{med(s, col) / med(r, col):.2f}" if med(s, col) is not None and med(r, col) else "NA")
+            for sys_, role in ((r, "vtund → vtund"), (s, "vtund → Culvert")):
+                busy = [med(sys_, f"{t}_cpu_{e}_s") for e in "ab"]
+                rows_.append([f"`{sys_}`" if sys_ == s else f"`{sys_}` (ref)", t, role, cell(sys_, col),
+                              ratio if sys_ == s else "",
+                              cell(sys_, f"{t}_cpu_a_s_per_gb"), cell(sys_, f"{t}_cpu_b_s_per_gb"),
+                              *["NA" if b is None else f"{b / secs:.2f}" for b in busy]])
+    table(L, ["system", "test", "pair (A → B)", "Mbit/s", "mixed ÷ ref", "CPU s/GB A (vtund, sender)",
+              "CPU s/GB B (receiver)", "busy A", "busy B"], rows_)
 
 
 def jdk(line):
