@@ -718,9 +718,11 @@ public final class VtundImport {
     private void common(Session s, Tunnel t) {
         if (plan.role == Role.CLIENT && plan.legacy) {
             if (s.persist.value().equals("no")) {
-                notCarried(s, s.persist.line(), s.persist.inFile() ? "persist no" : "vtund's default persist no",
-                        "a vtund client exits when the link drops; a vtun-legacy client redials 5 s after a session "
-                                + "ends, keeping its device, addresses and routes");
+                t.persist = false;
+                carried(s, s.persist.line(), s.persist.inFile() ? "persist no" : "vtund's default persist no",
+                        "persist = false: as a vtund client, it dials once and, when the session ends, stops (state "
+                                + "failed in culvert show) until a reload or restart; write persist = true to redial "
+                                + "every 5 s");
             } else {
                 carried(s, s.persist.line(), "persist " + s.persist.value(), "a vtun-legacy client redials 5 s after "
                         + "a session ends, keeping its device, addresses and routes");
