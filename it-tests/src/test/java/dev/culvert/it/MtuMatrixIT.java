@@ -1,6 +1,7 @@
 package dev.culvert.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.culvert.it.harness.BackgroundProcess;
 import dev.culvert.it.harness.ExecResult;
@@ -17,6 +18,8 @@ import dev.culvert.it.node.PeerSpec;
 import dev.culvert.it.node.TunnelBlock;
 import dev.culvert.it.node.WireGuardGoNode;
 import dev.culvert.it.traffic.Ping;
+import org.awaitility.core.ConditionTimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -50,6 +53,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 @RequiresNetns(tools = {"wireguard-go", "wg"})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MtuMatrixIT {
+    /** How long full-size pings may take to come back both (a few tries on a loaded machine). */
+    static final Duration FULL_SIZE_WITHIN = Duration.ofSeconds(20);
+
 
     private static final int PORT = 51820;
     private static final int UNDERLAY_MTU = 9000;
@@ -249,13 +255,26 @@ class MtuMatrixIT {
         }
     }
 
-    /** Two echoes of exactly {@code mtu} bytes with DF set, both answered. */
+    /**
+     * Two echoes of exactly {@code mtu} bytes with DF set, both answered, within {@link #FULL_SIZE_WITHIN}: a packet
+     * the size forbids never crosses (and {@link #requireNoSizeDrops} counts it), while one lost to a loaded machine
+     * (one CI rehearsal lost one of two on a TCP row) is no finding.
+     */
     private static void requireFullSizePings(Netns from, String to, int mtu) {
-        ExecResult ping = from.exec(Duration.ofSeconds(15), "ping", "-n", "-c", "2", "-i", "0.2", "-W", "3",
-                "-M", "do", "-s", Integer.toString(mtu - ICMP_OVERHEAD), to);
-        assertThat(ping.ok()).as("%d-byte pings with DF from %s to %s: %s", mtu, from, to, ping.describe()).isTrue();
-        assertThat(ping.stdout()).as("%d-byte pings from %s to %s", mtu, from, to)
-                .contains("2 packets transmitted, 2 received");
+        AtomicReference<ExecResult> last = new AtomicReference<>();
+        try {
+            await("two " + mtu + "-byte pings with DF from " + from + " to " + to + ", both answered")
+                    .atMost(FULL_SIZE_WITHIN).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(500))
+                    .until(() -> {
+                        ExecResult ping = from.exec(Duration.ofSeconds(15), "ping", "-n", "-c", "2", "-i", "0.2",
+                                "-W", "3", "-M", "do", "-s", Integer.toString(mtu - ICMP_OVERHEAD), to);
+                        last.set(ping);
+                        return ping.ok() && ping.stdout().contains("2 packets transmitted, 2 received");
+                    });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(mtu + "-byte pings with DF from " + from + " to " + to + ": "
+                    + last.get().describe(), e);
+        }
     }
 
     private static void requireNoSizeDrops(Netns site, Row row) {
