@@ -20,8 +20,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.parallel.Execution;
-import org.junit.jupiter.api.parallel.ExecutionMode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -32,9 +30,6 @@ import org.junit.jupiter.params.provider.CsvSource;
  * address changed while traffic flows (roaming), and on TCP the connection reset mid-stream; delay with jitter
  * (reordering) in a test of its own: netem's, or on a kernel without sch_netem a user-space delay line
  * ({@link Impairment}).
- *
- * <p>The pairs run two at a time, each in namespaces of its own (JUnit's parallel execution, on these methods only:
- * they mostly wait out outages and timers).
  *
  * <p>Each asserts that the tunnel comes back with no manual step within the stated time (README, "Bad networks":
  * the same constants), that no ping reply comes back twice (iputils ping reports a sequence number answered again
@@ -83,7 +78,6 @@ class NetemIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"udp, tun", "udp, tap", "tcp, tun", "tcp, tap"})
-    @Execution(ExecutionMode.CONCURRENT)
     @Timeout(value = 6, unit = TimeUnit.MINUTES)
     void tunnelComesBackFromEveryBadNetworkWithoutDuplicates(String transport, String mode) throws InterruptedException {
         CulvertDistribution culvert = CulvertDistribution.locate();
@@ -191,7 +185,6 @@ class NetemIT {
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"udp, tun", "udp, tap", "tcp, tun", "tcp, tap"})
-    @Execution(ExecutionMode.CONCURRENT)
     @Timeout(value = 3, unit = TimeUnit.MINUTES)
     void delayWithJitterReordersButLosesAndDuplicatesNothing(String transport, String mode) {
         CulvertDistribution culvert = CulvertDistribution.locate();

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  *
  * <p>Processes register their log files with {@link #register}; each test gets a fresh registry
  * before it runs. A test's registry belongs to the thread that runs it and the threads that thread
- * starts (awaitility's), so tests that run side by side (NetemIT's methods) keep their own.
+ * starts (awaitility's), so tests run side by side would keep their own.
  */
 public final class FailureLogs implements BeforeEachCallback, AfterTestExecutionCallback {
 
