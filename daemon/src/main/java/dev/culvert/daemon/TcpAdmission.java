@@ -43,7 +43,6 @@ final class TcpAdmission {
     private final Map<InetAddress, Integer> pendingBySource = new HashMap<>();
     /** The connections waiting to authenticate, the longest-waiting first. */
     private final Set<Gate> waiting = new LinkedHashSet<>();
-    private int pending;
 
     /** @param timeoutNanos how long an accepted connection may go without authenticating ({@link #AUTH_TIMEOUT_NANOS}) */
     TcpAdmission(Engine engine, long timeoutNanos) {
@@ -58,7 +57,7 @@ final class TcpAdmission {
 
     /** Connections accepted and not yet authenticated (a gauge, for tests). */
     int pending() {
-        return pending;
+        return waiting.size();
     }
 
     private boolean authenticated(InetSocketAddress remote) {
@@ -75,7 +74,7 @@ final class TcpAdmission {
      * since the last check, just stops waiting.
      */
     private void makeRoom() {
-        while (pending >= MAX_PENDING && !waiting.isEmpty()) {
+        while (waiting.size() >= MAX_PENDING) {
             Gate oldest = waiting.iterator().next();
             boolean through = authenticated(oldest.remote);
             ChannelHandlerContext ctx = oldest.ctx;
@@ -109,13 +108,12 @@ final class TcpAdmission {
                 ctx.close();
                 return; // the rest of the pipeline never sees it
             }
-            if (pending >= MAX_PENDING) {
+            if (waiting.size() >= MAX_PENDING) {
                 makeRoom();
             }
             source = from;
             this.remote = remote;
             this.ctx = ctx;
-            pending++;
             pendingBySource.merge(from, 1, Integer::sum);
             waiting.add(this);
             long deadline = System.nanoTime() + timeoutNanos;
@@ -158,7 +156,6 @@ final class TcpAdmission {
             }
             if (source != null) {
                 waiting.remove(this);
-                pending--;
                 pendingBySource.computeIfPresent(source, (k, n) -> n == 1 ? null : n - 1);
                 source = null;
             }

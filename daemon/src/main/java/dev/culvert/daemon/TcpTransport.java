@@ -59,7 +59,6 @@ final class TcpTransport implements Transport {
     private static final System.Logger LOG = System.getLogger("culvert.tcp");
     private static final long REDIAL_MIN_MS = 500;
     private static final long REDIAL_MAX_MS = 5_000;
-    /** Per connection: stop the tunnels' device reads above 1 MiB queued, resume below 256 KiB. */
     /**
      * TCP_USER_TIMEOUT (tcp(7), RFC 5482): a connection whose sent data stays unacknowledged this long is dropped
      * by the kernel, and the dialler redials. KEEPALIVE + REKEY_TIMEOUT, the whitepaper's 15 s bound for "sent,
@@ -67,6 +66,7 @@ final class TcpTransport implements Transport {
      * it roamed, a link down for longer than the retransmissions' backoff) stays open for tcp_retries2's ~15 min.
      */
     static final int USER_TIMEOUT_MS = 15_000;
+    /** Per connection: stop the tunnels' device reads above 1 MiB queued, resume below 256 KiB. */
     static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(256 << 10, 1 << 20);
     /**
      * Reads start at 16 KiB and grow to 128 KiB while the socket fills them (Netty's adaptive sizing):

@@ -82,7 +82,7 @@ public final class StreamEngineHandler extends ChannelInboundHandlerAdapter {
             long before = unplaceable();
             engine.receive(frame, remote);
             if (unplaceable() == before) {
-                if (unplaceableInARow == 0 && !placedAny) {
+                if (!placedAny) { // the attribute is set once: this is the per-frame check
                     placedAny = true;
                     ctx.channel().attr(PLACED_A_MESSAGE).set(Boolean.TRUE);
                 }
