@@ -99,7 +99,7 @@ class LegacyReloadTest {
 
     private Status.TunnelStatus shown(String name) throws Exception {
         Status status = Status.fromJson(ControlClient.request(dir.resolve("a.sock"), ControlRequest.show(null)));
-        return status.tunnels().stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow();
+        return status.tunnel(name);
     }
 
     @Test

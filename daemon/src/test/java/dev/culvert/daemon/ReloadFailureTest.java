@@ -86,10 +86,6 @@ class ReloadFailureTest {
         return Status.fromJson(ControlClient.request(dir.resolve("a.sock"), ControlRequest.show(null)));
     }
 
-    private static Status.TunnelStatus tunnel(Status status, String name) {
-        return status.tunnels().stream().filter(t -> t.name().equals(name)).findFirst().orElseThrow();
-    }
-
     @Test
     void aChangedTunnelWhoseUpHookFailsRunsOnItsPreviousSettings() throws Exception {
         daemon = Daemon.start(config("", null), host);
@@ -108,7 +104,7 @@ class ReloadFailureTest {
         assertThat(t1.config().device().mtu()).isEqualTo(1420); // the previous settings
         assertThat(host.devices.get("cv-a1")).isNotSameAs(before);
         assertThat(host.devices.get("cv-a1").isOpen()).isTrue();
-        Status.TunnelStatus shown = tunnel(show(), "t1");
+        Status.TunnelStatus shown = show().tunnel("t1");
         assertThat(shown.state()).isNotEqualTo("failed");
         assertThat(shown.failure()).isEqualTo(t1.failure()).contains("up");
         assertThat(daemon.statusLine()).isEqualTo("0/1 tunnels up; previous settings: t1");
@@ -118,7 +114,7 @@ class ReloadFailureTest {
         ReloadOutcome again = daemon.reload(config("", null));
         assertThat(again.result()).isEqualTo(ReloadOutcome.Result.APPLIED);
         assertThat(again.tunnels()).singleElement().extracting(ReloadOutcome.TunnelChange::change).isEqualTo(Change.UNCHANGED);
-        assertThat(tunnel(show(), "t1").failure()).isNull();
+        assertThat(show().tunnel("t1").failure()).isNull();
         assertThat(daemon.scrapeMetrics()).contains("culvert_tunnel_start_failed{tunnel=\"t1\"} 0.0");
     }
 
@@ -156,7 +152,7 @@ class ReloadFailureTest {
         assertThat(t2.retryInSeconds()).isBetween(5L, 7L);
         assertThat(t2.nextRetryMillis()).isBetween(before + t2.retryInSeconds() * 1000,
                 System.currentTimeMillis() + t2.retryInSeconds() * 1000);
-        Status.TunnelStatus shown = tunnel(show(), "t2");
+        Status.TunnelStatus shown = show().tunnel("t2");
         assertThat(shown.state()).isEqualTo("failed");
         assertThat(shown.failure()).isEqualTo(t2.reason());
         assertThat(shown.nextRetryEpochSecond()).isEqualTo(t2.nextRetryMillis() / 1000);
@@ -172,8 +168,8 @@ class ReloadFailureTest {
         Files.createFile(flag);
         await().atMost(Duration.ofSeconds(20)).until(() -> daemon.tunnelNames().contains("t2"));
         assertThat(host.devices.get("cv-a2").isOpen()).isTrue();
-        assertThat(tunnel(show(), "t2").state()).isNotEqualTo("failed");
-        assertThat(tunnel(show(), "t2").failure()).isNull();
+        assertThat(show().tunnel("t2").state()).isNotEqualTo("failed");
+        assertThat(show().tunnel("t2").failure()).isNull();
         assertThat(daemon.statusLine()).isEqualTo("0/2 tunnels up");
         assertThat(daemon.scrapeMetrics()).contains("culvert_tunnel_start_failed{tunnel=\"t2\"} 0.0");
     }
@@ -194,7 +190,7 @@ class ReloadFailureTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> Files.exists(dir.resolve("retrying")));
 
         assertThat(show().tunnels()).extracting(Status.TunnelStatus::name).containsExactly("t1", "t2");
-        assertThat(tunnel(show(), "t2").state()).isEqualTo("failed");
+        assertThat(show().tunnel("t2").state()).isEqualTo("failed");
         assertThat(daemon.statusLine()).contains("failed: t2 (");
         assertThat(daemon.scrapeMetrics()).contains("culvert_tunnel_start_failed{tunnel=\"t2\"} 1.0");
     }

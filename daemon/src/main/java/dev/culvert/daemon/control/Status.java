@@ -37,6 +37,16 @@ public record Status(String instance, String configFile, String publicKey, int l
     public static final int PROTOCOL_VERSION = 1;
 
     /**
+     * The tunnel called {@code name}.
+     *
+     * @throws java.util.NoSuchElementException if this status holds no such tunnel
+     */
+    public TunnelStatus tunnel(String name) {
+        return tunnels.stream().filter(t -> t.name().equals(name)).findFirst()
+                .orElseThrow(() -> new java.util.NoSuchElementException("no tunnel '" + name + "' in this status"));
+    }
+
+    /**
      * One tunnel.
      *
      * @param state                      connecting, up, stale or down (see the tunnel states in the README)
