@@ -80,9 +80,7 @@ final class LegacySession {
                 tunnel.counters().drop(DropReason.VTUN_BAD_FRAME);
                 return;
             }
-            byte[] payload = new byte[length];
-            in.readBytes(payload);
-            out.add(new VtunFrameDecoder.Frame(0, payload));
+            out.add(new VtunFrameDecoder.Frame(0, in.readRetainedSlice(length)));
         }
     }
 
@@ -130,6 +128,21 @@ final class LegacySession {
             write(buf, flush);
         }
 
+        /**
+         * Sends one data frame whose payload is {@code packet} as it is (a session without cipher or compression),
+         * without copying it: the header and the packet go out as two parts of one write (TCP: gathered by
+         * {@code writev}; UDP: one datagram from a composite buffer). Takes over {@code packet}'s reference.
+         */
+        void sendPlain(ByteBuf packet) {
+            ByteBuf header = channel.alloc().directBuffer(VtunFrames.HEADER).writeShort(packet.readableBytes());
+            if (udp) {
+                write(channel.alloc().compositeDirectBuffer(2).addComponents(true, header, packet), false);
+            } else {
+                channel.write(header, channel.voidPromise());
+                channel.write(packet, channel.voidPromise());
+            }
+        }
+
         void flush() {
             channel.flush();
         }
@@ -161,7 +174,7 @@ final class LegacySession {
             VtunFrameDecoder.Frame frame = (VtunFrameDecoder.Frame) msg;
             tunnel.heard(this);
             switch (frame.control()) {
-                case 0 -> tunnel.fromPeer(this, frame.payload());
+                case 0 -> tunnel.fromPeer(this, frame.payload()); // takes over the payload's reference
                 case VtunFrames.ECHO_REQ -> sendControl(VtunFrames.ECHO_REP);
                 case VtunFrames.ECHO_REP -> { }
                 case VtunFrames.CONN_CLOSE -> {

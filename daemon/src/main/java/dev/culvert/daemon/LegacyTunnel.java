@@ -13,12 +13,12 @@ import dev.culvert.protocol.Peer;
 import dev.culvert.protocol.vtun.VtunAuth;
 import dev.culvert.protocol.vtun.VtunCipher;
 import dev.culvert.protocol.vtun.VtunFlags;
+import dev.culvert.protocol.vtun.VtunFrameException;
 import dev.culvert.protocol.vtun.VtunFrames;
 import dev.culvert.protocol.vtun.VtunLink;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
@@ -157,12 +157,7 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
     private final class DeviceHandler extends ChannelInboundHandlerAdapter {
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            ByteBuf packet = (ByteBuf) msg;
-            try {
-                toPeer(packet);
-            } finally {
-                packet.release();
-            }
+            toPeer((ByteBuf) msg);
         }
 
         @Override
@@ -174,40 +169,100 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
         }
     }
 
+    /** One packet from the device to the session; takes over {@code packet}'s reference. */
     private void toPeer(ByteBuf packet) {
         LegacySession.Link l = link;
         if (l == null) {
+            packet.release();
             counters.drop(DropReason.NO_CONNECTION);
             return;
         }
+        int length = packet.readableBytes();
+        if (transforms.isPlain()) {
+            if (length == 0 || length > VtunFrames.LENGTH_MASK) {
+                packet.release();
+                counters.drop(DropReason.TOO_BIG);
+                return;
+            }
+            counters.add(Counters.Kind.TX_PACKETS, 1);
+            counters.add(Counters.Kind.TX_BYTES, length);
+            l.sendPlain(packet);
+            return;
+        }
         byte[] bytes = ByteBufUtil.getBytes(packet);
+        packet.release();
         byte[] payload = transforms.outbound(bytes, 0, bytes.length);
         if (payload == null || payload.length == 0) {
             counters.drop(DropReason.TOO_BIG);
             return;
         }
         counters.add(Counters.Kind.TX_PACKETS, 1);
-        counters.add(Counters.Kind.TX_BYTES, bytes.length);
+        counters.add(Counters.Kind.TX_BYTES, length);
         l.sendPayload(payload, false);
     }
 
-    /** A data frame's payload from the session: decrypted, decompressed and written to the device. */
-    void fromPeer(LegacySession.Link from, byte[] payload) {
+    /**
+     * A data frame's payload from the session: decrypted, decompressed and written to the device. Takes over
+     * {@code payload}'s reference; a session without cipher or compression writes it to the device as it is.
+     *
+     * @throws dev.culvert.protocol.vtun.VtunFrameException if it is larger than the device takes or does not
+     *         decompress within that bound (the session closes)
+     */
+    void fromPeer(LegacySession.Link from, ByteBuf payload) {
         if (from != link) {
+            payload.release();
             return;
         }
-        byte[] packet = transforms.inbound(payload, 0, payload.length); // VtunFrameException: the session closes
+        ByteBuf packet = transforms.isPlain() ? checkedPlain(payload) : transformed(payload);
         if (packet == null) {
-            counters.drop(DropReason.VTUN_BAD_CIPHERTEXT);
             return;
-        }
-        int min = config.device().mode() == DeviceMode.TAP ? MIN_TAP_FRAME : MIN_TUN_PACKET;
-        if (packet.length < min) {
-            return; // vtund's 1-byte filler that hurries a cipher resync along (linkfd.c send_a_packet)
         }
         counters.add(Counters.Kind.RX_PACKETS, 1);
-        counters.add(Counters.Kind.RX_BYTES, packet.length);
-        device.write(Unpooled.wrappedBuffer(packet), device.voidPromise());
+        counters.add(Counters.Kind.RX_BYTES, packet.readableBytes());
+        device.write(packet, device.voidPromise());
+    }
+
+    /** A plain payload as the packet itself, or null (released) if it is vtund's resync filler. */
+    private ByteBuf checkedPlain(ByteBuf payload) {
+        int length = payload.readableBytes();
+        if (length <= transforms.bound() && length >= minPacket()) {
+            return payload;
+        }
+        payload.release();
+        if (length > transforms.bound()) {
+            throw new VtunFrameException("packet of " + length + " bytes, over " + transforms.bound());
+        }
+        return null;
+    }
+
+    /**
+     * The payload decrypted and decompressed into a direct buffer for the device; null if it does not decrypt (a
+     * counted drop) or is vtund's resync filler. Releases {@code payload}.
+     */
+    private ByteBuf transformed(ByteBuf payload) {
+        byte[] bytes;
+        try {
+            bytes = ByteBufUtil.getBytes(payload);
+        } finally {
+            payload.release();
+        }
+        byte[] packet = transforms.inbound(bytes, 0, bytes.length); // VtunFrameException: the session closes
+        if (packet == null) {
+            counters.drop(DropReason.VTUN_BAD_CIPHERTEXT);
+            return null;
+        }
+        if (packet.length < minPacket()) {
+            return null;
+        }
+        return device.alloc().directBuffer(packet.length).writeBytes(packet);
+    }
+
+    /**
+     * Below this, a payload is vtund's 1-byte filler that hurries a cipher resync along (linkfd.c send_a_packet):
+     * an IPv4 header (tun) or an Ethernet header (tap).
+     */
+    private int minPacket() {
+        return config.device().mode() == DeviceMode.TAP ? MIN_TAP_FRAME : MIN_TUN_PACKET;
     }
 
     void deviceFlush() {

@@ -3,6 +3,7 @@ package dev.culvert.protocol.vtun;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.util.ReferenceCounted;
 import java.util.List;
 
 /**
@@ -19,9 +20,51 @@ public final class VtunFrameDecoder extends ByteToMessageDecoder {
      *
      * @param control 0 for data, else the control flag ({@link VtunFrames#ECHO_REQ}, {@link VtunFrames#ECHO_REP},
      *                {@link VtunFrames#CONN_CLOSE})
-     * @param payload the data frame's payload (1..{@link VtunFrames#MAX_PAYLOAD} bytes), null for a control frame
+     * @param payload the data frame's payload (1..{@link VtunFrames#MAX_PAYLOAD} bytes, a retained slice of what
+     *                was read: whoever takes the frame releases it, or the frame, which releases its payload),
+     *                null for a control frame
      */
-    public record Frame(int control, byte[] payload) {
+    public record Frame(int control, ByteBuf payload) implements ReferenceCounted {
+        @Override
+        public int refCnt() {
+            return payload == null ? 1 : payload.refCnt();
+        }
+
+        @Override
+        public Frame retain() {
+            return retain(1);
+        }
+
+        @Override
+        public Frame retain(int increment) {
+            if (payload != null) {
+                payload.retain(increment);
+            }
+            return this;
+        }
+
+        @Override
+        public Frame touch() {
+            return touch(null);
+        }
+
+        @Override
+        public Frame touch(Object hint) {
+            if (payload != null) {
+                payload.touch(hint);
+            }
+            return this;
+        }
+
+        @Override
+        public boolean release() {
+            return release(1);
+        }
+
+        @Override
+        public boolean release(int decrement) {
+            return payload != null && payload.release(decrement);
+        }
     }
 
     /** Set by a malformed header: the stream cannot be resynchronised, so the rest is discarded unread. */
@@ -47,9 +90,7 @@ public final class VtunFrameDecoder extends ByteToMessageDecoder {
                 return;
             }
             in.skipBytes(VtunFrames.HEADER);
-            byte[] payload = new byte[length];
-            in.readBytes(payload);
-            out.add(new Frame(0, payload));
+            out.add(new Frame(0, in.readRetainedSlice(length)));
         }
         if (broken) {
             in.skipBytes(in.readableBytes());

@@ -22,6 +22,19 @@ public final class VtunLink implements AutoCloseable {
     }
 
     /**
+     * True when the session neither encrypts nor compresses: a frame's payload is the packet itself, so the caller
+     * may pass buffers on unchanged instead of calling {@link #outbound} and {@link #inbound}.
+     */
+    public boolean isPlain() {
+        return compression == null && crypto == null;
+    }
+
+    /** The largest packet the device takes and the receiver decompresses to, in bytes (the constructor's bound). */
+    public int bound() {
+        return bound;
+    }
+
+    /**
      * A packet from the device as a frame payload.
      *
      * @return the payload, or null if it would not fit a frame (over {@link VtunFrames#LENGTH_MASK} bytes)

@@ -40,7 +40,8 @@ class VtunFuzzTest {
         while ((frame = ch.readInbound()) != null) {
             VtunFrameDecoder.Frame f = (VtunFrameDecoder.Frame) frame;
             if (f.control() == 0) {
-                assertThat(f.payload().length).isBetween(1, VtunFrames.MAX_PAYLOAD);
+                assertThat(f.payload().readableBytes()).isBetween(1, VtunFrames.MAX_PAYLOAD);
+                f.release();
             } else {
                 assertThat(f.payload()).isNull();
                 assertThat(f.control()).isIn(VtunFrames.CONN_CLOSE, VtunFrames.ECHO_REQ, VtunFrames.ECHO_REP);

@@ -3,6 +3,10 @@ package dev.culvert.protocol.vtun;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Random;
@@ -178,5 +182,43 @@ class VtunProtocolTest {
         byte[] payload = a.outbound(packet, 0, packet.length);
         assertThat(payload.length).isLessThan(packet.length);
         assertThat(b.inbound(payload, 0, payload.length)).isEqualTo(packet);
+    }
+
+    @Test
+    void framesSplitAcrossReadsComeOutAsSlicesAndNothingIsLeftHeld() {
+        VtunLink plain = new VtunLink(VtunFlags.parse("<TuK>"), PASSWORD, 2048);
+        assertThat(plain.isPlain()).isTrue();
+        assertThat(new VtunLink(VtunFlags.parse("<TuKE10>"), PASSWORD, 2048).isPlain()).isFalse();
+
+        byte[] packet = new byte[1400];
+        new Random(7).nextBytes(packet);
+        ByteBuf wire = Unpooled.buffer();
+        wire.writeShort(packet.length).writeBytes(packet);
+        VtunFrames.writeControl(wire, VtunFrames.ECHO_REQ);
+        wire.writeShort(3).writeBytes(new byte[] {1, 2, 3});
+        ByteBuf first = wire.readRetainedSlice(700);
+        ByteBuf rest = wire.readRetainedSlice(wire.readableBytes());
+        wire.release();
+
+        EmbeddedChannel ch = new EmbeddedChannel(new VtunFrameDecoder());
+        ch.writeInbound(first);
+        assertThat((Object) ch.readInbound()).as("half a frame waits for the rest").isNull();
+        ch.writeInbound(rest);
+        VtunFrameDecoder.Frame data = ch.readInbound();
+        VtunFrameDecoder.Frame echo = ch.readInbound();
+        VtunFrameDecoder.Frame small = ch.readInbound();
+        assertThat(ByteBufUtil.getBytes(data.payload())).isEqualTo(packet);
+        assertThat(echo.control()).isEqualTo(VtunFrames.ECHO_REQ);
+        assertThat(echo.payload()).isNull();
+        assertThat(ByteBufUtil.getBytes(small.payload())).containsExactly(1, 2, 3);
+        assertThat(ch.finish()).isFalse();
+
+        assertThat(echo.release()).as("a control frame holds nothing").isFalse();
+        data.release();
+        small.release();
+        assertThat(data.refCnt()).as("the frames, released").isZero();
+        assertThat(small.refCnt()).isZero();
+        assertThat(first.refCnt()).as("what was read").isZero();
+        assertThat(rest.refCnt()).isZero(); // and what the decoder gathered them in: NettyLeakCheck after the class
     }
 }
