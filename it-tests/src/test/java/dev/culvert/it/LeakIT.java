@@ -50,7 +50,7 @@ import org.junit.jupiter.api.Timeout;
 @RequiresNetns(tools = {"ss", "wg", "wireguard-go"})
 class LeakIT {
 
-    static final int DEFAULT_TCP_CYCLES = 200;
+    static final int DEFAULT_TCP_CYCLES = 100;
     static final int DEFAULT_UDP_CYCLES = 1000;
     /** Open descriptors may differ by a few (a metrics connection, a control client) but not grow per cycle. */
     static final int FD_MARGIN = 5;

@@ -158,10 +158,19 @@ public final class VtundNode implements AutoCloseable {
         return found;
     }
 
+    /**
+     * SIGKILL, as {@link #kill()}: the test has asserted all it needs of vtund by then, and a vtund client between
+     * two connection tries lets a SIGTERM wait out the harness's grace period.
+     */
     @Override
     public void close() {
-        if (process != null) {
-            process.close();
+        if (process == null) {
+            return;
+        }
+        if (process.isAlive()) {
+            kill();
+        } else {
+            killVtundsInNamespace(); // a session child a server forked
         }
     }
 
