@@ -144,6 +144,14 @@ final class LegacyAuth {
                 tunnel.authenticated(ctx, flags, false);
                 return;
             }
+            // garbled: counted on the session's tunnel once the client has named one that exists, else on the
+            // interface (no tunnel is concerned yet)
+            LegacyTunnel named = session == null ? null : sessions.apply(session);
+            if (named != null) {
+                named.counters().drop(DropReason.VTUN_AUTH_FAILED);
+            } else {
+                listener.drop(DropReason.VTUN_AUTH_FAILED);
+            }
             LegacyTunnel.LOG.log(System.Logger.Level.WARNING, "vtun-legacy: vtund client at {0} sent ''{1}'' where "
                     + (session == null ? "HOST:" : "CHAL:") + " was due; refused (ERR)", peer, text);
             refuse(ctx);
@@ -156,6 +164,7 @@ final class LegacyAuth {
 
         @Override
         void timedOut(ChannelHandlerContext ctx) {
+            listener.drop(DropReason.UNAUTHENTICATED_CONNECTION);
             LegacyTunnel.LOG.log(System.Logger.Level.INFO, "vtun-legacy: vtund client at {0} did not authenticate "
                     + "within {1} s; closed", ctx.channel().remoteAddress(), TIMEOUT_SECONDS);
         }

@@ -47,6 +47,7 @@ final class LegacyListener implements AutoCloseable {
                     @Override
                     protected void initChannel(Channel ch) {
                         if (authenticating.get() >= MAX_AUTHENTICATING) {
+                            counters.drop(dev.culvert.protocol.DropReason.UNAUTHENTICATED_CONNECTION);
                             if (refused.getAndIncrement() % 1000 == 0) {
                                 LOG.log(System.Logger.Level.WARNING, "vtun-legacy: {0} connections are authenticating "
                                         + "already; closing new ones (a flood?), {1} so far", MAX_AUTHENTICATING,

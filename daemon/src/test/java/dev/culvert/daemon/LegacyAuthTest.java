@@ -46,4 +46,31 @@ class LegacyAuthTest {
         assertThat(counters.drops(DropReason.VTUN_UNKNOWN_SESSION)).isEqualTo(1);
         ch.finishAndReleaseAll();
     }
+
+    @Test
+    void garbageWhereAHostLineIsDueIsRefusedAndCountedOnTheListener() {
+        Counters counters = new Counters();
+        EmbeddedChannel ch = channel(counters);
+        assertThat(next(ch)).startsWith("VTUN server");
+
+        byte[] junk = new byte[VtunAuth.MESSAGE_SIZE];
+        new java.util.Random(3).nextBytes(junk);
+        junk[0] = 'x';
+        ch.writeInbound(Unpooled.wrappedBuffer(junk));
+
+        assertThat(next(ch)).isEqualTo("ERR");
+        assertThat(counters.drops(DropReason.VTUN_AUTH_FAILED)).isEqualTo(1);
+        assertThat(counters.drops(DropReason.VTUN_UNKNOWN_SESSION)).isZero();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void aClientThatNeverAuthenticatesIsCountedWhenItTimesOut() {
+        Counters counters = new Counters();
+        LegacyAuth.Server server = new LegacyAuth.Server(session -> null, counters, () -> { });
+        EmbeddedChannel ch = new EmbeddedChannel(server);
+        server.timedOut(ch.pipeline().firstContext());
+        assertThat(counters.drops(DropReason.UNAUTHENTICATED_CONNECTION)).isEqualTo(1);
+        ch.finishAndReleaseAll();
+    }
 }

@@ -43,7 +43,8 @@ public enum DropReason {
     NO_CONNECTION("no_connection"),
     /**
      * A TCP connection (counted per connection, not per packet) closed unauthenticated: accepted and no message
-     * from it authenticated within 15 s, or too many accepted connections were already waiting to (SECURITY.md).
+     * from it authenticated within 15 s, or too many accepted connections were already waiting to (SECURITY.md);
+     * on a vtun-legacy listener: no vtund authentication within 30 s, or 64 already authenticating.
      */
     UNAUTHENTICATED_CONNECTION("unauthenticated_connection"),
     /** A packet from the device whose virtio-net header does not fit it (sizes, types or offsets); see
