@@ -68,6 +68,18 @@ final class CheckConfigCommand implements Callable<Integer> {
                 + (user == null ? "" : "; user " + user + " can read every file it names"));
         // What HOCON merged across files (an include extending or overriding a tunnel): allowed, and said.
         ConfigLoader.overrides(file).forEach(note -> System.out.println("note: " + note));
+        result.config().tunnels().forEach((name, tunnel) -> tunnel.legacy().ifPresent(legacy -> {
+            System.out.println("note: tunnel '" + name + "' uses transport vtun-legacy, which is INSECURE (no MAC, no "
+                    + "replay protection, a static key from the password): for migrating from vtund only");
+            String cipher = legacy.encrypt().configName();
+            boolean chained = cipher.endsWith("cbc") || cipher.endsWith("cfb") || cipher.endsWith("ofb");
+            if (tunnel.peer().endpoint().isEmpty() && legacy.proto() == dev.culvert.config.LegacyConfig.Proto.UDP
+                    && chained) {
+                System.out.println("note: tunnel '" + name + "': legacy.encrypt = " + cipher + " over udp: one lost "
+                        + "datagram makes the frames after it undecryptable until a resync; prefer an ECB mode or "
+                        + "proto tcp (README, Legacy VTUN tunnels)");
+            }
+        }));
         return ExitStatus.OK;
     }
 }

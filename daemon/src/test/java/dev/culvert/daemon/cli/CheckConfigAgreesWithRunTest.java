@@ -224,6 +224,34 @@ class CheckConfigAgreesWithRunTest {
                 + file + ":" + (text.lines().toList().indexOf("    t1 {") + 1) + " (peer.allowed-ips)");
     }
 
+    /** Issue 12: check-config says a vtun-legacy tunnel is insecure, and warns of a chained cipher over UDP. */
+    @org.junit.jupiter.api.Test
+    void checkConfigSaysALegacyTunnelIsInsecure() throws Exception {
+        Path password = Files.writeString(dir.resolve("l1.vtun-password"), "secret\n");
+        Files.setPosixFilePermissions(password, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        String text = base().replace("%PEER%", peerKey).replace("    # more tunnels", """
+                    l1 {
+                      transport = vtun-legacy
+                      device { name = cv-l1, address = "198.18.0.5/30" }
+                      legacy { password-file = l1.vtun-password, proto = udp, encrypt = aes128cbc }
+                    }
+                    l2 {
+                      transport = vtun-legacy
+                      device { name = cv-l2, address = "198.18.0.9/30" }
+                      legacy { session = l1x, password-file = l1.vtun-password, proto = udp, encrypt = aes128ecb }
+                    }""").replace("control.socket = a.sock", "control.socket = a.sock\n  listen.vtun-legacy = \"192.0.2.1:5000\"");
+        Path file = Files.writeString(dir.resolve("culvert.conf"), text);
+
+        Outcome check = execute(new CheckConfigCommand(), file.toString());
+
+        assertThat(check.exitCode()).as("stderr:%n%s", check.stderr()).isZero();
+        assertThat(check.stdout()).contains("note: tunnel 'l1' uses transport vtun-legacy, which is INSECURE")
+                .contains("note: tunnel 'l2' uses transport vtun-legacy, which is INSECURE")
+                .contains("note: tunnel 'l1': legacy.encrypt = aes128cbc over udp")
+                .doesNotContain("note: tunnel 'l2': legacy.encrypt")
+                .doesNotContain("note: tunnel 't1'");
+    }
+
     record Outcome(int exitCode, String stdout, String stderr) {}
 
     /** Runs one command as the command line does, capturing what it prints. */
