@@ -157,8 +157,11 @@ class ImportVtundIT {
         ExecResult a = culvert.run(null, "import-vtund", serverConf.toString(), "--out", outA.toString());
         assertThat(a.exitCode()).as(a.describe()).isZero();
         String keyA = group(PUBLIC_KEY, a.stdout());
+        // the client's command line as the server's import prints it: each session's type, the one proto
+        assertThat(a.stdout()).contains("--type cobra=tun --type lion=ether --proto udp --peer-key " + keyA);
         ExecResult b = culvert.run(null, "import-vtund", clientConf.toString(), "--server", TwoSites.UNDERLAY_A,
-                "--proto", "udp", "--peer-key", keyA, "--out", outB.toString());
+                "--type", "cobra=tun", "--type", "lion=ether", "--proto", "udp", "--peer-key", keyA, "--out",
+                outB.toString());
         assertThat(b.exitCode()).as(b.describe()).isZero();
         Path configA = outA.resolve("server-vtund.conf");
         List<String> lines = new java.util.ArrayList<>(Files.readAllLines(configA));

@@ -33,8 +33,9 @@ import java.util.concurrent.Callable;
 @Command(name = "import-vtund", description = {"Turn a vtund.conf (vtund 3.0.4: options, default and session "
         + "sections, up/down blocks) into one Culvert config for this site: SITE.conf with a tunnel per session, "
         + "and SITE.key, a new private key (mode 0600) — for a modern client with several sessions one config and "
-        + "key per session (TUNNEL.conf, TUNNEL.key, each with its own metrics port), as a peer's key belongs to "
-        + "one tunnel. Modern tunnels by default (the public key and the steps to give it to the peer are "
+        + "key per session (TUNNEL.conf, TUNNEL.key), as a peer's key belongs to one tunnel, each with its own "
+        + "metrics port: 9586 + the session's place among the file's sessions, the same when one --session is "
+        + "imported at a time. Modern tunnels by default (the public key and the steps to give it to the peer are "
         + "printed); with --legacy, vtun-legacy tunnels that keep today's vtund "
         + "peer working, each session's password in its own 0600 file (never in the config or the output). Every "
         + "option that cannot be carried over is listed with its line and reason, in the output and the config. "
@@ -77,13 +78,17 @@ final class ImportVtundCommand implements Callable<Integer> {
             + "tunnels' peer.endpoint is HOST:PORT with the options' port (default 5000); implies --role client")
     String server;
 
-    @Option(names = "--type", paramLabel = "tun|ether", description = "a client's tunnel type when its file does not "
-            + "say (vtund's server decides it)")
-    String type;
+    @Option(names = "--type", paramLabel = "[SESSION=]tun|ether", description = "a client's tunnel type, as the "
+            + "server's file has it (vtund's server decides it; it overrides the client's file): SESSION=tun|ether for "
+            + "one session, repeat it for more (e.g. --type cobra=tun --type lion=ether), or a bare value for every "
+            + "session without its own")
+    List<String> types = new ArrayList<>();
 
-    @Option(names = "--proto", paramLabel = "tcp|udp", description = "a modern client's transport when its file does "
-            + "not say (vtund's server decides it; a vtun-legacy client follows the server and needs none)")
-    String proto;
+    @Option(names = "--proto", paramLabel = "[SESSION=]tcp|udp", description = "a modern client's transport, as the "
+            + "server's file has it (vtund's server decides it; a vtun-legacy client follows the server and needs "
+            + "none): SESSION=tcp|udp for one session, repeat it for more, or a bare value for every session without "
+            + "its own")
+    List<String> protos = new ArrayList<>();
 
     @Option(names = "--peer-key", paramLabel = "[SESSION=]KEY", description = "the peer's public key for a modern "
             + "tunnel (the peer prints it when it imports); SESSION= may be left out when one --session is given, "
@@ -110,12 +115,8 @@ final class ImportVtundCommand implements Callable<Integer> {
         if (requestedRole == VtundImport.Role.SERVER && server != null) {
             throw usage("--server is a client's server: leave it out with --role server");
         }
-        if (type != null && !type.equals("tun") && !type.equals("ether")) {
-            throw usage("--type takes tun or ether, not " + type);
-        }
-        if (proto != null && !proto.equals("tcp") && !proto.equals("udp")) {
-            throw usage("--proto takes tcp or udp, not " + proto);
-        }
+        Map<String, String> typeBySession = perSession("--type", types, List.of("tun", "ether"));
+        Map<String, String> protoBySession = perSession("--proto", protos, List.of("tcp", "udp"));
         if (legacy && !peerKeys.isEmpty()) {
             throw usage("--peer-key is for modern tunnels: vtun-legacy tunnels use the session's password");
         }
@@ -150,8 +151,8 @@ final class ImportVtundCommand implements Callable<Integer> {
                 : stem(file);
         VtundImport.Plan plan;
         try {
-            plan = VtundImport.plan(new VtundImport.Request(conf, sessions, legacy, requestedRole, server, type, proto,
-                    keys, site, name != null), HookPrograms.searchPath());
+            plan = VtundImport.plan(new VtundImport.Request(conf, sessions, legacy, requestedRole, server,
+                    typeBySession, protoBySession, keys, site, name != null), HookPrograms.searchPath());
         } catch (VtundImport.UsageException e) {
             throw usage(e.getMessage());
         } catch (VtundImport.NothingToImportException e) {
@@ -159,6 +160,8 @@ final class ImportVtundCommand implements Callable<Integer> {
             return ExitStatus.CONFIG;
         }
         boolean server = plan.role() == VtundImport.Role.SERVER;
+        requireImported(plan, "--type", typeBySession);
+        requireImported(plan, "--proto", protoBySession);
         for (String k : keys.keySet()) {
             if (k.equals(VtundImport.ANY_TUNNEL)) {
                 if (server && plan.tunnels().size() > 1) {
@@ -166,7 +169,7 @@ final class ImportVtundCommand implements Callable<Integer> {
                             + "(the client writes one config, with its own key, per session): give SESSION=KEY for "
                             + "each");
                 }
-            } else if (plan.tunnels().stream().noneMatch(t -> t.name().equals(k) || t.session().equals(k))) {
+            } else if (!imported(plan, k)) {
                 throw usage("--peer-key " + k + "=...: no such tunnel imported");
             }
         }
@@ -237,6 +240,47 @@ final class ImportVtundCommand implements Callable<Integer> {
         return ExitStatus.OK;
     }
 
+    /** A {@code SESSION=VALUE} for a session this run does not import is a usage error, as with --peer-key. */
+    private void requireImported(VtundImport.Plan plan, String option, Map<String, String> bySession) {
+        for (Map.Entry<String, String> e : bySession.entrySet()) {
+            if (!e.getKey().equals(VtundImport.ANY_TUNNEL) && !imported(plan, e.getKey())) {
+                throw usage(option + " " + e.getKey() + "=" + e.getValue() + ": no such session imported (imported: "
+                        + String.join(", ", plan.tunnels().stream().map(VtundImport.Tunnel::session).toList()) + ")");
+            }
+        }
+    }
+
+    private static boolean imported(VtundImport.Plan plan, String sessionOrTunnel) {
+        return plan.tunnels().stream().anyMatch(t -> t.name().equals(sessionOrTunnel)
+                || t.session().equals(sessionOrTunnel));
+    }
+
+    /**
+     * A repeatable {@code [SESSION=]VALUE} option: by session, a bare value under {@link VtundImport#ANY_TUNNEL}.
+     * A value not in {@code allowed}, or a session (or the bare value) given twice, is a usage error.
+     */
+    private Map<String, String> perSession(String option, List<String> given, List<String> allowed) {
+        Map<String, String> bySession = new LinkedHashMap<>();
+        for (String g : given) {
+            int eq = g.lastIndexOf('=');
+            String session = eq < 0 ? VtundImport.ANY_TUNNEL : g.substring(0, eq);
+            String value = g.substring(eq + 1);
+            if (!allowed.contains(value)) {
+                throw usage(option + " takes " + String.join(" or ", allowed) + ", or SESSION=" + String.join("|",
+                        allowed) + " for one session, not " + g);
+            }
+            if (session.isEmpty()) {
+                throw usage(option + " " + g + ": the session's name is missing before '='");
+            }
+            String before = bySession.put(session, value);
+            if (before != null) {
+                throw usage(option + (session.equals(VtundImport.ANY_TUNNEL) ? " without SESSION=" : " " + session
+                        + "=") + " given twice (" + before + ", " + value + ")");
+            }
+        }
+        return bySession;
+    }
+
     /** Creates {@code file} with mode 0600 from the start (never a moment readable by others). */
     private static void writeSecret(Path file, String content, List<Path> written) throws IOException {
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -258,6 +302,7 @@ final class ImportVtundCommand implements Callable<Integer> {
         for (Output out : outputs) {
             o.println("Wrote " + out.configFile() + " (config), " + out.keyFile() + " (" + (split ? "tunnel "
                     + out.plan().tunnels().get(0).name() + "'s" : "this site's") + " private key, mode 0600)"
+                    + (out.plan().metricsBind() == null ? "" : ", metrics on " + out.plan().metricsBind())
                     + (plan.legacy() ? ", and one password file per tunnel (mode 0600): " + String.join(", ",
                             plan.tunnels().stream().map(VtundImport.Tunnel::passwordFile).toList()) : ""));
         }
@@ -306,10 +351,9 @@ final class ImportVtundCommand implements Callable<Integer> {
         } else {
             o.println(n++ + ". Send this site's public key (above; it is not secret) to the peer's admin.");
             if (server) {
-                java.util.Set<String> protos = new java.util.TreeSet<>(plan.tunnels().stream()
-                        .map(VtundImport.Tunnel::transport).toList());
                 o.println(n++ + ". The client imports its own vtund.conf with it: culvert import-vtund /etc/vtund.conf "
-                        + "--server THIS_HOST" + (protos.size() == 1 ? " --proto " + protos.iterator().next() : "")
+                        + "--server THIS_HOST" + perSession("--type", plan, t -> t.mode().equals("tap") ? "ether"
+                        : "tun") + perSession("--proto", plan, VtundImport.Tunnel::transport)
                         + " --peer-key " + publicKeys.get(0) + (plan.tunnels().size() > 1
                         ? "   (with several sessions it writes one config, with its own key, per session and prints "
                         + "each key: a peer's key belongs to one tunnel)" : "")
@@ -326,13 +370,16 @@ final class ImportVtundCommand implements Callable<Integer> {
         List<String> missing = new ArrayList<>();
         for (Output out : outputs) {
             out.plan().tunnels().stream().filter(t -> t.peerKey().isEmpty()).forEach(t -> missing.add(
-                    out.configFile() + ", tunnel " + t.name() + ", line " + t.peerKeyLine() + ": public-key = \""
-                            + (server ? "CLIENT-KEY-FOR-" + t.session() : "SERVER-KEY") + "\""));
+                    out.configFile() + ", tunnel " + t.name() + ", line " + t.peerKeyLine() + ": " + t.peerKeyText()));
         }
         if (!missing.isEmpty()) {
-            o.println(n++ + ". Put the peer's public key (it prints it when it imports) into " + String.join("; ",
-                    missing) + "." + (server && plan.tunnels().size() > 1 ? " Each tunnel takes a different key: "
-                    + "the client's config for that session." : "") + " Until then check-config reports it missing.");
+            o.println(n++ + ". Put the peer's public key (it prints it when it imports) into the config. "
+                    + (missing.size() == 1 ? "This line is" : "These lines are") + " commented out: uncomment "
+                    + (missing.size() == 1 ? "it" : "each") + " (delete the \"# \") and replace the placeholder in "
+                    + "capitals with " + (server ? "the client's key for that session" : "the server's key") + ":");
+            missing.forEach(m -> o.println("     " + m));
+            o.println("   " + (server && plan.tunnels().size() > 1 ? "Each tunnel takes a different key: the client's "
+                    + "config for that session. " : "") + "Until then check-config reports the key missing.");
         }
         o.println(n++ + ". Copy " + String.join(", ", outputs.stream().map(x -> x.configFile() + " and "
                 + x.keyFile()).toList()) + " to /etc/culvert/, the key" + (split ? "s" : "") + " owned by the daemon's "
@@ -341,6 +388,20 @@ final class ImportVtundCommand implements Callable<Integer> {
         o.println(n++ + ". Stop vtund on both ends, then here: systemctl enable --now " + String.join(" ", instances)
                 + " (the peer starts its own); confirm with culvert show" + (split ? " --config /etc/culvert/NAME.conf"
                 : "") + " and a ping across the tunnel");
+    }
+
+    /**
+     * {@code --type tun} when every tunnel has the same value, else {@code --type cobra=tun --type lion=ether}: what
+     * the client gives for what a server's file says.
+     */
+    private static String perSession(String option, VtundImport.Plan plan,
+                                     java.util.function.Function<VtundImport.Tunnel, String> value) {
+        java.util.Set<String> values = new java.util.TreeSet<>(plan.tunnels().stream().map(value).toList());
+        if (values.size() == 1) {
+            return " " + option + " " + values.iterator().next();
+        }
+        return String.join("", plan.tunnels().stream().map(t -> " " + option + " " + t.session() + "="
+                + value.apply(t)).toList());
     }
 
     private static void section(PrintWriter o, String title, List<VtundImport.Item> items, String src) {

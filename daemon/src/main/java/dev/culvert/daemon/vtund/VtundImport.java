@@ -45,8 +45,10 @@ public final class VtundImport {
      * @param legacy    write vtun-legacy tunnels
      * @param role      the end, or null to tell from the file
      * @param server    the server's host for a client (vtund's command-line HOST), or null
-     * @param type      for a client whose file does not say: tun or ether (the server decides in vtund), or null
-     * @param proto     for a client whose file does not say: tcp or udp, or null
+     * @param types     a client's tunnel type (tun or ether; the server decides in vtund) by session or tunnel
+     *                  name; key {@link #ANY_TUNNEL}: for every session without its own. Overrides the file
+     * @param protos    a client's transport (tcp or udp) by session or tunnel name; key {@link #ANY_TUNNEL}: for
+     *                  every session without its own. Overrides the file
      * @param peerKeys  peer public keys by tunnel or session name (modern only); key {@link #ANY_TUNNEL}: for
      *                  every tunnel without its own (a client's: the server has one key)
      * @param siteName  the base name of the files written (NAME.conf, NAME.key)
@@ -54,11 +56,32 @@ public final class VtundImport {
      *                  files too ({@code SITE-TUNNEL.vtun-password}), so two imports can share a folder
      */
     public record Request(VtundConf conf, List<String> sessions, boolean legacy, Role role, String server,
-                          String type, String proto, Map<String, String> peerKeys, String siteName,
-                          boolean siteNamed) {
-        public Request(VtundConf conf, List<String> sessions, boolean legacy, Role role, String server, String type,
-                       String proto, Map<String, String> peerKeys, String siteName) {
-            this(conf, sessions, legacy, role, server, type, proto, peerKeys, siteName, false);
+                          Map<String, String> types, Map<String, String> protos, Map<String, String> peerKeys,
+                          String siteName, boolean siteNamed) {
+        public Request {
+            types = types == null ? Map.of() : Map.copyOf(types);
+            protos = protos == null ? Map.of() : Map.copyOf(protos);
+        }
+
+        public Request(VtundConf conf, List<String> sessions, boolean legacy, Role role, String server,
+                       Map<String, String> types, Map<String, String> protos, Map<String, String> peerKeys,
+                       String siteName) {
+            this(conf, sessions, legacy, role, server, types, protos, peerKeys, siteName, false);
+        }
+
+        /** The value given for a session (by its vtund name, then its tunnel name, then for all), or null. */
+        static String forSession(Map<String, String> values, String session) {
+            String v = values.get(session);
+            if (v == null) {
+                v = values.get(session.toLowerCase(Locale.ROOT));
+            }
+            return v != null ? v : values.get(ANY_TUNNEL);
+        }
+
+        /** How the value for a session was given, for the report: {@code --type} or {@code --type cobra=}. */
+        static String given(String option, Map<String, String> values, String session) {
+            return values.containsKey(session) ? option + " " + session + "=" : values.containsKey(
+                    session.toLowerCase(Locale.ROOT)) ? option + " " + session.toLowerCase(Locale.ROOT) + "=" : option;
         }
     }
 
@@ -124,6 +147,10 @@ public final class VtundImport {
         String passwordFile;
         /** Line of the config where the peer key goes (set by render), for the printed steps. */
         int peerKeyLine;
+        /** The line written there when the key is not known (set by render): commented out, with a placeholder. */
+        String peerKeyText;
+        /** The placeholder in {@link #peerKeyText} that the key replaces. */
+        String peerKeyPlaceholder;
 
         public String name() {
             return name;
@@ -149,6 +176,20 @@ public final class VtundImport {
             return peerKeyLine;
         }
 
+        /** The commented-out line at {@link #peerKeyLine()}, without indentation, or null when the key is set. */
+        public String peerKeyText() {
+            return peerKeyText;
+        }
+
+        public String peerKeyPlaceholder() {
+            return peerKeyPlaceholder;
+        }
+
+        /** device.mode: tun (vtund's type tun) or tap (type ether). */
+        public String mode() {
+            return mode;
+        }
+
         public String transport() {
             return transport;
         }
@@ -170,6 +211,11 @@ public final class VtundImport {
         boolean legacy;
         /** culvert.metrics.bind to write, or null for the default. */
         String metricsBind;
+        /**
+         * The file's sessions (complete ones, first of each name, in file order): a modern client's per-session
+         * metrics port is {@link #METRICS_PORT} + the session's place here, whichever sessions one run imports.
+         */
+        final List<String> fileSessions = new ArrayList<>();
 
         public Role role() {
             return role;
@@ -227,6 +273,15 @@ public final class VtundImport {
      */
     public static List<Plan> outputs(Plan plan, boolean siteNamed) {
         if (plan.legacy || plan.role != Role.CLIENT || plan.tunnels.size() < 2) {
+            if (!plan.legacy && plan.role == Role.CLIENT && plan.tunnels.size() == 1 && plan.fileSessions.size() > 1
+                    && plan.metricsBind == null) {
+                // one session of several (--session): the same port it gets when imported with the others
+                Tunnel t = plan.tunnels.get(0);
+                plan.metricsBind = metricsBind(plan, t);
+                plan.chosen.add(new Item(t.session, 0, "metrics.bind = " + plan.metricsBind, metricsWhy(plan, t)
+                        + "; so a config per session, imported in one run or one --session at a time, runs side by "
+                        + "side with the others on this host"));
+            }
             return List.of(plan);
         }
         java.util.Set<String> imported = new java.util.HashSet<>();
@@ -244,7 +299,8 @@ public final class VtundImport {
             p.legacy = false;
             p.siteName = siteNamed ? plan.siteName + "-" + t.name : t.name;
             p.keyFile = p.siteName + ".key";
-            p.metricsBind = "127.0.0.1:" + (METRICS_PORT + i);
+            p.metricsBind = metricsBind(plan, t);
+            p.fileSessions.addAll(plan.fileSessions);
             p.tunnels.add(t);
             java.util.function.Predicate<Item> mine = it -> it.session() == null || it.session().equals(t.session)
                     || !imported.contains(it.session());
@@ -252,13 +308,37 @@ public final class VtundImport {
             plan.carried.stream().filter(mine).forEach(p.carried::add);
             plan.chosen.stream().filter(mine).forEach(p.chosen::add);
             p.chosen.add(new Item(t.session, 0, "one daemon for this session: " + p.configFile() + " with its own "
-                    + "key " + p.keyFile + " and metrics.bind = " + p.metricsBind, SPLIT_WHY));
+                    + "key " + p.keyFile + " and metrics.bind = " + p.metricsBind, SPLIT_WHY + "; metrics port: "
+                    + metricsWhy(plan, t)));
             parts.add(p);
             files.add(p.configFile() + " (" + p.keyFile + ", metrics " + p.metricsBind + ")");
         }
         plan.chosen.add(new Item(null, 0, "one config per session: " + String.join(", ", files), SPLIT_WHY
                 + "; each runs as culvert@NAME with its own control socket (/run/culvert/NAME/)"));
         return parts;
+    }
+
+    /** A modern client's per-session metrics address: 127.0.0.1, {@link #METRICS_PORT} + the session's place. */
+    private static String metricsBind(Plan plan, Tunnel t) {
+        int place = Math.max(0, plan.fileSessions.indexOf(t.session));
+        return "127.0.0.1:" + (METRICS_PORT + place);
+    }
+
+    private static String metricsWhy(Plan plan, Tunnel t) {
+        int place = Math.max(0, plan.fileSessions.indexOf(t.session));
+        return METRICS_PORT + " + the session's place among the file's " + plan.fileSessions.size() + " sessions ("
+                + ordinal(place + 1) + ": " + String.join(", ", plan.fileSessions) + "), the same port whether "
+                + "imported with the others or alone with --session";
+    }
+
+    private static String ordinal(int n) {
+        String suffix = n % 100 >= 11 && n % 100 <= 13 ? "th" : switch (n % 10) {
+            case 1 -> "st";
+            case 2 -> "nd";
+            case 3 -> "rd";
+            default -> "th";
+        };
+        return n + suffix;
     }
 
     private static final String SPLIT_WHY = "the sessions share a server, and in Culvert a peer's key belongs to "
@@ -295,6 +375,8 @@ public final class VtundImport {
         plan.keyFile = request.siteName() + ".key";
         plan.source = conf.file().toString();
         plan.legacy = request.legacy();
+        conf.sessions().stream().filter(x -> !x.incomplete).map(x -> x.name).distinct()
+                .forEach(plan.fileSessions::add);
         List<Session> selected = select(conf);
         decideRole(conf, selected);
         VtundConf.Options o = conf.options();
@@ -499,9 +581,10 @@ public final class VtundImport {
         }
         // type: server decides; a client's file may not say
         String type = s.type.value();
-        if (plan.role == Role.CLIENT && request.type() != null) {
-            type = request.type();
-            chosen(s, s.type.line(), "type " + type, "--type");
+        String givenType = Request.forSession(request.types(), s.name);
+        if (plan.role == Role.CLIENT && givenType != null) {
+            type = givenType;
+            chosen(s, s.type.line(), "type " + type, Request.given("--type", request.types(), s.name));
         } else if (plan.role == Role.CLIENT && !s.type.inFile()) {
             String dev = s.device().map(VtundConf.Setting::value).orElse("");
             boolean ppp = s.up.stream().anyMatch(c -> c.kind() == CommandKind.PPP);
@@ -510,22 +593,22 @@ public final class VtundImport {
             String unsaid = "the file does not say (vtund's server decides)";
             if (dev.startsWith("tap")) {
                 type = "ether";
-                chosen(s, s.device.line(), "type ether", unsaid + "; device " + dev + " is a tap: give --type tun if "
-                        + "the server says tun");
+                chosen(s, s.device.line(), "type ether", unsaid + "; device " + dev + " is a tap: give --type "
+                        + s.name + "=tun if the server says tun");
             } else if (dev.startsWith("tun")) {
                 type = "tun";
-                chosen(s, s.device.line(), "type tun", unsaid + "; device " + dev + " is a tun: give --type ether if "
-                        + "the server says ether");
+                chosen(s, s.device.line(), "type tun", unsaid + "; device " + dev + " is a tun: give --type "
+                        + s.name + "=ether if the server says ether");
             } else if (ppp) {
                 type = "tty";
             } else if (net) {
                 type = "tun";
                 chosen(s, s.line, "type tun", unsaid + "; its up/down lines configure a network device: give --type "
-                        + "ether if the server says ether");
+                        + s.name + "=ether if the server says ether");
             } else {
                 notCarried(s, s.line, "session " + s.name + " (type not given)", unsaid + ", and nothing in it names "
-                        + "a tun or tap device (a pipe or tty session?): give --type tun|ether to import it: not "
-                        + "imported");
+                        + "a tun or tap device (a pipe or tty session?): give --type " + s.name + "=tun|ether to "
+                        + "import it: not imported");
                 return null;
             }
         }
@@ -538,15 +621,16 @@ public final class VtundImport {
         }
         t.mode = type.equals("ether") ? "tap" : "tun";
         String proto = s.proto.value();
-        if (plan.role == Role.CLIENT && request.proto() != null) {
-            proto = request.proto();
-            chosen(s, s.proto.line(), "proto " + proto, "--proto");
+        String givenProto = Request.forSession(request.protos(), s.name);
+        if (plan.role == Role.CLIENT && givenProto != null) {
+            proto = givenProto;
+            chosen(s, s.proto.line(), "proto " + proto, Request.given("--proto", request.protos(), s.name));
         } else if (plan.role == Role.CLIENT && !s.proto.inFile() && plan.legacy) {
             carried(s, s.line, "proto (not in the file)", "legacy.proto left out: the server decides it in its "
                     + "FLAGS, as vtund's, and the vtun-legacy client follows");
         } else if (plan.role == Role.CLIENT && !s.proto.inFile()) {
             chosen(s, s.line, "proto tcp", "the file does not say (vtund's server decides, tcp by default): give "
-                    + "--proto udp if the server says udp");
+                    + "--proto " + s.name + "=udp if the server says udp");
         }
         s.device().ifPresent(d -> {
             if (d.value().length() > 15 || d.value().contains("%")) {
@@ -656,7 +740,7 @@ public final class VtundImport {
         // a client writes the server-decided values its file states; the server's FLAGS decide in vtund
         carried(s, s.passwd.line(), "passwd", "legacy.password-file = " + t.passwordFile + " (mode 0600; never in "
                 + "the config or the output)");
-        if (!client || s.proto.inFile() || request.proto() != null) {
+        if (!client || s.proto.inFile() || Request.forSession(request.protos(), s.name) != null) {
             t.legacyProto = proto;
             carried(s, s.proto.line(), "proto " + proto + (s.proto.inFile() ? "" : " (vtund's default)"),
                     "legacy.proto = " + proto);
@@ -1221,7 +1305,9 @@ public final class VtundImport {
             h.close();
         }
         if (plan.metricsBind != null) {
-            h.comment("One daemon per session on this host: each needs its own metrics port (or \"off\").");
+            h.comment("One daemon per session on this host: each needs its own metrics port (or \"off\"): "
+                    + METRICS_PORT + " + the session's place among " + plan.source + "'s sessions ("
+                    + String.join(", ", plan.fileSessions) + ").");
             h.kv("metrics.bind", ConfigUtil.quoteString(plan.metricsBind));
         }
         h.open("tunnels");
@@ -1251,11 +1337,15 @@ public final class VtundImport {
                         t.peerKeyLine = h.line();
                         h.kv("public-key", ConfigUtil.quoteString(t.peerKey));
                     } else {
+                        t.peerKeyPlaceholder = plan.role == Role.SERVER ? "CLIENT-KEY-FOR-" + t.session
+                                : "SERVER-KEY";
+                        t.peerKeyText = "# public-key = " + ConfigUtil.quoteString(t.peerKeyPlaceholder);
                         h.comment("The peer's public key (it prints it when it imports its vtund.conf, or: culvert "
                                 + "pubkey < its key file).");
-                        h.comment("culvert check-config reports it missing until the next line is uncommented and set:");
+                        h.comment("Uncomment the next line (delete the \"# \") and replace " + t.peerKeyPlaceholder
+                                + " with that key; until then culvert check-config reports it missing:");
                         t.peerKeyLine = h.line();
-                        h.raw("# public-key = \"PEER-PUBLIC-KEY\"");
+                        h.raw(t.peerKeyText);
                     }
                 }
                 if (t.endpoint != null) {

@@ -258,11 +258,13 @@ class ImportVtundCommandTest {
         Outcome s = run("import-vtund", example(dir, "vtund-server.conf").toString(), "--out", serverDir.toString());
         assertThat(s.exit()).as(s.err()).isZero();
         String serverKey = group("This site's public key: (\\S+)", s.out());
-        assertThat(s.out()).contains("--server THIS_HOST --proto udp --peer-key " + serverKey, "one config, with its own key, "
-                + "per session", "Each tunnel takes a different key");
-        // the client: the server's one key for every session
+        // the server's file says each session's type and proto: the client's command line it prints carries them
+        assertThat(s.out()).contains("--server THIS_HOST --type cobra=tun --type lion=ether --proto udp --peer-key "
+                + serverKey, "one config, with its own key, per session", "Each tunnel takes a different key");
+        // the client: the server's one key for every session; the type and proto as the server printed them
         Outcome c = run("import-vtund", example(dir, "vtund-client.conf").toString(), "--server", "192.0.2.1",
-                "--proto", "udp", "--peer-key", serverKey, "--out", clientDir.toString());
+                "--type", "cobra=tun", "--type", "lion=ether", "--proto", "udp", "--peer-key", serverKey, "--out",
+                clientDir.toString());
         assertThat(c.exit()).as(c.err()).isZero();
         String cobraKey = group("\n  cobra: (\\S+)", c.out());
         String lionKey = group("\n  lion: (\\S+)", c.out());
@@ -285,7 +287,7 @@ class ImportVtundCommandTest {
         List<String> lines = new ArrayList<>(Files.readAllLines(serverConf));
         for (String[] tk : List.of(new String[] {"cobra", cobraKey}, new String[] {"lion", lionKey})) {
             int at = Integer.parseInt(group("tunnel " + tk[0] + ", line (\\d+)", s.out()));
-            assertThat(lines.get(at - 1).strip()).isEqualTo("# public-key = \"PEER-PUBLIC-KEY\"");
+            assertThat(lines.get(at - 1).strip()).isEqualTo("# public-key = \"CLIENT-KEY-FOR-" + tk[0] + "\"");
             lines.set(at - 1, "public-key = \"" + tk[1] + "\"");
         }
         Files.write(serverConf, lines);
@@ -312,7 +314,7 @@ class ImportVtundCommandTest {
         Path conf = dir.resolve("cobra.conf");
         List<String> lines = Files.readAllLines(conf);
         int at = Integer.parseInt(o.out().replaceAll("(?s).*tunnel cobra, line (\\d+).*", "$1"));
-        assertThat(lines.get(at - 1).strip()).isEqualTo("# public-key = \"PEER-PUBLIC-KEY\"");
+        assertThat(lines.get(at - 1).strip()).isEqualTo("# public-key = \"SERVER-KEY\"");
         assertThat(check(conf).problems()).singleElement().asString().contains("cobra.peer.public-key");
         // following the printed step makes it pass
         String peer = newPublicKey();
@@ -554,5 +556,180 @@ class ImportVtundCommandTest {
         o = run("import-vtund", both.toString(), "--out", dir.toString());
         assertThat(o.exit()).isEqualTo(ExitStatus.USAGE);
         assertThat(o.err()).contains("session s has multi (line 1) but session s has persist (line 1)");
+    }
+
+    /**
+     * A client's vtund.conf as a new user had it: a tun/udp session and an ether/tcp one to the same server (the
+     * server's file says which; the client's does not), with a tty session between them.
+     */
+    private static Path mixedClient(Path dir) throws IOException {
+        Path vtund = Files.createDirectories(dir.resolve("in")).resolve("client-vtund.conf");
+        Files.writeString(vtund, """
+                options { port 5000; timeout 60; }
+                nu2tun {
+                  passwd secret1; device tun5; persist yes;
+                  up { ip "-family inet addr add 198.18.10.2 peer 198.18.10.1 dev %%"; };
+                }
+                viper { passwd secret3; up { ppp "noipdefault"; }; }
+                nu2eth {
+                  passwd secret2; persist yes;
+                  up { ifconfig "%% 198.18.11.2 netmask 255.255.255.0"; };
+                }
+                """);
+        return vtund;
+    }
+
+    @Test
+    void typeAndProtoTakeSessionEqualsValueSoAMixedPairImportsInOneRun(@TempDir Path dir) throws IOException {
+        Path vtund = mixedClient(dir);
+        String serverKey = newPublicKey();
+        List<List<String>> spellings = List.of(
+                List.of("--type", "nu2eth=ether", "--proto", "nu2tun=udp", "--proto", "nu2eth=tcp"),
+                // a bare value for every session without its own
+                List.of("--type", "tun", "--type", "nu2eth=ether", "--proto", "nu2tun=udp", "--proto", "tcp"));
+        for (List<String> spelling : spellings) {
+            Path out = Files.createDirectory(dir.resolve("out" + spellings.indexOf(spelling)));
+            List<String> args = new ArrayList<>(List.of("import-vtund", vtund.toString(), "--server", "192.0.2.1",
+                    "--peer-key", serverKey, "--out", out.toString()));
+            args.addAll(spelling);
+            Outcome o = run(args.toArray(String[]::new));
+            assertThat(o.exit()).as(o.err()).isZero();
+            for (String[] expected : List.of(new String[] {"nu2tun", "udp", "tun"},
+                    new String[] {"nu2eth", "tcp", "tap"})) {
+                Path conf = out.resolve(expected[0] + ".conf");
+                assertThat(check(conf).problems()).as("%s", spelling).isEmpty();
+                Config tunnel = ConfigFactory.parseFile(conf.toFile()).getConfig("culvert.tunnels." + expected[0]);
+                assertThat(tunnel.getString("transport")).as("%s %s", expected[0], spelling).isEqualTo(expected[1]);
+                assertThat(tunnel.getString("device.mode")).as("%s %s", expected[0], spelling)
+                        .isEqualTo(expected[2]);
+            }
+            assertThat(o.out()).contains("nu2eth: type ether — --type nu2eth=", "nu2tun: proto udp — --proto nu2tun=");
+        }
+        // refusals, as --peer-key's: nothing written
+        Path out = Files.createDirectory(dir.resolve("refused"));
+        for (List<String> bad : List.of(
+                List.of("--type", "nu2eth=tap", "takes tun or ether, or SESSION=tun|ether for one session, not "
+                        + "nu2eth=tap"),
+                List.of("--proto", "sctp", "--proto takes tcp or udp"),
+                List.of("--type", "nosuch=ether", "--type nosuch=ether: no such session imported (imported: nu2tun, "
+                        + "nu2eth)"),
+                List.of("--session", "nu2tun", "--type", "nu2eth=ether", "--type nu2eth=ether: no such session "
+                        + "imported (imported: nu2tun)"),
+                List.of("--type", "tun", "--type", "ether", "--type without SESSION= given twice (tun, ether)"),
+                List.of("--proto", "nu2eth=tcp", "--proto", "nu2eth=udp", "--proto nu2eth= given twice"),
+                List.of("--proto", "=udp", "the session's name is missing"))) {
+            List<String> args = new ArrayList<>(List.of("import-vtund", vtund.toString(), "--server", "192.0.2.1",
+                    "--out", out.toString()));
+            args.addAll(bad.subList(0, bad.size() - 1));
+            Outcome o = run(args.toArray(String[]::new));
+            assertThat(o.exit()).as("%s: %s", bad, o.err()).isEqualTo(ExitStatus.USAGE);
+            assertThat(o.err()).as("%s", bad).contains(bad.get(bad.size() - 1));
+            assertThat(out).as("%s", bad).isEmptyDirectory();
+        }
+    }
+
+    /**
+     * A modern client's per-session metrics port is 9586 + the session's place among the file's sessions: imported
+     * in one run, or one --session per run into one folder (the new user's way before --type SESSION=), the same
+     * ports, so the daemons never clash.
+     */
+    @Test
+    void perSessionMetricsPortsAreTheSameInOneRunAndInSeparateRuns(@TempDir Path dir) throws IOException {
+        Path vtund = mixedClient(dir);
+        String serverKey = newPublicKey();
+        Path together = Files.createDirectory(dir.resolve("together"));
+        Outcome all = run("import-vtund", vtund.toString(), "--server", "192.0.2.1", "--peer-key", serverKey,
+                "--type", "nu2eth=ether", "--proto", "nu2tun=udp", "--proto", "nu2eth=tcp", "--out",
+                together.toString());
+        assertThat(all.exit()).as(all.err()).isZero();
+        Path apart = Files.createDirectory(dir.resolve("apart"));
+        Outcome first = run("import-vtund", vtund.toString(), "--server", "192.0.2.1", "--peer-key", serverKey,
+                "--session", "nu2tun", "--proto", "udp", "--out", apart.toString());
+        assertThat(first.exit()).as(first.err()).isZero();
+        Outcome second = run("import-vtund", vtund.toString(), "--server", "192.0.2.1", "--peer-key", serverKey,
+                "--session", "nu2eth", "--proto", "tcp", "--type", "ether", "--out", apart.toString());
+        assertThat(second.exit()).as(second.err()).isZero();
+        // nu2tun is the file's 1st session, nu2eth its 3rd (viper, a tty session, is 2nd)
+        for (Path folder : List.of(together, apart)) {
+            for (String[] expected : List.of(new String[] {"nu2tun", "9586"}, new String[] {"nu2eth", "9588"})) {
+                ConfigCheck.Result r = check(folder.resolve(expected[0] + ".conf"));
+                assertThat(r.problems()).isEmpty();
+                assertThat(r.config().metricsBind().orElseThrow()).as("%s %s", folder, expected[0])
+                        .hasToString("/127.0.0.1:" + expected[1]);
+            }
+        }
+        // and it is said
+        assertThat(second.out()).contains("metrics on 127.0.0.1:9588", "metrics.bind = 127.0.0.1:9588 — 9586 + the "
+                + "session's place among the file's 3 sessions (3rd: nu2tun, viper, nu2eth), the same port whether "
+                + "imported with the others or alone with --session");
+        assertThat(all.out()).contains("metrics on 127.0.0.1:9586", "metrics on 127.0.0.1:9588");
+        // a file with one session: the default port, nothing written
+        Path single = Files.createDirectory(dir.resolve("single"));
+        Path one = dir.resolve("in").resolve("one.conf");
+        Files.writeString(one, "s { passwd p; type tun; persist yes; }\n");
+        Outcome o = run("import-vtund", one.toString(), "--server", "192.0.2.1", "--peer-key", serverKey, "--out",
+                single.toString());
+        assertThat(o.exit()).as(o.err()).isZero();
+        assertThat(ConfigFactory.parseFile(single.resolve("one.conf").toFile()).hasPath("culvert.metrics"))
+                .isFalse();
+    }
+
+    /**
+     * The printed step names the line where the peer's key goes and shows it exactly as written (commented out,
+     * with the same placeholder); doing what it says (uncomment, replace the placeholder) passes check-config.
+     */
+    @Test
+    void thePrintedPeerKeyLineIsTheWrittenLine(@TempDir Path dir) throws IOException {
+        Path server = Files.createDirectories(dir.resolve("in")).resolve("server-vtund.conf");
+        Files.writeString(server, """
+                options { port 5000; bindaddr { addr 192.0.2.1; }; }
+                nu2tun { passwd secret1; type tun; proto udp; }
+                nu2eth { passwd secret2; type ether; proto tcp; }
+                """);
+        Path serverOut = Files.createDirectory(dir.resolve("server"));
+        Outcome s = run("import-vtund", server.toString(), "--out", serverOut.toString());
+        assertThat(s.exit()).as(s.err()).isZero();
+        // the client's command line for this mixed pair, as the server's file says it
+        assertThat(s.out()).contains("--server THIS_HOST --type nu2tun=tun --type nu2eth=ether --proto nu2tun=udp "
+                + "--proto nu2eth=tcp --peer-key ");
+        Path clientOut = Files.createDirectory(dir.resolve("client"));
+        Outcome c = run("import-vtund", mixedClient(dir).toString(), "--server", "192.0.2.1", "--session", "nu2tun",
+                "--proto", "udp", "--out", clientOut.toString());
+        assertThat(c.exit()).as(c.err()).isZero();
+        java.util.regex.Pattern step = java.util.regex.Pattern.compile("\n {5}(\\S+), tunnel (\\S+), line (\\d+): "
+                + "(.+)");
+        for (Outcome o : List.of(s, c)) {
+            assertThat(o.out()).contains("commented out: uncomment", "(delete the \"# \") and replace the "
+                    + "placeholder in capitals with");
+            java.util.regex.Matcher m = step.matcher(o.out());
+            int found = 0;
+            java.util.Map<Path, List<String>> edited = new java.util.LinkedHashMap<>();
+            while (m.find()) {
+                found++;
+                Path conf = Path.of(m.group(1));
+                List<String> lines = edited.computeIfAbsent(conf, f -> {
+                    try {
+                        return new ArrayList<>(Files.readAllLines(f));
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                int at = Integer.parseInt(m.group(3));
+                String printed = m.group(4);
+                assertThat(lines.get(at - 1).strip()).isEqualTo(printed);
+                String placeholder = o == s ? "CLIENT-KEY-FOR-" + m.group(2) : "SERVER-KEY";
+                assertThat(printed).isEqualTo("# public-key = \"" + placeholder + "\"");
+                // the comment above it says the same
+                assertThat(lines.get(at - 2)).contains("Uncomment the next line", placeholder);
+                lines.set(at - 1, lines.get(at - 1).replace("# public-key", "public-key")
+                        .replace(placeholder, newPublicKey()));
+            }
+            assertThat(found).isEqualTo(o == s ? 2 : 1);
+            for (java.util.Map.Entry<Path, List<String>> e : edited.entrySet()) {
+                assertThat(check(e.getKey()).problems()).as("%s before", e.getKey()).isNotEmpty();
+                Files.write(e.getKey(), e.getValue());
+                assertThat(check(e.getKey()).problems()).as("%s after", e.getKey()).isEmpty();
+            }
+        }
     }
 }

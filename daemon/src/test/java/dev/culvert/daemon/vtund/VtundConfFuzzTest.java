@@ -40,7 +40,8 @@ class VtundConfFuzzTest {
                 VtundImport.Plan plan;
                 try {
                     plan = VtundImport.plan(new VtundImport.Request(conf, List.of(), legacy, role,
-                            role == VtundImport.Role.CLIENT ? "192.0.2.1" : null, null, null, Map.of(), "site"),
+                            role == VtundImport.Role.CLIENT ? "192.0.2.1" : null, Map.of(), Map.of(), Map.of(),
+                            "site"),
                             "/nonexistent-m12");
                 } catch (VtundImport.UsageException | VtundImport.NothingToImportException e) {
                     continue;
