@@ -732,7 +732,7 @@ public final class VtundImport {
         if (!LEGACY_CIPHERS.contains(cipher)) {
             notCarried(s, s.encrypt.line(), "session " + s.name + " (encrypt " + cipher + ")", (cipher.startsWith(
                     "blowfish128") ? "vtund's Blowfish CBC/CFB/OFB corrupt bytes 0-3 of every frame on 64-bit builds "
-                    + "(VTUN.md finding 3)" : "blowfish256 modes are not in the legacy transport")
+                    + "(README, Legacy VTUN tunnels)" : "blowfish256 modes are not in the legacy transport")
                     + ": switch the vtund end to aes128cbc (or aes256cbc) first, then import again: not imported");
             return false;
         }
@@ -750,9 +750,16 @@ public final class VtundImport {
             carried(s, s.encrypt.line(), "encrypt " + cipher + (s.encrypt.inFile() ? "" : " (vtund's default)"),
                     "legacy.encrypt = " + cipher);
             if (cipher.equals("blowfish128ecb")) {
-                chosen(s, s.encrypt.line(), "legacy.encrypt = blowfish128ecb" + (s.encrypt.inFile() ? "" : ""),
+                chosen(s, s.encrypt.line(), "legacy.encrypt = blowfish128ecb",
                         "vtund's \"encrypt yes\"; Debian 12's vtund crashes with any Blowfish cipher unless "
-                                + "OpenSSL's legacy provider is on (VTUN.md finding 1): aes128cbc is the safer choice");
+                                + "OpenSSL's legacy provider is on (README, Legacy VTUN tunnels): an AES mode needs "
+                                + "nothing — " + (proto.equals("udp") ? "aes128ecb over udp (a chained mode loses "
+                                + "every frame after a lost datagram until it resynchronises)" : "aes128cbc over tcp"));
+            } else if (proto.equals("udp") && !client
+                    && (cipher.endsWith("cbc") || cipher.endsWith("cfb") || cipher.endsWith("ofb"))) {
+                chosen(s, s.encrypt.line(), "legacy.encrypt = " + cipher + " over udp",
+                        "as in vtund: one lost datagram makes the frames after it undecryptable until a resync, so "
+                                + "a loaded link collapses; an ECB mode or proto tcp does not (change both ends)");
             }
         }
         if (!client || s.compress.inFile()) {
