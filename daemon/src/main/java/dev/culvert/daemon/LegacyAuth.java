@@ -3,6 +3,7 @@ package dev.culvert.daemon;
 import dev.culvert.protocol.Counters;
 import dev.culvert.protocol.DropReason;
 import dev.culvert.protocol.vtun.VtunAuth;
+import dev.culvert.protocol.vtun.VtunFrames;
 import dev.culvert.protocol.vtun.VtunFlags;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
@@ -268,6 +269,8 @@ final class LegacyAuth {
                     .handler(new ChannelInitializer<>() {
                         @Override
                         protected void initChannel(Channel ch) {
+                            // vtund sends a frame per datagram: GRO hands them over many per read
+                            UdpTransport.configureReads(ch, true, VtunFrames.HEADER + VtunFrames.MAX_PAYLOAD);
                         }
                     })
                     .bind(new InetSocketAddress(local.getAddress(), port));

@@ -207,29 +207,41 @@ final class UdpTransport implements Transport {
     }
 
     /**
+     * On the loop, before bind: the socket's reads — GRO ({@code UDP_GRO}, kernel 5.0+) with slots that hold a
+     * coalesced datagram, which Netty splits back into datagrams, if {@code gro} asks and the kernel allows; else
+     * {@link #DATAGRAMS_PER_READ} datagrams of up to {@code largestDatagram} bytes per {@code recvmmsg}.
+     *
+     * @return whether GRO is on
+     */
+    static boolean configureReads(Channel channel, boolean gro, int largestDatagram) {
+        boolean on = false;
+        if (gro) {
+            try {
+                on = channel.config().setOption(EpollChannelOption.UDP_GRO, true)
+                        && channel.config().getOption(EpollChannelOption.UDP_GRO);
+            } catch (ChannelException e) {
+                LOG.log(System.Logger.Level.INFO, "udp gro refused by the kernel: {0}", e.getMessage());
+            }
+        }
+        int slot = on ? GRO_SLOT_BYTES : largestDatagram;
+        int slots = on ? GRO_SLOTS_PER_READ : DATAGRAMS_PER_READ;
+        channel.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, slot);
+        FixedRecvByteBufAllocator reads = new FixedRecvByteBufAllocator(slot * slots);
+        if (on) {
+            reads.maxMessagesPerRead(GRO_DATAGRAMS_PER_WAKE);
+        }
+        channel.config().setOption(ChannelOption.RCVBUF_ALLOCATOR, reads);
+        return on;
+    }
+
+    /**
      * On the loop, before bind: GRO with read slots that hold a coalesced datagram, and the GSO handler in
      * front of the engine's, as far as {@code offload} asks and the kernel allows; logs what is on.
      *
      * @return the GSO handler, or null if GSO is off
      */
     static UdpGsoHandler configureOffloads(Channel channel, boolean offload, boolean announce) {
-        boolean gro = false;
-        if (offload) {
-            try {
-                gro = channel.config().setOption(EpollChannelOption.UDP_GRO, true)
-                        && channel.config().getOption(EpollChannelOption.UDP_GRO);
-            } catch (ChannelException e) {
-                LOG.log(System.Logger.Level.INFO, "udp gro refused by the kernel: {0}", e.getMessage());
-            }
-        }
-        int slot = gro ? GRO_SLOT_BYTES : PacketRoom.MAX_MESSAGE;
-        int slots = gro ? GRO_SLOTS_PER_READ : DATAGRAMS_PER_READ;
-        channel.config().setOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE, slot);
-        FixedRecvByteBufAllocator reads = new FixedRecvByteBufAllocator(slot * slots);
-        if (gro) {
-            reads.maxMessagesPerRead(GRO_DATAGRAMS_PER_WAKE);
-        }
-        channel.config().setOption(ChannelOption.RCVBUF_ALLOCATOR, reads);
+        boolean gro = configureReads(channel, offload, PacketRoom.MAX_MESSAGE);
         UdpGsoHandler gso = null;
         if (offload && EpollDatagramChannel.isSegmentedDatagramPacketSupported()) {
             gso = new UdpGsoHandler();
