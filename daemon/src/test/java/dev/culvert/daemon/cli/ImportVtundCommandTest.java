@@ -193,8 +193,12 @@ class ImportVtundCommandTest {
 
     @Test
     void debiansServerExampleMapsAsTheReadmeSays(@TempDir Path dir) throws IOException {
-        Path server = debianExamples(dir).stream().filter(p -> p.getFileName().toString().equals("vtund-server.conf"))
+        Path debian = debianExamples(dir).stream().filter(p -> p.getFileName().toString().equals("vtund-server.conf"))
                 .findFirst().orElseThrow();
+        // Debian's file line for line, its 10.N.0.H addresses moved to 198.18.N.H (the project uses no private range)
+        Path server = Files.createDirectories(dir.resolve("debian")).resolve("vtund-server.conf");
+        Files.writeString(server, Files.readString(debian).replaceAll("(?<![0-9.])10\\.(\\d+)\\.0\\.(\\d+)",
+                "198.18.$1.$2"));
         String cobraKey = newPublicKey();
         String lionKey = newPublicKey();
         Outcome o = run("import-vtund", server.toString(), "--out", dir.toString(), "--peer-key", "cobra=" + cobraKey,
@@ -205,18 +209,18 @@ class ImportVtundCommandTest {
         CulvertConfig c = check(dir.resolve("vtund-server.conf")).config();
         assertThat(c.listenUdp()).isPresent();
         TunnelConfig cobra = c.tunnels().get("cobra");
-        assertThat(cobra.device().address().orElseThrow()).hasToString("10.3.0.1/32");
-        assertThat(cobra.device().routes()).extracting(Object::toString).containsExactly("10.3.0.2/32");
+        assertThat(cobra.device().address().orElseThrow()).hasToString("198.18.3.1/32");
+        assertThat(cobra.device().routes()).extracting(Object::toString).containsExactly("198.18.3.2/32");
         assertThat(cobra.device().mtu()).isEqualTo(1450);
         assertThat(cobra.up()).isEmpty(); // the ifconfig line became device settings
         assertThat(cobra.peer().publicKey()).isEqualTo(cobraKey);
         assertThat(cobra.persistentKeepalive()).hasSeconds(30);
         TunnelConfig lion = c.tunnels().get("lion");
         assertThat(lion.device().name()).isEqualTo("tap0");
-        assertThat(lion.device().address().orElseThrow()).hasToString("10.1.0.1/24");
+        assertThat(lion.device().address().orElseThrow()).hasToString("198.18.1.1/24");
         // the route with a gateway stays a hook (where route(8) is installed) or is listed
         if (Files.isExecutable(Path.of("/sbin/route"))) {
-            assertThat(lion.up()).containsExactly("/sbin/route add -net 10.2.0.0 netmask 255.255.255.0 gw 10.1.0.2");
+            assertThat(lion.up()).containsExactly("/sbin/route add -net 198.18.2.0 netmask 255.255.255.0 gw 198.18.1.2");
         } else {
             assertThat(o.out()).contains(":78: lion: up route");
         }
