@@ -648,35 +648,29 @@ final class LegacyTunnel implements TunnelView, AutoCloseable {
     static java.util.List<String> restartReasons(TunnelConfig now, TunnelConfig next) {
         java.util.List<String> why = new java.util.ArrayList<>(Tunnel.restartReasons(now, next));
         if (now.peer().endpoint().isPresent() && next.peer().endpoint().isPresent()) {
-            differs(why, "peer.endpoint", now.peer().endpoint().get(), next.peer().endpoint().get());
+            Tunnel.differs(why, "peer.endpoint", now.peer().endpoint().get(), next.peer().endpoint().get());
         }
         LegacyConfig a = now.legacy().orElseThrow();
         LegacyConfig b = next.legacy().orElseThrow();
-        differs(why, "legacy.session", a.session(), b.session());
-        differs(why, "legacy.password-file", a.passwordFile(), b.passwordFile());
-        differs(why, "legacy.proto", a.proto().name().toLowerCase(java.util.Locale.ROOT),
+        Tunnel.differs(why, "legacy.session", a.session(), b.session());
+        Tunnel.differs(why, "legacy.password-file", a.passwordFile(), b.passwordFile());
+        Tunnel.differs(why, "legacy.proto", a.proto().name().toLowerCase(java.util.Locale.ROOT),
                 b.proto().name().toLowerCase(java.util.Locale.ROOT));
-        differs(why, "legacy.encrypt", a.encrypt().configName(), b.encrypt().configName());
-        differs(why, "legacy.compress", a.compress(), b.compress());
-        differs(why, "legacy.keepalive", a.keepalive(), b.keepalive());
-        differs(why, "persist", now.persist(), next.persist());
+        Tunnel.differs(why, "legacy.encrypt", a.encrypt().configName(), b.encrypt().configName());
+        Tunnel.differs(why, "legacy.compress", a.compress(), b.compress());
+        Tunnel.differs(why, "legacy.keepalive", a.keepalive(), b.keepalive());
+        Tunnel.differs(why, "persist", now.persist(), next.persist());
         if (!now.up().equals(next.up())) {
             why.add("up hooks (" + now.up().size() + " -> " + next.up().size() + " commands)");
         }
         if (!now.down().equals(next.down())) {
             why.add("down hooks (" + now.down().size() + " -> " + next.down().size() + " commands)");
         }
-        differs(why, "hook-timeout", now.hookTimeout().getSeconds() + "s", next.hookTimeout().getSeconds() + "s");
+        Tunnel.differs(why, "hook-timeout", now.hookTimeout().getSeconds() + "s", next.hookTimeout().getSeconds() + "s");
         if (why.isEmpty() && !now.equals(next)) {
             why.add("a setting of the tunnel changed");
         }
         return why;
-    }
-
-    private static void differs(java.util.List<String> why, String key, Object was, Object is) {
-        if (!was.equals(is)) {
-            why.add(key + " " + was + " -> " + is);
-        }
     }
 
     private Hooks.Values hookValues() {

@@ -232,7 +232,7 @@ final class Tunnel implements AutoCloseable, TunnelView {
         return reasons;
     }
 
-    private static void differs(List<String> reasons, String key, Object was, Object is) {
+    static void differs(List<String> reasons, String key, Object was, Object is) {
         if (!was.equals(is)) {
             reasons.add(key + " " + was + " -> " + is);
         }
